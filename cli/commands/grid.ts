@@ -1,0 +1,74 @@
+import { flag } from "../args.js";
+import type { Command } from "../command.js";
+import { Exit } from "../exit.js";
+import { compact, grouped, table } from "../format.js";
+import { compileSpec, jsonDiagnostics, printDiagnostics, specOptions, specPath } from "../spec.js";
+import type { ExperimentGrid } from "../../compiler/grid.js";
+
+/** The `--json` shape of LANGUAGE.md §8 (keys may be added, never removed or renamed). */
+export function gridJson(experiments: readonly ExperimentGrid[]) {
+  return experiments.map((e) => ({
+    name: e.name,
+    axes: e.axes,
+    variants: e.variants.map((v) => ({
+      id: v.id,
+      hash: v.hash,
+      axes: v.axes,
+      params: v.resolved.model.params,
+      imageTokens: v.resolved.model.imageTokens,
+      stages: v.resolved.stages.map((s) => ({
+        name: s.name,
+        kind: s.kind,
+        trainable: s.trainable,
+        steps: s.kind === "stage" ? (s.json.steps as number | null) : null,
+      })),
+    })),
+  }));
+}
+
+export const command: Command = {
+  name: "grid",
+  usage: "mmfmc grid FILE [--json] [--exact] [--set PATH=VALUE]... [--only PATH=VALUE]...",
+  help: `Prints every variant of each experiment in the spec: its id, axis labels, parameter counts
+(total, per component, and trainable per stage) and image tokens per image.
+
+options:
+  --json              print {"experiments":[{"name","variants":[{"id","hash","axes","params",
+                      "stages":[{"name","kind","trainable"}]}]}]} on stdout
+  --exact             print exact parameter counts instead of 2.82B-style ones
+  --set PATH=VALUE    override a value first, e.g. --set seed=7 (repeatable)
+  --only PATH=VALUE   keep the variants whose axis PATH has this label or value (repeatable)`,
+  options: { ...specOptions, exact: { value: false } },
+  async run(args, out) {
+    const file = specPath(args, "grid");
+    const result = await compileSpec(file, args);
+    const failed = result.diagnostics.hasErrors;
+    if (flag(args, "json")) {
+      if (failed) printDiagnostics(result, out);
+      const doc: Record<string, unknown> = { experiments: failed ? [] : gridJson(result.experiments) };
+      if (result.diagnostics.items.length) doc.diagnostics = jsonDiagnostics(result, file);
+      out.data(JSON.stringify(doc, null, 2));
+      return failed ? Exit.InputErrors : Exit.Ok;
+    }
+    printDiagnostics(result, out);
+    if (failed) return Exit.InputErrors;
+    const n = flag(args, "exact") ? grouped : compact;
+    if (result.experiments.length === 0) out.info(`${file} declares no experiment`);
+    for (const e of result.experiments) {
+      const header = ["id", ...e.axes, "total", "vision", "connector", "language", "img tok", "trainable per stage"];
+      const rows = e.variants.map((v) => [
+        v.id,
+        ...e.axes.map((a) => v.axes[a] ?? "-"),
+        n(v.resolved.model.params.total),
+        n(v.resolved.model.params.vision),
+        n(v.resolved.model.params.connector),
+        n(v.resolved.model.params.language),
+        String(v.resolved.model.imageTokens),
+        v.resolved.stages.map((s) => `${s.name} ${s.kind === "eval" ? "(eval)" : n(s.trainable)}`).join(", "),
+      ]);
+      const numeric = new Set([1, 2, 3, 4, 5].map((i) => e.axes.length + i));
+      out.data(`experiment ${e.name}: ${e.variants.length} variant${e.variants.length === 1 ? "" : "s"}\n\n${table(header, rows, numeric)}\n`);
+    }
+    return Exit.Ok;
+  },
+};

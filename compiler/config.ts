@@ -1,0 +1,299 @@
+/**
+ * Resolution of a variant's components into plain JSON with every default filled in: the model with
+ * its inferred connector widths, parameter counts and image tokens, and the stages with their data,
+ * schedule, optimizer and derived steps. This JSON is what the content hash covers and what the plan
+ * holds. Checks that need the whole model (connector widths, image tokens against max_length) live
+ * here because only here are both sides known.
+ */
+import type { Diagnostics, Label } from "./diagnostics.js";
+import type { Evaluator } from "./evaluate.js";
+import type { FieldSchema } from "./families.js";
+import { imageTokens, parameterCount } from "./params.js";
+import type { Span } from "./source.js";
+import { show, type Component, type FieldEntry, type Value } from "./values.js";
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type JsonObject = { [key: string]: Json };
+
+/** Where each value of a resolved configuration came from, by JSON pointer. */
+export type SpanMap = Map<string, Span>;
+
+export interface ResolvedModel {
+  readonly json: JsonObject;
+  readonly params: { total: number; vision: number; connector: number; language: number };
+  readonly imageTokens: number;
+}
+
+export interface ResolvedStage {
+  readonly name: string;
+  readonly kind: "stage" | "eval";
+  readonly json: JsonObject;
+  readonly trainable: number;
+}
+
+export interface ResolvedVariant {
+  /** `{ seed, devices, device_memory, zero, model, stages }` */
+  readonly config: JsonObject;
+  readonly spans: SpanMap;
+  readonly model: ResolvedModel;
+  readonly stages: readonly ResolvedStage[];
+}
+
+const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+export class Resolver {
+  constructor(
+    private readonly evaluator: Evaluator,
+    private readonly diagnostics: Diagnostics,
+  ) {}
+
+  private ok = true;
+
+  /** The JSON of a value; components become their resolved fields. */
+  private json(value: Value, schema: FieldSchema | undefined, pointer: string, spans: SpanMap): Json {
+    spans.set(pointer, value.span);
+    switch (value.type) {
+      case "int":
+        if (value.value > SAFE || value.value < -SAFE) {
+          this.diagnostics.error("E0311", `${value.value} is too large (integers are exact up to 2^53 - 1)`, { span: value.span });
+          this.ok = false;
+          return null;
+        }
+        return Number(value.value);
+      case "float":
+        return value.value;
+      case "string":
+        return value.value;
+      case "bool":
+        return value.value;
+      case "symbol":
+        return value.name;
+      case "list": {
+        const items = schema?.type === "array" ? (schema.items as FieldSchema) : schema?.mmfmSingleOk ? schema : undefined;
+        return value.items.map((v, i) => this.json(v, items, `${pointer}/${i}`, spans));
+      }
+      case "record": {
+        const out: JsonObject = {};
+        for (const e of value.entries) out[e.key] = this.json(e.value, undefined, `${pointer}/${e.key}`, spans);
+        return out;
+      }
+      case "component": {
+        const resolved = this.component(value.component, pointer, spans);
+        if (schema?.mmfmSingleOk && schema.type === "array") return [resolved];
+        return resolved;
+      }
+      case "error":
+        this.ok = false;
+        return null;
+    }
+  }
+
+  /**
+   * Every field of a component's family, set or defaulted, in schema order. `computed` supplies the
+   * defaults that depend on other fields or on the model.
+   */
+  component(c: Component, pointer: string, spans: SpanMap, computed: Record<string, Json> = {}): JsonObject {
+    spans.set(pointer, c.span);
+    const out: JsonObject = { family: c.family.name };
+    if (c.displayName !== c.family.name) out.name = c.displayName;
+    for (const [name, schema] of Object.entries(c.family.fields)) {
+      const entry = c.field(name);
+      const at = `${pointer}/${name}`;
+      if (entry) {
+        out[name] = this.json(entry.value, schema, at, spans);
+      } else if (name in computed) {
+        out[name] = computed[name];
+      } else if (schema.mmfmKind && typeof schema.default === "string") {
+        const value = this.evaluator.defaultValue(schema.default, schema, c.span);
+        out[name] = this.json(value, schema, at, spans);
+        spans.delete(at);
+      } else if (schema.default !== undefined) {
+        out[name] = schema.default as Json;
+      } else {
+        out[name] = null;
+      }
+    }
+    return out;
+  }
+
+  /** Defaults of a vision backbone that depend on its other fields. */
+  private visionComputed(c: Component): Record<string, Json> {
+    const get = (name: string) => {
+      const e = c.field(name);
+      if (e?.value.type === "int") return Number(e.value.value);
+      return c.family.fields[name]?.default as number;
+    };
+    const width = get("width");
+    const image = get("image");
+    const computed: Record<string, Json> = {};
+    if (c.family.name === "dinov2") {
+      const ffn = c.field("ffn")?.value;
+      const swiglu = ffn?.type === "string" && ffn.value === "swiglu";
+      computed.mlp = swiglu ? Math.floor((Math.floor((width * 4 * 2) / 3) + 7) / 8) * 8 : 4 * width;
+      computed.resize = Math.floor((image * 8) / 7);
+      computed.position_image = image;
+    } else {
+      computed.mlp = 4 * width;
+      computed.resize = image;
+    }
+    return computed;
+  }
+
+  model(model: Component, spans: SpanMap): ResolvedModel | undefined {
+    this.ok = true;
+    const entry = (name: string) => model.field(name);
+    const part = (name: string): Component | undefined => {
+      const v = entry(name)?.value;
+      return v?.type === "component" ? v.component : undefined;
+    };
+    const vision = part("vision");
+    const connector = part("connector");
+    const language = part("language");
+    if (!vision || !connector || !language) return undefined;
+    if (vision.kind !== "vision" || connector.kind !== "connector" || language.kind !== "language") return undefined;
+    const visionJson = this.component(vision, "/model/vision", spans, this.visionComputed(vision));
+    const languageJson = this.component(language, "/model/language", spans, {
+      head_dim: headDim(language),
+    });
+    const vWidth = visionJson.width as number;
+    const lWidth = languageJson.width as number;
+    this.checkConnectorWidth(connector, "in", vWidth, vision, "vision");
+    this.checkConnectorWidth(connector, "out", lWidth, language, "language");
+    if (connector.family.name === "identity" && vWidth !== lWidth) {
+      this.diagnostics.error("E0309", `the identity connector cannot map vision width ${vWidth} to language width ${lWidth}`, {
+        span: entry("connector")!.value.span,
+        secondary: [
+          ...widthLabel(vision, "vision"),
+          ...widthLabel(language, "language"),
+        ],
+        help: "use `linear_proj` or `mlp2x_gelu`, or backbones of equal width",
+      });
+      this.ok = false;
+    }
+    const connectorJson = this.component(connector, "/model/connector", spans, { in: vWidth, out: lWidth });
+    connectorJson.in = vWidth;
+    connectorJson.out = lWidth;
+    const out: JsonObject = { vision: visionJson, connector: connectorJson, language: languageJson };
+    for (const name of ["template", "image_token"]) {
+      const e = entry(name);
+      out[name] = e ? this.json(e.value, model.family.fields[name], `/model/${name}`, spans) : (model.family.fields[name].default as Json);
+    }
+    if (!this.ok) return undefined;
+    const params = {
+      vision: parameterCount(vision.family.name, visionJson),
+      connector: parameterCount(connector.family.name, connectorJson),
+      language: parameterCount(language.family.name, languageJson),
+      total: 0,
+    };
+    params.total = params.vision + params.connector + params.language;
+    return { json: out, params, imageTokens: imageTokens(vision.family.name, visionJson) };
+  }
+
+  private checkConnectorWidth(connector: Component, field: "in" | "out", expected: number, from: Component, what: string): void {
+    const e = connector.field(field);
+    if (!e || e.value.type !== "int" || Number(e.value.value) === expected) return;
+    this.diagnostics.error("E0308", `connector \`${field}\` is ${show(e.value)} but the ${what} width is ${expected}`, {
+      span: e.span,
+      label: `the model's ${what} backbone gives ${expected}`,
+      secondary: widthLabel(from, what),
+      help: `remove \`${field}\` (it is inferred from the model) or set it to ${expected}`,
+    });
+    this.ok = false;
+  }
+
+  stage(stage: Component, model: ResolvedModel, pointer: string, spans: SpanMap): ResolvedStage | undefined {
+    this.ok = true;
+    const kind = stage.kind === "eval" ? "eval" : "stage";
+    const computed: Record<string, Json> = {};
+    if (kind === "stage") {
+      const batch = intOf(stage.field("batch")) ?? (stage.family.fields.batch.default as number);
+      computed.micro_batch = batch;
+      computed.template = model.json.template;
+      computed.aspect = (model.json.vision as JsonObject).aspect;
+    }
+    const json = this.component(stage, pointer, spans, computed);
+    delete json.family;
+    json.name = stage.displayName;
+    if (kind === "stage") {
+      if (json.epochs === null && json.steps === null) json.epochs = 1;
+      if (json.steps === null) json.steps = derivedSteps(json);
+      const maxLength = json.max_length as number;
+      if (model.imageTokens >= maxLength) {
+        const e = stage.field("max_length");
+        this.diagnostics.error("E0317", `${model.imageTokens} image tokens leave no room for text in \`max_length\` ${maxLength} of ${stage.describe()}`, {
+          span: e?.span ?? stage.span,
+          help: `raise \`max_length\` above ${model.imageTokens}, or use a vision backbone with fewer tokens`,
+        });
+        this.ok = false;
+      }
+    }
+    if (!this.ok) return undefined;
+    const train = kind === "stage" ? (json.train as string[] | null) ?? [] : [];
+    const trainable = train.reduce((sum, part) => sum + (model.params[part as "vision" | "connector" | "language"] ?? 0), 0);
+    return { name: stage.displayName, kind, json, trainable };
+  }
+
+  /** The whole variant: model, stages, and the experiment's own fields. */
+  variant(experiment: Component): ResolvedVariant | undefined {
+    const spans: SpanMap = new Map();
+    const modelValue = experiment.field("model")?.value;
+    const stagesValue = experiment.field("stages")?.value;
+    if (modelValue?.type !== "component" || stagesValue?.type !== "list") return undefined;
+    const model = this.model(modelValue.component, spans);
+    if (!model) return undefined;
+    const stages: ResolvedStage[] = [];
+    let failed = false;
+    stagesValue.items.forEach((item, i) => {
+      if (item.type !== "component" || (item.component.kind !== "stage" && item.component.kind !== "eval")) {
+        failed = true;
+        return;
+      }
+      const s = this.stage(item.component, model, `/stages/${i}`, spans);
+      if (s) stages.push(s);
+      else failed = true;
+    });
+    if (failed) return undefined;
+    const config: JsonObject = {};
+    for (const [name, schema] of Object.entries(experiment.family.fields)) {
+      if (name === "model" || name === "stages") continue;
+      const e = experiment.field(name);
+      config[name] = e ? this.json(e.value, schema, `/${name}`, spans) : ((schema.default as Json) ?? null);
+    }
+    config.model = model.json;
+    config.stages = stages.map((s) => ({ kind: s.kind, ...s.json }));
+    return { config, spans, model, stages };
+  }
+}
+
+function intOf(e: FieldEntry | undefined): number | undefined {
+  return e?.value.type === "int" ? Number(e.value.value) : undefined;
+}
+
+function headDim(language: Component): number {
+  const get = (name: string) => intOf(language.field(name)) ?? (language.family.fields[name]?.default as number);
+  const explicit = intOf(language.field("head_dim"));
+  if (explicit !== undefined) return explicit;
+  const heads = get("heads");
+  return heads > 0 ? Math.floor(get("width") / heads) : 0;
+}
+
+function widthLabel(c: Component, what: string): Label[] {
+  const e = c.field("width");
+  return e ? [{ span: e.span, text: `${what} width set here` }] : [{ span: c.span, text: `${what} backbone \`${c.displayName}\`` }];
+}
+
+/**
+ * Optimizer steps of a stage from its dataset size, as the Hugging Face Trainer counts them on one
+ * device: ceil(epochs × max(1, floor(ceil(N / micro_batch) / accumulation))). Null when N is unknown.
+ */
+export function derivedSteps(stage: JsonObject): number | null {
+  const data = stage.data as JsonObject | null;
+  const size = data && typeof data.size === "number" ? data.size : null;
+  if (size === null) return null;
+  const batch = stage.batch as number;
+  const micro = (stage.micro_batch as number) || batch;
+  const accumulation = Math.max(1, Math.floor(batch / micro));
+  const batches = Math.ceil(size / micro);
+  const perEpoch = Math.max(1, Math.floor(batches / accumulation));
+  return Math.ceil((stage.epochs as number) * perEpoch);
+}

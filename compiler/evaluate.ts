@@ -1,0 +1,534 @@
+/**
+ * Evaluate: declarations, `let` constants and expressions -> components and values, with exact
+ * integer arithmetic. Names resolve lazily (a file's names are visible before their declaration);
+ * a definition that needs itself is reported once. Field values are evaluated against the schema of
+ * the field when it is known, so `linear` means the connector or the schedule as the field expects,
+ * and `train = [connector]` reads `connector` as a component name.
+ */
+import type * as A from "../grammar/ast.js";
+import { pathText } from "../grammar/ast.js";
+import { parseSource } from "../grammar/index.js";
+import { Diagnostics, listNames } from "./diagnostics.js";
+import { familiesNamed, familyNames, implicitFamily, needsFamily, type Family, type FieldSchema, type ValueKind } from "./families.js";
+import type { Binding, Module, Program } from "./resolve.js";
+import { SourceFile, type Span } from "./source.js";
+import { suggest } from "./suggest.js";
+import { Component, equalValues, isNumeric, numberOf, show, typeName, type FieldEntry, type Value } from "./values.js";
+
+const componentNames = ["vision", "connector", "language"];
+
+/** Extra names visible while evaluating an `exclude` condition or a command-line value. */
+export interface Env {
+  /** the value of an axis or experiment path (`model.vision`), if the path names one */
+  lookupPath?(path: string, span: Span): Value | undefined;
+}
+
+function expectedKinds(expect: FieldSchema | undefined): readonly ValueKind[] | undefined {
+  if (!expect?.mmfmKind) return undefined;
+  return typeof expect.mmfmKind === "string" ? [expect.mmfmKind] : expect.mmfmKind;
+}
+
+export class Evaluator {
+  private readonly decls = new Map<A.Decl, Component | undefined>();
+  private readonly lets = new Map<A.Let, Value>();
+  private readonly active = new Set<A.Decl | A.Let>();
+  /** every component made, named or anonymous, in creation order (the checker visits them all) */
+  readonly components: Component[] = [];
+
+  constructor(
+    readonly program: Program,
+    readonly diagnostics: Diagnostics,
+  ) {}
+
+  /** Evaluates every declaration and `let` of every module. */
+  evaluateAll(): void {
+    for (const module of this.program.modules) {
+      for (const binding of module.own.values()) {
+        if (binding.kind === "decl") this.declaration(binding);
+        else this.letValue(binding);
+      }
+    }
+  }
+
+  moduleOf(binding: Binding): Module {
+    return binding.module;
+  }
+
+  declaration(binding: Extract<Binding, { kind: "decl" }>): Component | undefined {
+    const decl = binding.node;
+    if (this.decls.has(decl)) return this.decls.get(decl);
+    if (this.active.has(decl)) {
+      this.diagnostics.error("E0212", `\`${decl.name.text}\` is defined in terms of itself`, {
+        span: decl.name.span,
+        help: "a declaration's base and fields cannot lead back to the declaration",
+      });
+      this.decls.set(decl, undefined);
+      return undefined;
+    }
+    this.active.add(decl);
+    const component = this.makeDeclaration(decl, binding.module);
+    this.active.delete(decl);
+    this.decls.set(decl, component);
+    return component;
+  }
+
+  private makeDeclaration(decl: A.Decl, module: Module): Component | undefined {
+    let family: Family | undefined;
+    let base: Component | undefined;
+    if (decl.base) {
+      const resolved = this.resolveBase(decl, module);
+      if (!resolved) return undefined;
+      ({ family, base } = resolved);
+    } else if (needsFamily(decl.declKind)) {
+      this.diagnostics.error("E0210", `${decl.declKind} \`${decl.name.text}\` needs a base family`, {
+        span: decl.name.span,
+        help: `write \`${decl.declKind} ${decl.name.text} = FAMILY { ... }\`; the ${decl.declKind} families are ${listNames(familyNames(decl.declKind))}`,
+      });
+      return undefined;
+    } else {
+      family = implicitFamily(decl.declKind)!;
+    }
+    const own = new Map<string, FieldEntry>();
+    const component = new Component(decl.declKind, family, decl.name.text, decl.span, base, own, decl.body);
+    if (decl.body) this.block(decl.body, component, own, module);
+    this.components.push(component);
+    return component;
+  }
+
+  private resolveBase(decl: A.Decl, module: Module): { family: Family; base?: Component } | undefined {
+    const path = decl.base!;
+    const kind = decl.declKind;
+    if (path.segments.length !== 1) {
+      this.diagnostics.error("E0209", `the base of ${kind} \`${decl.name.text}\` must be a family or a ${kind} declaration`, {
+        span: path.span,
+      });
+      return undefined;
+    }
+    const name = path.segments[0].text;
+    const binding = module.scope.get(name);
+    const sameName = binding?.kind === "decl" && binding.node === decl;
+    if (binding && !sameName) {
+      const value = this.bindingValue(binding, path.span);
+      if (value.type === "error") return undefined;
+      if (value.type === "component" && value.component.kind === kind) return { family: value.component.family, base: value.component };
+      const families = familiesNamed(name).filter((f) => f.kind === kind);
+      if (families.length === 0) {
+        this.diagnostics.error("E0209", `\`${name}\` is ${article(typeName(value))} ${typeName(value)}, not a ${kind}`, {
+          span: path.span,
+          label: `expected a ${kind} family or declaration`,
+          secondary: [{ span: bindingSpanOf(binding), text: `\`${name}\` is declared here` }],
+          help: `the ${kind} families are ${listNames(familyNames(kind))}`,
+        });
+        return undefined;
+      }
+    }
+    const families = familiesNamed(name).filter((f) => f.kind === kind);
+    if (families.length === 1) return { family: families[0] };
+    const other = familiesNamed(name)[0];
+    if (other) {
+      this.diagnostics.error("E0209", `\`${name}\` is a ${other.kind} family, not a ${kind} family`, {
+        span: path.span,
+        help: `the ${kind} families are ${listNames(familyNames(kind))}`,
+      });
+      return undefined;
+    }
+    const candidates = [...familyNames(kind), ...this.namesOfKind(module, kind)];
+    const guess = suggest(name, candidates);
+    this.diagnostics.error("E0201", `unknown ${kind} \`${name}\``, {
+      span: path.span,
+      label: guess ? `did you mean \`${guess}\`?` : undefined,
+      help: guess
+        ? undefined
+        : `the ${kind} families are ${listNames(familyNames(kind))}${this.importsStd(module) ? "" : '; presets such as `clip_vit_l14_336` need `import "std"`'}`,
+    });
+    return undefined;
+  }
+
+  private importsStd(module: Module): boolean {
+    return [...module.scope.values()].some((b) => b.module.isStd);
+  }
+
+  private namesOfKind(module: Module, kind: ValueKind): string[] {
+    const out: string[] = [];
+    for (const [name, b] of module.scope) if (b.kind === "decl" && b.node.declKind === kind) out.push(name);
+    return out;
+  }
+
+  /** Evaluates a block's members into `own`. */
+  private block(block: A.Block, owner: Component, own: Map<string, FieldEntry>, module: Module, env?: Env): void {
+    for (const member of block.members) {
+      if (member.kind === "Field") {
+        const name = member.name.text;
+        const previous = own.get(name);
+        if (previous) {
+          this.diagnostics.error("E0205", `field \`${name}\` is set twice`, {
+            span: member.name.span,
+            label: "set again here",
+            secondary: [{ span: previous.nameSpan, text: "first set here" }],
+            help: "a field may be set once per block; remove one",
+          });
+          continue;
+        }
+        const value = this.evaluate(member.value, module, owner.family.fields[name], env);
+        own.set(name, { name, value, nameSpan: member.name.span, span: member.span, owner });
+      } else if (owner.kind !== "experiment") {
+        const what = member.kind === "Ablate" ? "ablate" : "exclude";
+        this.diagnostics.error("E0213", `\`${what}\` is only allowed in an experiment`, {
+          span: member.kind === "Ablate" ? { ...member.span, end: member.span.start + 6 } : { ...member.span, end: member.span.start + 7 },
+          help: `move it into the \`experiment\` that varies this ${owner.kind}, e.g. \`ablate { ${owner.name ?? owner.kind}.FIELD: [...] }\``,
+        });
+      }
+    }
+  }
+
+  letValue(binding: Extract<Binding, { kind: "let" }>): Value {
+    const node = binding.node;
+    const cached = this.lets.get(node);
+    if (cached) return cached;
+    if (this.active.has(node)) {
+      this.diagnostics.error("E0212", `\`${node.name.text}\` is defined in terms of itself`, { span: node.name.span });
+      const err: Value = { type: "error", span: node.value.span };
+      this.lets.set(node, err);
+      return err;
+    }
+    this.active.add(node);
+    const value = this.evaluate(node.value, binding.module);
+    this.active.delete(node);
+    this.lets.set(node, value);
+    return value;
+  }
+
+  private bindingValue(binding: Binding, span: Span): Value {
+    if (binding.kind === "let") return { ...this.letValue(binding), span } as Value;
+    const component = this.declaration(binding);
+    return component ? { type: "component", component, span } : { type: "error", span };
+  }
+
+  /** Evaluates an expression; `expect` is the schema of the field it is assigned to, when known. */
+  evaluate(expr: A.Expr, module: Module, expect?: FieldSchema, env?: Env): Value {
+    switch (expr.kind) {
+      case "Int":
+        return { type: "int", value: expr.value, span: expr.span, text: expr.text.replace(/_/g, "") };
+      case "Float":
+        return { type: "float", value: expr.value, span: expr.span, text: expr.text.replace(/_/g, "") };
+      case "String":
+        return { type: "string", value: expr.value, span: expr.span };
+      case "Bool":
+        return { type: "bool", value: expr.value, span: expr.span };
+      case "List": {
+        const itemExpect = expect?.type === "array" ? (expect.items as FieldSchema | undefined) : expect?.mmfmSingleOk ? expect : undefined;
+        return { type: "list", items: expr.items.map((e) => this.evaluate(e, module, itemExpect, env)), span: expr.span };
+      }
+      case "Record": {
+        const seen = new Map<string, Span>();
+        const entries = [];
+        for (const e of expr.entries) {
+          const first = seen.get(e.key.text);
+          if (first) {
+            this.diagnostics.error("E0205", `key \`${e.key.text}\` appears twice in this record`, {
+              span: e.key.span,
+              secondary: [{ span: first, text: "first here" }],
+            });
+            continue;
+          }
+          seen.set(e.key.text, e.key.span);
+          entries.push({ key: e.key.text, keySpan: e.key.span, value: this.evaluate(e.value, module, undefined, env) });
+        }
+        return { type: "record", entries, span: expr.span };
+      }
+      case "Path":
+        return this.path(expr, module, expect, env);
+      case "Paren":
+        return { ...this.evaluate(expr.expr, module, expect, env), span: expr.span } as Value;
+      case "Unary":
+        return this.unary(expr, module, env);
+      case "Binary":
+        return this.binary(expr, module, env);
+      case "In":
+        return this.inExpr(expr, module, env);
+      case "Refine":
+        return this.refine(expr, module, expect, env);
+      case "Missing":
+        return { type: "error", span: expr.span };
+      default: {
+        const never: never = expr;
+        return never;
+      }
+    }
+  }
+
+  private path(expr: A.Path, module: Module, expect: FieldSchema | undefined, env: Env | undefined): Value {
+    const text = pathText(expr);
+    const fromEnv = env?.lookupPath?.(text, expr.span);
+    if (fromEnv) return fromEnv;
+    const [head, ...rest] = expr.segments;
+    const binding = module.scope.get(head.text);
+    let value: Value | undefined;
+    if (binding) value = this.bindingValue(binding, head.span);
+    else value = this.unboundName(head, module, rest.length === 0 ? expect : undefined);
+    for (const segment of rest) {
+      if (value.type === "error") return { type: "error", span: expr.span };
+      value = this.member(value, segment, expr);
+    }
+    return { ...value, span: expr.span } as Value;
+  }
+
+  /** A name that is not declared: a component name, a family, or an error. */
+  private unboundName(name: A.Name, module: Module, expect: FieldSchema | undefined): Value {
+    const text = name.text;
+    if (expect?.enum?.includes(text) && componentNames.includes(text)) return { type: "symbol", name: text, span: name.span };
+    const kinds = expectedKinds(expect);
+    let families = familiesNamed(text);
+    if (kinds) families = families.filter((f) => kinds.includes(f.kind));
+    if (families.length === 1) {
+      const family = families[0];
+      const component = new Component(family.kind, family, undefined, name.span, undefined, new Map());
+      this.components.push(component);
+      return { type: "component", component, span: name.span };
+    }
+    if (families.length > 1) {
+      this.diagnostics.error("E0214", `\`${text}\` is ${listNames(families.map((f) => `${f.kind} family`), "and")} here; which one is meant is unclear`, {
+        span: name.span,
+        help: `use it where the kind is known (e.g. in a \`schedule\` or \`connector\` field), or declare it: \`connector c = ${text}\``,
+      });
+      return { type: "error", span: name.span };
+    }
+    if (componentNames.includes(text) || ["dataset", "stage", "eval", "model", "experiment"].includes(text)) {
+      this.diagnostics.error("E0214", `\`${text}\` is a kind, not a value`, {
+        span: name.span,
+        help: componentNames.includes(text) ? "component names are only values in a stage's `train` list" : "refer to a declaration by its name",
+      });
+      return { type: "error", span: name.span };
+    }
+    const candidates = new Set<string>(module.scope.keys());
+    for (const k of kinds ?? []) for (const f of familyNames(k)) candidates.add(f);
+    const guess = suggest(text, candidates);
+    const missingStd = !this.importsStd(module) && /^(clip|dinov2|siglip|gemma|mlp2x|linear_proj|gqa|pope|mme|scienceqa|vqav2|mmvp|tiny)/.test(text);
+    this.diagnostics.error("E0201", `unknown name \`${text}\``, {
+      span: name.span,
+      label: guess ? `did you mean \`${guess}\`?` : "not declared in this file or its imports",
+      help: missingStd ? 'the standard library is not imported: add `import "std"`' : undefined,
+    });
+    return { type: "error", span: name.span };
+  }
+
+  /** `value.segment`: a field of a declaration (set, inherited, or its family default). */
+  private member(value: Value, segment: A.Name, expr: A.Path): Value {
+    if (value.type !== "component") {
+      this.diagnostics.error("E0301", `\`${segment.text}\` cannot be read from ${article(typeName(value))} ${typeName(value)}`, {
+        span: segment.span,
+        help: "only declarations have fields",
+      });
+      return { type: "error", span: expr.span };
+    }
+    const c = value.component;
+    const entry = c.field(segment.text);
+    if (entry) return entry.value;
+    const schema = c.family.fields[segment.text];
+    if (schema && schema.default !== undefined && typeof schema.default !== "string") return literalValue(schema.default, segment.span);
+    if (schema && typeof schema.default === "string" && schema.type === "string") return { type: "string", value: schema.default, span: segment.span };
+    if (schema) {
+      this.diagnostics.error("E0201", `field \`${segment.text}\` of ${c.describe()} has no value here`, {
+        span: segment.span,
+        help: schema.mmfmDefault ? `its default (${schema.mmfmDefault}) is computed when the model is resolved` : "set it in the declaration",
+      });
+      return { type: "error", span: expr.span };
+    }
+    const guess = suggest(segment.text, Object.keys(c.family.fields));
+    this.diagnostics.error("E0203", `unknown field \`${segment.text}\` in ${c.describe()}`, {
+      span: segment.span,
+      label: guess ? `did you mean \`${guess}\`?` : undefined,
+    });
+    return { type: "error", span: expr.span };
+  }
+
+  private refine(expr: A.Refine, module: Module, expect: FieldSchema | undefined, env: Env | undefined): Value {
+    const base = this.evaluate(expr.base, module, expect, env);
+    if (base.type === "error") {
+      // still look inside the block for errors of its own
+      for (const m of expr.body.members) if (m.kind === "Field") this.evaluate(m.value, module, undefined, env);
+      return { type: "error", span: expr.span };
+    }
+    if (base.type !== "component") {
+      this.diagnostics.error("E0211", `${article(typeName(base))} ${typeName(base)} cannot be refined`, {
+        span: expr.base.span,
+        label: `\`${show(base)}\` is not a declaration or family`,
+        help: "`BASE { field = value }` needs a family (`cosine`) or a declaration (`clip_vit_l14_336`) as BASE",
+      });
+      return { type: "error", span: expr.span };
+    }
+    const own = new Map<string, FieldEntry>();
+    const parent = base.component;
+    const component = new Component(parent.kind, parent.family, undefined, expr.span, parent.name || parent.base || parent.own.size ? parent : undefined, own, parent.block);
+    this.block(expr.body, component, own, module, env);
+    this.components.push(component);
+    return { type: "component", component, span: expr.span };
+  }
+
+  private unary(expr: A.Unary, module: Module, env: Env | undefined): Value {
+    const v = this.evaluate(expr.operand, module, undefined, env);
+    if (v.type === "error") return { type: "error", span: expr.span };
+    if (expr.op === "not") {
+      if (v.type !== "bool") return this.typeError(expr.span, `\`not\` needs a boolean, found ${article(typeName(v))} ${typeName(v)}`, "E0409");
+      return { type: "bool", value: !v.value, span: expr.span };
+    }
+    if (v.type === "int") return { type: "int", value: -v.value, span: expr.span, text: v.text ? `-${v.text}` : undefined };
+    if (v.type === "float") return { type: "float", value: -v.value, span: expr.span, text: v.text ? `-${v.text}` : undefined };
+    return this.typeError(expr.span, `cannot negate ${article(typeName(v))} ${typeName(v)}`, "E0310");
+  }
+
+  private typeError(span: Span, message: string, code: "E0301" | "E0310" | "E0409" = "E0301"): Value {
+    this.diagnostics.error(code, message, { span });
+    return { type: "error", span };
+  }
+
+  private binary(expr: A.Binary, module: Module, env: Env | undefined): Value {
+    const l = this.evaluate(expr.left, module, undefined, env);
+    const r = this.evaluate(expr.right, module, undefined, env);
+    if (l.type === "error" || r.type === "error") return { type: "error", span: expr.span };
+    const span = expr.span;
+    switch (expr.op) {
+      case "and":
+      case "or": {
+        for (const [v, e] of [[l, expr.left], [r, expr.right]] as const) {
+          if (v.type !== "bool") return this.typeError(e.span, `\`${expr.op}\` needs booleans, found ${article(typeName(v))} ${typeName(v)}`, "E0409");
+        }
+        const a = (l as { value: boolean }).value;
+        const b = (r as { value: boolean }).value;
+        return { type: "bool", value: expr.op === "and" ? a && b : a || b, span };
+      }
+      case "==":
+      case "!=": {
+        const eq = equalValues(l, r);
+        if (eq === undefined) {
+          this.diagnostics.error("E0301", `cannot compare ${article(typeName(l))} ${typeName(l)} with ${article(typeName(r))} ${typeName(r)}`, {
+            span: expr.opSpan,
+            secondary: [
+              { span: expr.left.span, text: `${typeName(l)} \`${show(l)}\`` },
+              { span: expr.right.span, text: `${typeName(r)} \`${show(r)}\`` },
+            ],
+            help: l.type === "component" || r.type === "component" ? "declarations compare with declarations, by identity (e.g. `model.vision == clip`)" : undefined,
+          });
+          return { type: "error", span };
+        }
+        return { type: "bool", value: expr.op === "==" ? eq : !eq, span };
+      }
+      default:
+        return this.arithmetic(expr, l, r);
+    }
+  }
+
+  private arithmetic(expr: A.Binary, l: Value, r: Value): Value {
+    const span = expr.span;
+    if (!isNumeric(l) || !isNumeric(r)) {
+      const bad = !isNumeric(l) ? l : r;
+      this.diagnostics.error("E0310", `\`${expr.op}\` works on numbers only, found ${article(typeName(bad))} ${typeName(bad)}`, {
+        span: bad.span,
+        label: `\`${show(bad)}\``,
+      });
+      return { type: "error", span };
+    }
+    if (l.type === "int" && r.type === "int") {
+      const a = l.value;
+      const b = r.value;
+      switch (expr.op) {
+        case "+":
+          return { type: "int", value: a + b, span };
+        case "-":
+          return { type: "int", value: a - b, span };
+        case "*":
+          return { type: "int", value: a * b, span };
+        case "/":
+          if (b === 0n) {
+            this.diagnostics.error("E0310", "division by zero", { span: expr.right.span });
+            return { type: "error", span };
+          }
+          if (a % b !== 0n) {
+            this.diagnostics.error("E0310", `${a} / ${b} is not a whole number`, {
+              span,
+              help: `integer division must be exact; write \`${a}.0 / ${b}\` for a float`,
+            });
+            return { type: "error", span };
+          }
+          return { type: "int", value: a / b, span };
+        default:
+          return { type: "error", span };
+      }
+    }
+    const a = numberOf(l);
+    const b = numberOf(r);
+    let value: number;
+    switch (expr.op) {
+      case "+":
+        value = a + b;
+        break;
+      case "-":
+        value = a - b;
+        break;
+      case "*":
+        value = a * b;
+        break;
+      case "/":
+        if (b === 0) {
+          this.diagnostics.error("E0310", "division by zero", { span: expr.right.span });
+          return { type: "error", span };
+        }
+        value = a / b;
+        break;
+      default:
+        return { type: "error", span };
+    }
+    if (!Number.isFinite(value)) {
+      this.diagnostics.error("E0310", "the result is not a finite number", { span });
+      return { type: "error", span };
+    }
+    return { type: "float", value, span };
+  }
+
+  private inExpr(expr: A.InExpr, module: Module, env: Env | undefined): Value {
+    const v = this.evaluate(expr.value, module, undefined, env);
+    const list = this.evaluate(expr.list, module, undefined, env);
+    if (v.type === "error" || list.type !== "list") return { type: "error", span: expr.span };
+    let found = false;
+    for (const item of list.items) {
+      if (item.type === "error") return { type: "error", span: expr.span };
+      const eq = equalValues(v, item);
+      if (eq === undefined) {
+        this.diagnostics.error("E0301", `cannot compare ${article(typeName(v))} ${typeName(v)} with ${article(typeName(item))} ${typeName(item)}`, {
+          span: item.span,
+        });
+        return { type: "error", span: expr.span };
+      }
+      if (eq) found = true;
+    }
+    return { type: "bool", value: found, span: expr.span };
+  }
+
+  /** A default written in mmfm (e.g. a stage's `schedule` default `cosine { warmup = 0.03 }`). */
+  defaultValue(text: string, expect: FieldSchema, span: Span): Value {
+    const source = new SourceFile("<built-in default>", `let default = ${text}`);
+    const file = parseSource(source, new Diagnostics());
+    const item = file.items[0];
+    if (!item || item.kind !== "Let") return { type: "error", span };
+    const empty: Module = { id: "<defaults>", files: [], scope: new Map(), own: new Map(), isStd: false };
+    const value = this.evaluate(item.value, empty, expect);
+    return value;
+  }
+}
+
+export function article(word: string): string {
+  return /^[aeiou]/.test(word) ? "an" : "a";
+}
+
+function bindingSpanOf(b: Binding): Span {
+  return b.node.name.span;
+}
+
+/** A JSON default of a schema as a value. */
+export function literalValue(json: unknown, span: Span): Value {
+  if (typeof json === "boolean") return { type: "bool", value: json, span };
+  if (typeof json === "string") return { type: "string", value: json, span };
+  if (typeof json === "number") return Number.isInteger(json) ? { type: "int", value: BigInt(json), span } : { type: "float", value: json, span };
+  if (Array.isArray(json)) return { type: "list", items: json.map((j) => literalValue(j, span)), span };
+  return { type: "error", span };
+}

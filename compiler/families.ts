@@ -1,0 +1,462 @@
+/**
+ * The families of LANGUAGE.md §5, described once as JSON Schemas. They are the single source of truth
+ * for checking (ajv), documentation (`mmfmc doc`) and the plan (defaults filled in).
+ *
+ * Besides standard JSON Schema, field schemas use three annotation keywords of ours:
+ * - `mmfmKind`: the value is a reference to a declaration of that kind (or one of those kinds);
+ * - `mmfmSingleOk`: a list field that also accepts one element without brackets;
+ * - `mmfmDefault`: a default computed from other fields, described in words (e.g. "4 × width").
+ * Defaults follow the Hugging Face config classes of the real models unless said otherwise.
+ */
+import type { DeclKind } from "../grammar/ast.js";
+
+export type ValueKind = DeclKind | "schedule" | "optimizer";
+
+export interface FieldSchema {
+  readonly type?: "integer" | "number" | "string" | "boolean" | "array";
+  readonly description: string;
+  readonly default?: unknown;
+  readonly minimum?: number;
+  readonly maximum?: number;
+  readonly exclusiveMinimum?: number;
+  readonly exclusiveMaximum?: number;
+  readonly enum?: readonly (string | number)[];
+  readonly items?: Omit<FieldSchema, "description"> & { description?: string };
+  readonly minItems?: number;
+  readonly maxItems?: number;
+  readonly uniqueItems?: boolean;
+  readonly mmfmKind?: ValueKind | readonly ValueKind[];
+  readonly mmfmSingleOk?: boolean;
+  readonly mmfmDefault?: string;
+}
+
+export interface Family {
+  /** the name used in source (`clip_vit`); for kinds without families, the kind itself */
+  readonly name: string;
+  readonly kind: ValueKind;
+  /** true for the kinds that have no family (`stage`, `eval`, `model`, `experiment`) */
+  readonly implicit: boolean;
+  readonly description: string;
+  readonly fields: Readonly<Record<string, FieldSchema>>;
+  readonly required: readonly string[];
+}
+
+// ---- field helpers -------------------------------------------------------------------------------
+
+function int(description: string, def?: number, minimum?: number): FieldSchema {
+  return { type: "integer", description, default: def, minimum };
+}
+
+function float(description: string, def?: number, extra: Partial<FieldSchema> = {}): FieldSchema {
+  return { type: "number", description, default: def, ...extra };
+}
+
+function str(description: string, def?: string): FieldSchema {
+  return { type: "string", description, default: def };
+}
+
+function oneOf(description: string, values: readonly string[], def?: string): FieldSchema {
+  return { type: "string", enum: values, description, default: def };
+}
+
+function bool(description: string, def?: boolean): FieldSchema {
+  return { type: "boolean", description, default: def };
+}
+
+function rgb(description: string, def: readonly number[]): FieldSchema {
+  return { type: "array", items: { type: "number" }, minItems: 3, maxItems: 3, description, default: def };
+}
+
+function ref(kind: ValueKind | readonly ValueKind[], description: string): FieldSchema {
+  return { mmfmKind: kind, description };
+}
+
+// ---- vision ---------------------------------------------------------------------------------------
+
+const clipMean = [0.48145466, 0.4578275, 0.40821073];
+const clipStd = [0.26862954, 0.26130258, 0.27577711];
+const imagenetMean = [0.485, 0.456, 0.406];
+const imagenetStd = [0.229, 0.224, 0.225];
+
+function visionFields(defaults: {
+  patch: number;
+  act: string;
+  eps: number;
+  mean: number[];
+  std: number[];
+  resize: string;
+}): Record<string, FieldSchema> {
+  return {
+    image: int("input image side in pixels (images are square after preprocessing)", 224, 1),
+    patch: int("patch side in pixels; `image` must be a multiple", defaults.patch, 1),
+    width: int("hidden size of the transformer (hidden_size)", 768, 1),
+    depth: int("number of transformer layers (num_hidden_layers)", 12, 1),
+    heads: int("attention heads (num_attention_heads); must divide `width`", 12, 1),
+    mlp: { ...int("hidden size of each layer's feed-forward block (intermediate_size)", undefined, 1), mmfmDefault: "4 × width" },
+    act: oneOf("activation of the feed-forward block", ["quick_gelu", "gelu", "gelu_tanh"], defaults.act),
+    norm_eps: float("epsilon of the layer norms", defaults.eps, { exclusiveMinimum: 0 }),
+    select_layer: int(
+      "which hidden state feeds the connector, indexed like transformers' hidden_states (0 = embeddings, -1 = last layer; LLaVA uses -2)",
+      -2,
+    ),
+    feature: oneOf("`patch`: patch tokens only (LLaVA drops the class token); `cls_patch`: class token too", ["patch", "cls_patch"], "patch"),
+    mean: rgb("per-channel mean for normalisation (also the `pad` colour, as int(mean*255))", defaults.mean),
+    std: rgb("per-channel standard deviation for normalisation", defaults.std),
+    resize: { ...int("shortest image edge after resizing, before the centre crop to `image`", undefined, 1), mmfmDefault: defaults.resize },
+    aspect: oneOf("how non-square images are made square: `crop` (resize and centre-crop) or `pad` (LLaVA's expand-to-square with the mean colour)", ["crop", "pad"], "crop"),
+    weights: str("pretrained weights: a Hugging Face style folder or a .safetensors file; random initialisation when absent"),
+    hub_id: str("the Hugging Face model id of the real checkpoint (used by `mmfmc export`)"),
+  };
+}
+
+const clipVit: Family = {
+  name: "clip_vit",
+  kind: "vision",
+  implicit: false,
+  description:
+    "CLIP's vision transformer (transformers' CLIPVisionModel): class token, pre- and post-layernorm, conv patch embedding without bias, quick_gelu MLP.",
+  fields: visionFields({ patch: 32, act: "quick_gelu", eps: 1e-5, mean: clipMean, std: clipStd, resize: "image" }),
+  required: [],
+};
+
+const dinov2: Family = {
+  name: "dinov2",
+  kind: "vision",
+  implicit: false,
+  description:
+    "DINOv2 (transformers' Dinov2Model): class and mask tokens, layer scale, MLP or SwiGLU feed-forward, final layernorm; positions are interpolated (bicubic) when `image` differs from `position_image`.",
+  fields: {
+    ...visionFields({ patch: 16, act: "gelu", eps: 1e-6, mean: imagenetMean, std: imagenetStd, resize: "image × 8/7, rounded down (256 for 224)" }),
+    mlp: {
+      ...int("hidden size of each layer's feed-forward block", undefined, 1),
+      mmfmDefault: "4 × width for `mlp`; for `swiglu`, ((int(4 × width × 2/3) + 7) // 8) × 8 as transformers computes it",
+    },
+    ffn: oneOf("feed-forward block: `mlp` (fc1, GELU, fc2) or `swiglu` (weights_in, SiLU gate, weights_out; ViT-g)", ["mlp", "swiglu"], "mlp"),
+    layer_scale: float("initial value of the layer-scale parameters", 1.0),
+    position_image: {
+      ...int("image side the position embeddings are laid out for (config image_size; 518 for the released checkpoints)", undefined, 1),
+      mmfmDefault: "image",
+    },
+    mask_token: bool("whether the checkpoint carries the mask token (the facebook/dinov2-* checkpoints do)", true),
+  },
+  required: [],
+};
+
+const siglip: Family = {
+  name: "siglip",
+  kind: "vision",
+  implicit: false,
+  description:
+    "SigLIP's vision transformer (transformers' SiglipVisionModel): no class token, conv patch embedding with bias, post-layernorm and an attention-pooling head. `patch` features are all patches (there is no class token to drop).",
+  fields: {
+    ...visionFields({ patch: 16, act: "gelu_tanh", eps: 1e-6, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], resize: "image (resized straight to image × image, no crop)" }),
+    head: bool("whether the attention-pooling head is part of the model (it is in the released checkpoints)", true),
+  },
+  required: [],
+};
+
+// ---- connector -------------------------------------------------------------------------------------
+
+const connectorIo = {
+  in: { ...int("input width; inferred from the model's vision width (an explicit value must agree)", undefined, 1), mmfmDefault: "the vision width" },
+  out: { ...int("output width; inferred from the model's language width (an explicit value must agree)", undefined, 1), mmfmDefault: "the language width" },
+};
+
+const identity: Family = {
+  name: "identity",
+  kind: "connector",
+  implicit: false,
+  description: "Passes vision features through unchanged; the vision and language widths must be equal.",
+  fields: { ...connectorIo },
+  required: [],
+};
+
+const linearConnector: Family = {
+  name: "linear",
+  kind: "connector",
+  implicit: false,
+  description: "One linear layer with bias (LLaVA's `linear` projector).",
+  fields: { ...connectorIo },
+  required: [],
+};
+
+const mlp: Family = {
+  name: "mlp",
+  kind: "connector",
+  implicit: false,
+  description:
+    "`depth` linear layers with bias and an activation between them (LLaVA's `mlpNx_gelu`; depth 2 is `mlp2x_gelu`). GELU is the exact (erf) GELU of torch.nn.GELU().",
+  fields: {
+    depth: int("number of linear layers", 2, 1),
+    act: oneOf("activation between the layers (torch.nn.GELU(): exact erf GELU)", ["gelu"], "gelu"),
+    ...connectorIo,
+  },
+  required: [],
+};
+
+// ---- language --------------------------------------------------------------------------------------
+
+const gemma: Family = {
+  name: "gemma",
+  kind: "language",
+  implicit: false,
+  description:
+    "Gemma (transformers' GemmaForCausalLM): RMSNorm with (1 + w), sqrt(width) embedding scale applied to every input embedding (image features too), GeGLU, RoPE, multi-query or grouped attention, tied output head. Defaults are GemmaConfig's (Gemma-7B sizes).",
+  fields: {
+    vocab: int("vocabulary size (vocab_size)", 256000, 1),
+    width: int("hidden size (hidden_size)", 3072, 1),
+    depth: int("number of decoder layers (num_hidden_layers)", 28, 1),
+    heads: int("query heads (num_attention_heads); must divide `width`", 16, 1),
+    kv_heads: int("key/value heads (num_key_value_heads); must divide `heads` (1 = multi-query)", 16, 1),
+    head_dim: { ...int("size of each attention head; independent of width (Gemma-7B: 16 × 256 = 4096 ≠ 3072)", undefined, 1), mmfmDefault: "width / heads" },
+    mlp: int("hidden size of the GeGLU feed-forward block (intermediate_size)", 24576, 1),
+    act: oneOf(
+      "GeGLU activation: `gelu_tanh` (gelu_pytorch_tanh, transformers' default since 4.39) or exact `gelu` (what LLaVA-Gemma's converted config names)",
+      ["gelu_tanh", "gelu"],
+      "gelu_tanh",
+    ),
+    rope_theta: float("RoPE base", 10000, { exclusiveMinimum: 0 }),
+    norm_eps: float("epsilon of the RMS norms", 1e-6, { exclusiveMinimum: 0 }),
+    max_positions: int("maximum sequence length (max_position_embeddings)", 8192, 1),
+    tokenizer: str("a folder holding tokenizer.json (Hugging Face format); defaults to `weights` when that is a folder"),
+    weights: str("pretrained weights: a Hugging Face style folder or a .safetensors file; random initialisation when absent"),
+    hub_id: str("the Hugging Face model id of the real checkpoint (used by `mmfmc export`)"),
+  },
+  required: [],
+};
+
+// ---- datasets --------------------------------------------------------------------------------------
+
+const datasetSize = int("number of samples; used to derive the steps of a stage from `epochs` when the file is not read", undefined, 1);
+
+const llavaJson: Family = {
+  name: "llava_json",
+  kind: "dataset",
+  implicit: false,
+  description:
+    "A LLaVA conversation file: a JSON list of {id, image?, conversations: [{from: human|gpt, value}]}; images relative to `images`.",
+  fields: {
+    annotations: str("path of the JSON file (relative to the spec's folder)"),
+    images: str("folder the samples' `image` paths are relative to"),
+    size: datasetSize,
+    seed: int("seed of the sample order (default: the experiment's seed)"),
+  },
+  required: ["annotations"],
+};
+
+const syntheticShapes: Family = {
+  name: "synthetic_shapes",
+  kind: "dataset",
+  implicit: false,
+  description:
+    "Generated images of coloured shapes with questions about colour, shape, count and position (deterministic from `seed`); `mmfmc data shapes` writes it to disk.",
+  fields: {
+    split: oneOf("`train` (questions), `caption` (descriptions, for connector pretraining) or `test` (held-out questions, scored)", ["train", "caption", "test"], "train"),
+    size: int("number of samples", 1000, 1),
+    seed: int("generator seed (test and train splits use disjoint streams)", 0),
+    image: int("image side in pixels", 64, 8),
+  },
+  required: [],
+};
+
+function benchmark(name: string, description: string, annotations: string, images: string, split?: string): Family {
+  return {
+    name,
+    kind: "dataset",
+    implicit: false,
+    description,
+    fields: {
+      annotations: str("questions file, as LLaVA's eval scripts lay it out", annotations),
+      images: str("image folder", images),
+      split: str("benchmark split", split),
+      size: int("evaluate only the first N items (all when absent)", undefined, 1),
+    },
+    required: [],
+  };
+}
+
+const benchmarks: Family[] = [
+  benchmark("vqav2", "VQAv2 (LLaVA layout: llava_vqav2_mscoco_test-dev2015.jsonl, test2015 images); scored by the official VQA accuracy.", "playground/data/eval/vqav2/llava_vqav2_mscoco_test-dev2015.jsonl", "playground/data/eval/vqav2/test2015", "test-dev2015"),
+  benchmark("gqa", "GQA testdev-balanced (LLaVA layout); exact-match accuracy.", "playground/data/eval/gqa/llava_gqa_testdev_balanced.jsonl", "playground/data/eval/gqa/data/images", "testdev_balanced"),
+  benchmark("pope", "POPE on COCO val2014 (adversarial, popular, random); accuracy and F1 per category.", "playground/data/eval/pope/llava_pope_test.jsonl", "playground/data/eval/pope/val2014", "test"),
+  benchmark("mme", "MME (14 subtasks); perception and cognition scores.", "playground/data/eval/MME/llava_mme.jsonl", "playground/data/eval/MME/MME_Benchmark_release_version", "test"),
+  benchmark("scienceqa", "ScienceQA (LLaVA layout: llava_test_CQM-A.json, problems.json); IMG accuracy is over problems with an image.", "playground/data/eval/scienceqa/llava_test_CQM-A.json", "playground/data/eval/scienceqa/images/test", "test"),
+  benchmark("mmvp", "MMVP (300 questions in 150 pairs); pair accuracy.", "playground/data/eval/mmvp/Questions.csv", "playground/data/eval/mmvp/MMVP Images", "test"),
+];
+
+// ---- schedules and optimizers ------------------------------------------------------------------------
+
+function schedule(name: string, description: string): Family {
+  return {
+    name,
+    kind: "schedule",
+    implicit: false,
+    description,
+    fields: { warmup: float("linear warmup as a ratio of the stage's steps (warmup steps = ceil(ratio × steps), as transformers)", 0, { minimum: 0, exclusiveMaximum: 1 }) },
+    required: [],
+  };
+}
+
+const schedules: Family[] = [
+  schedule("constant", "Constant learning rate after warmup (get_constant_schedule_with_warmup)."),
+  schedule("cosine", "Cosine decay to zero after warmup (get_cosine_schedule_with_warmup, half a cycle)."),
+  schedule("linear", "Linear decay to zero after warmup (get_linear_schedule_with_warmup)."),
+];
+
+const adamw: Family = {
+  name: "adamw",
+  kind: "optimizer",
+  implicit: false,
+  description: "AdamW exactly as torch.optim.AdamW (decoupled weight decay from the stage's `weight_decay`).",
+  fields: {
+    beta1: float("first-moment decay", 0.9, { minimum: 0, exclusiveMaximum: 1 }),
+    beta2: float("second-moment decay", 0.999, { minimum: 0, exclusiveMaximum: 1 }),
+    eps: float("added to the denominator", 1e-8, { exclusiveMinimum: 0 }),
+  },
+  required: [],
+};
+
+// ---- kinds without families --------------------------------------------------------------------------
+
+const components = ["vision", "connector", "language"];
+
+const stage: Family = {
+  name: "stage",
+  kind: "stage",
+  implicit: true,
+  description: "A training stage: which data, which components are trained, and how. Each stage starts from the weights the previous one left.",
+  fields: {
+    data: ref("dataset", "the training data"),
+    train: {
+      type: "array",
+      items: { type: "string", enum: components },
+      uniqueItems: true,
+      minItems: 1,
+      description: "the components this stage updates (`vision`, `connector`, `language`); all others are frozen",
+    },
+    epochs: float("passes over the data (default 1 when `steps` is not given)", undefined, { exclusiveMinimum: 0 }),
+    steps: int("optimizer steps (instead of `epochs`)", undefined, 1),
+    batch: int("global batch size (samples per optimizer step)", 1, 1),
+    micro_batch: { ...int("samples per forward pass; gradients are accumulated to `batch`", undefined, 1), mmfmDefault: "batch" },
+    lr: float("peak learning rate", 5e-5, { exclusiveMinimum: 0 }),
+    schedule: { ...ref("schedule", "learning-rate schedule (`constant`, `cosine`, `linear`, each with `warmup`)"), default: "cosine { warmup = 0.03 }" },
+    optimizer: { ...ref("optimizer", "optimizer (`adamw { beta1, beta2, eps }`)"), default: "adamw" },
+    weight_decay: float("decoupled weight decay", 0, { minimum: 0 }),
+    grad_clip: float("clip gradients to this global norm (0 = no clipping)", 1.0, { minimum: 0 }),
+    max_length: int("maximum tokens per sample, image tokens included (model_max_length)", 2048, 1),
+    template: { ...oneOf("chat template for this stage", ["gemma", "plain"]), mmfmDefault: "the model's template" },
+    aspect: { ...oneOf("image aspect handling for this stage", ["crop", "pad"]), mmfmDefault: "the vision backbone's aspect" },
+    precision: oneOf("training precision on the cluster (`mmfmc export`); the tfjs runtime computes in fp32", ["fp32", "bf16", "fp16"], "bf16"),
+    group_by_modality: bool("batch image and text-only samples separately (LLaVA's group_by_modality_length)", false),
+    gradient_checkpointing: bool("recompute activations in the backward pass (cluster training)", false),
+    checkpoint_every: int("write a resumable checkpoint every N optimizer steps (0: only at the end)", 50, 0),
+  },
+  required: ["data", "train"],
+};
+
+const evalKind: Family = {
+  name: "eval",
+  kind: "eval",
+  implicit: true,
+  description: "An evaluation: generates an answer per benchmark item with greedy decoding and scores it by the benchmark's rules. Trains nothing.",
+  fields: {
+    data: { type: "array", items: { mmfmKind: "dataset" }, minItems: 1, mmfmSingleOk: true, description: "the benchmark datasets" },
+    max_new_tokens: int("longest answer generated", 128, 1),
+    temperature: float("sampling temperature (0 = greedy, as LLaVA's eval scripts)", 0, { minimum: 0 }),
+    batch: int("items generated at once", 8, 1),
+  },
+  required: ["data"],
+};
+
+const model: Family = {
+  name: "model",
+  kind: "model",
+  implicit: true,
+  description: "A LLaVA-style model: vision backbone -> connector -> language backbone.",
+  fields: {
+    vision: ref("vision", "the vision backbone"),
+    connector: ref("connector", "the connector (its `in`/`out` widths are inferred)"),
+    language: ref("language", "the language backbone"),
+    template: oneOf("chat template: `gemma` (<start_of_turn>user / model) or LLaVA's `plain`", ["gemma", "plain"], "gemma"),
+    image_token: str("the placeholder for an image in the text", "<image>"),
+  },
+  required: ["vision", "connector", "language"],
+};
+
+const experiment: Family = {
+  name: "experiment",
+  kind: "experiment",
+  implicit: true,
+  description: "A model, an ordered list of stages, a seed, and the ablation grid (`ablate`, `ablate zip`, `exclude`).",
+  fields: {
+    model: ref("model", "the model"),
+    stages: {
+      type: "array",
+      items: { mmfmKind: ["stage", "eval"] },
+      minItems: 1,
+      description: "stages and evaluations in order; each starts from the weights the previous one left",
+    },
+    seed: int("seed of initialisation and data order", 0),
+    devices: int("accelerators per variant on the cluster (`mmfmc export`)", 8, 1),
+    device_memory: float("memory per accelerator in GiB (for the memory estimate)", 80, { exclusiveMinimum: 0 }),
+    zero: { ...int("DeepSpeed ZeRO stage for `mmfmc export` (0 to 3)", 2, 0), maximum: 3 },
+  },
+  required: ["model", "stages"],
+};
+
+// ---- registry --------------------------------------------------------------------------------------
+
+export const families: readonly Family[] = [
+  clipVit,
+  dinov2,
+  siglip,
+  identity,
+  linearConnector,
+  mlp,
+  gemma,
+  llavaJson,
+  syntheticShapes,
+  ...benchmarks,
+  ...schedules,
+  adamw,
+  stage,
+  evalKind,
+  model,
+  experiment,
+];
+
+export const benchmarkFamilies: ReadonlySet<string> = new Set(benchmarks.map((b) => b.name));
+
+/** Families by name; a name can have one family per kind (`linear` is a connector and a schedule). */
+const byName = new Map<string, Family[]>();
+for (const f of families) {
+  if (f.implicit) continue;
+  byName.set(f.name, [...(byName.get(f.name) ?? []), f]);
+}
+
+export function familiesNamed(name: string): readonly Family[] {
+  return byName.get(name) ?? [];
+}
+
+export function implicitFamily(kind: DeclKind): Family | undefined {
+  return families.find((f) => f.implicit && f.kind === kind);
+}
+
+export function familyNames(kind?: ValueKind): string[] {
+  return families.filter((f) => !f.implicit && (kind === undefined || f.kind === kind)).map((f) => f.name);
+}
+
+/** Kinds whose declarations need a family as base (the others may stand alone). */
+export function needsFamily(kind: DeclKind): boolean {
+  return kind === "vision" || kind === "connector" || kind === "language" || kind === "dataset";
+}
+
+/** The JSON Schema of a family's fields, for ajv and for the plan schema. */
+export function jsonSchema(family: Family): Record<string, unknown> {
+  const properties: Record<string, unknown> = {};
+  for (const [name, field] of Object.entries(family.fields)) properties[name] = field;
+  // a JSON round trip drops the keys the field helpers left undefined
+  return JSON.parse(
+    JSON.stringify({ $id: `mmfm:${family.kind}/${family.name}`, type: "object", additionalProperties: false, properties, required: family.required }),
+  ) as Record<string, unknown>;
+}

@@ -1,0 +1,687 @@
+/**
+ * Grid: an experiment's `ablate`, `ablate zip` and `exclude` -> variants, each with a stable id (the
+ * experiment name and its labels in axis order), a resolved configuration and a content hash.
+ *
+ * An axis is a path into the experiment: an experiment field (`stages`, `seed`, `model`), a field of a
+ * component inside it (`model.vision`, `model.connector.depth`), or `NAME.FIELD` for a declaration the
+ * experiment uses (`finetune.lr`, `lcs558k.size`), which then replaces that declaration wherever it
+ * appears. Several `ablate` blocks give the union of their grids; one configuration reached twice is
+ * one variant.
+ */
+import { createHash } from "node:crypto";
+import type * as A from "../grammar/ast.js";
+import { pathText } from "../grammar/ast.js";
+import { checkSchema, checkShapes } from "./check.js";
+import { type Json, type JsonObject, type ResolvedVariant, Resolver } from "./config.js";
+import { Diagnostics, listNames } from "./diagnostics.js";
+import { article, type Env, type Evaluator } from "./evaluate.js";
+import type { FieldSchema } from "./families.js";
+import type { Module } from "./resolve.js";
+import type { Span } from "./source.js";
+import { suggest } from "./suggest.js";
+import { Component, equalValues, show, type FieldEntry, type Value } from "./values.js";
+
+export interface Variant {
+  readonly id: string;
+  /** axis path -> label, in axis order */
+  readonly axes: Readonly<Record<string, string>>;
+  readonly experiment: Component;
+  readonly resolved: ResolvedVariant;
+  /** sha256 of the canonical JSON of the resolved configuration (names excluded) */
+  readonly hash: string;
+}
+
+export interface ExperimentGrid {
+  readonly name: string;
+  readonly component: Component;
+  /** every axis path, in order of first appearance */
+  readonly axes: readonly string[];
+  readonly variants: readonly Variant[];
+}
+
+/** A path into an experiment, resolved against its base. */
+interface Target {
+  readonly path: string;
+  readonly span: Span;
+  /** the schema of the field the path ends at */
+  readonly schema: FieldSchema;
+  /** the component owning that field in the base experiment, for kind checks of the values */
+  readonly owner: Component;
+  /** replaces the value at the path */
+  apply(experiment: Component, entry: FieldEntry): Component;
+  /** reads the value at the path */
+  read(experiment: Component): Value | undefined;
+}
+
+interface AxisValue {
+  readonly label: string;
+  readonly value: Value;
+}
+
+interface Axis {
+  readonly target: Target;
+  readonly values: readonly AxisValue[];
+  readonly span: Span;
+}
+
+interface Point {
+  readonly choices: readonly { axis: Axis; choice: AxisValue }[];
+}
+
+/** Canonical JSON: keys sorted, names dropped (renaming does not change what is computed). */
+export function canonicalJson(value: Json, dropNames = true): string {
+  if (value === null || typeof value !== "object") return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v, dropNames)).join(",")}]`;
+  const keys = Object.keys(value)
+    .filter((k) => !(dropNames && k === "name"))
+    .sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k], dropNames)}`).join(",")}}`;
+}
+
+export function contentHash(config: JsonObject): string {
+  return createHash("sha256").update(canonicalJson(config)).digest("hex");
+}
+
+const safeLabel = /^[A-Za-z0-9_][A-Za-z0-9_.+=@-]*$/;
+
+export class GridBuilder {
+  private readonly resolver: Resolver;
+
+  constructor(
+    private readonly evaluator: Evaluator,
+    private readonly diagnostics: Diagnostics,
+    private readonly module: Module,
+  ) {
+    this.resolver = new Resolver(evaluator, diagnostics);
+  }
+
+  // ---- paths -------------------------------------------------------------------------------------
+
+  /** Resolves an axis path against the experiment; reports an unknown path and returns undefined. */
+  target(experiment: Component, path: A.Path, used: Set<Component>): Target | undefined {
+    const segments = path.segments.map((s) => s.text);
+    const text = segments.join(".");
+    const fields = experiment.family.fields;
+    if (segments[0] in fields) return this.fieldTarget(experiment, path, segments, text);
+    const binding = this.module.scope.get(segments[0]);
+    if (binding?.kind === "decl" && segments.length >= 2) {
+      const declared = this.evaluator.declaration(binding);
+      if (!declared) return undefined;
+      if (!used.has(declared)) {
+        this.diagnostics.error("E0401", `\`${segments[0]}\` is not used by experiment \`${experiment.displayName}\``, {
+          span: path.segments[0].span,
+          help: `an axis \`NAME.FIELD\` names a ${listNames(["stage", "eval", "dataset", "vision", "connector", "language"])} the experiment uses`,
+        });
+        return undefined;
+      }
+      const inner = this.componentPath(declared, path, 1, text);
+      if (!inner) return undefined;
+      return {
+        path: text,
+        span: path.span,
+        schema: inner.schema,
+        owner: inner.owner,
+        apply: (exp, entry) => {
+          const replacement = inner.apply(declared, entry);
+          return substitute(exp, declared, replacement, new Map());
+        },
+        read: (exp) => {
+          const found = findDerived(exp, declared);
+          return found ? inner.read(found) : undefined;
+        },
+      };
+    }
+    const candidates = [...Object.keys(fields), ...[...used].filter((c) => c.name).map((c) => `${c.name}.FIELD`)];
+    const guess = suggest(segments[0], [...Object.keys(fields), ...[...used].map((c) => c.name ?? "")]);
+    this.diagnostics.error("E0401", `unknown axis \`${text}\` in experiment \`${experiment.displayName}\``, {
+      span: path.span,
+      label: guess ? `did you mean \`${guess}${segments.length > 1 ? "." + segments.slice(1).join(".") : ""}\`?` : undefined,
+      help: guess ? undefined : `an axis is ${listNames(candidates.slice(0, 12))} or a deeper path such as \`model.connector.depth\``,
+    });
+    return undefined;
+  }
+
+  private fieldTarget(experiment: Component, path: A.Path, segments: string[], text: string): Target | undefined {
+    if (segments.length === 1) {
+      const name = segments[0];
+      return {
+        path: text,
+        span: path.span,
+        schema: experiment.family.fields[name],
+        owner: experiment,
+        apply: (exp, entry) => exp.refine(entry.span, new Map([[name, { ...entry, name, owner: exp }]])),
+        read: (exp) => exp.field(name)?.value,
+      };
+    }
+    const head = segments[0];
+    const value = experiment.field(head)?.value;
+    if (value?.type !== "component") {
+      this.diagnostics.error("E0401", `\`${head}\` of experiment \`${experiment.displayName}\` has no fields to vary`, {
+        span: path.segments[1].span,
+        help: `\`${head}\` is ${value ? show(value) : "not set"}; vary it as a whole with \`${head}: [...]\``,
+      });
+      return undefined;
+    }
+    const inner = this.componentPath(value.component, path, 1, text);
+    if (!inner) return undefined;
+    return {
+      path: text,
+      span: path.span,
+      schema: inner.schema,
+      owner: inner.owner,
+      apply: (exp, entry) => {
+        const current = exp.field(head)?.value;
+        if (current?.type !== "component") return exp;
+        const replaced = inner.apply(current.component, entry);
+        const outer: FieldEntry = { name: head, value: { type: "component", component: replaced, span: entry.span }, nameSpan: entry.nameSpan, span: entry.span, owner: exp };
+        return exp.refine(entry.span, new Map([[head, outer]]));
+      },
+      read: (exp) => {
+        const current = exp.field(head)?.value;
+        return current?.type === "component" ? inner.read(current.component) : undefined;
+      },
+    };
+  }
+
+  /** A path from segment `from` on into a component's fields (`connector.depth`, `schedule.warmup`). */
+  private componentPath(
+    component: Component,
+    path: A.Path,
+    from: number,
+    text: string,
+  ): { schema: FieldSchema; owner: Component; apply(c: Component, entry: FieldEntry): Component; read(c: Component): Value | undefined } | undefined {
+    const segment = path.segments[from];
+    const name = segment.text;
+    const schema = component.family.fields[name];
+    if (!schema) {
+      const guess = suggest(name, Object.keys(component.family.fields));
+      this.diagnostics.error("E0401", `unknown axis \`${text}\`: ${component.describe()} has no field \`${name}\``, {
+        span: segment.span,
+        label: guess ? `did you mean \`${guess}\`?` : undefined,
+        help: guess ? undefined : `its fields are ${listNames(Object.keys(component.family.fields), "and")}`,
+      });
+      return undefined;
+    }
+    if (from === path.segments.length - 1) {
+      return {
+        schema,
+        owner: component,
+        apply: (c, entry) => c.refine(entry.span, new Map([[name, { ...entry, name, owner: c }]])),
+        read: (c) => c.field(name)?.value,
+      };
+    }
+    const value = component.field(name)?.value;
+    if (value?.type !== "component") {
+      this.diagnostics.error("E0401", `unknown axis \`${text}\`: \`${name}\` of ${component.describe()} has no fields`, {
+        span: path.segments[from + 1].span,
+      });
+      return undefined;
+    }
+    const inner = this.componentPath(value.component, path, from + 1, text);
+    if (!inner) return undefined;
+    return {
+      schema: inner.schema,
+      owner: inner.owner,
+      apply: (c, entry) => {
+        const current = c.field(name)?.value;
+        if (current?.type !== "component") return c;
+        const replaced = inner.apply(current.component, entry);
+        const wrapped: FieldEntry = { name, value: { type: "component", component: replaced, span: entry.span }, nameSpan: entry.nameSpan, span: entry.span, owner: c };
+        return c.refine(entry.span, new Map([[name, wrapped]]));
+      },
+      read: (c) => {
+        const current = c.field(name)?.value;
+        return current?.type === "component" ? inner.read(current.component) : undefined;
+      },
+    };
+  }
+
+  // ---- axes and labels ---------------------------------------------------------------------------
+
+  private label(value: Value): string | undefined {
+    switch (value.type) {
+      case "component":
+        return value.component.displayName;
+      case "int":
+      case "float":
+        return value.text ?? show(value);
+      case "string":
+        return value.value;
+      case "bool":
+        return String(value.value);
+      case "symbol":
+        return value.name;
+      case "list": {
+        const parts = value.items.map((v) => this.label(v));
+        return parts.every((p) => p !== undefined) ? parts.join("+") : undefined;
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  private axis(experiment: Component, node: A.Axis, used: Set<Component>): Axis | undefined {
+    const target = this.target(experiment, node.path, used);
+    // evaluate the values even when the path is wrong, to report their own errors
+    const expect = target?.schema;
+    const values: AxisValue[] = [];
+    const expr = node.values;
+    if (expr.kind === "List") {
+      for (const item of expr.items) {
+        const value = this.evaluator.evaluate(item, this.module, expect);
+        const label = this.label(value);
+        if (label === undefined) {
+          if (value.type !== "error") {
+            this.diagnostics.error("E0410", `no label can be derived for \`${show(value)}\``, {
+              span: item.span,
+              help: `give labels with a record: \`${pathText(node.path)}: { name = ${show(value)}, ... }\``,
+            });
+          }
+          continue;
+        }
+        values.push({ label, value });
+      }
+    } else if (expr.kind === "Record") {
+      for (const entry of expr.entries) values.push({ label: entry.key.text, value: this.evaluator.evaluate(entry.value, this.module, expect) });
+    } else {
+      const value = this.evaluator.evaluate(expr, this.module);
+      if (value.type !== "error") {
+        this.diagnostics.error("E0402", `the values of axis \`${pathText(node.path)}\` must be a list or a record, found ${show(value)}`, {
+          span: expr.span,
+          help: `write \`${pathText(node.path)}: [a, b]\` or \`${pathText(node.path)}: { label = a, other = b }\``,
+        });
+      }
+      return undefined;
+    }
+    if (!target) return undefined;
+    if (values.length === 0 && (expr.kind === "List" ? expr.items.length === 0 : expr.kind === "Record" && expr.entries.length === 0)) {
+      this.diagnostics.error("E0406", `axis \`${target.path}\` has no values`, { span: expr.span, help: "an axis needs at least one value" });
+      return undefined;
+    }
+    let ok = true;
+    const labels = new Map<string, Span>();
+    for (const v of values) {
+      if (v.value.type === "error") ok = false;
+      if (!safeLabel.test(v.label) || v.label === "default") {
+        this.diagnostics.error("E0408", `label \`${v.label}\` cannot be part of a variant id and folder name`, {
+          span: v.value.span,
+          help: v.label === "default"
+            ? "`default` is the id of an experiment without axes; pick another label"
+            : "labels are letters, digits and `_ . + = @ -` (not starting with `.` or `-`); give a safe label with a record: `{ safe_name = value }`",
+        });
+        ok = false;
+      }
+      const first = labels.get(v.label);
+      if (first && v.value.type !== "error") {
+        this.diagnostics.error("E0405", `two values of axis \`${target.path}\` have the label \`${v.label}\``, {
+          span: v.value.span,
+          secondary: [{ span: first, text: "the same label here" }],
+          help: `variant ids would collide; give distinct labels with a record: \`${target.path}: { a = ..., b = ... }\``,
+        });
+        ok = false;
+      }
+      labels.set(v.label, v.value.span);
+      // the value must fit the field it replaces: check it once, on a refinement of the base owner,
+      // reporting only what the owner alone does not already have
+      const probe = target.owner.refine(v.value.span, new Map([[lastSegment(target.path), this.entry(target, v.value, target.owner)]]));
+      const local = new Diagnostics();
+      checkSchema(probe, local);
+      checkShapes(probe, local);
+      const before = new Diagnostics();
+      checkSchema(target.owner, before);
+      checkShapes(target.owner, before);
+      const known = new Set(before.items.map((d) => `${d.code}|${d.span?.start}|${d.span?.end}`));
+      for (const d of local.items) {
+        if (known.has(`${d.code}|${d.span?.start}|${d.span?.end}`)) continue;
+        ok = false;
+        const message = d.message.replace(probe.describe(), target.owner.describe());
+        const inside = d.span && d.span.file === v.value.span.file && d.span.start >= v.value.span.start && d.span.end <= v.value.span.end;
+        const secondary = d.secondary.filter((l) => l.span !== probe.span);
+        this.diagnostics.add(
+          inside
+            ? { ...d, message: `${message} (in axis \`${target.path}\`)`, secondary }
+            : { ...d, message, secondary: [...secondary, { span: v.value.span, text: `with this value of axis \`${target.path}\`` }] },
+        );
+      }
+    }
+    return ok ? { target, values, span: node.span } : undefined;
+  }
+
+  private entry(target: Target, value: Value, owner: Component): FieldEntry {
+    return { name: lastSegment(target.path), value, nameSpan: target.span, span: value.span, owner };
+  }
+
+  // ---- expansion ---------------------------------------------------------------------------------
+
+  /** Components an experiment uses: its model and stages, and everything they refer to. */
+  private used(experiment: Component, blocks: readonly A.Ablate[]): Set<Component> {
+    const out = new Set<Component>();
+    const visit = (v: Value | undefined) => {
+      if (!v) return;
+      if (v.type === "list") v.items.forEach(visit);
+      if (v.type === "record") v.entries.forEach((e) => visit(e.value));
+      if (v.type !== "component" || out.has(v.component)) return;
+      for (let c: Component | undefined = v.component; c; c = c.base) {
+        out.add(c);
+        for (const f of c.own.values()) visit(f.value);
+      }
+    };
+    visit(experiment.field("model")?.value);
+    visit(experiment.field("stages")?.value);
+    // stages and models named in `stages:` and `model:` axes count as used too
+    for (const block of blocks) {
+      for (const axis of block.axes) {
+        const head = axis.path.segments[0].text;
+        if (axis.path.segments.length !== 1 || (head !== "stages" && head !== "model")) continue;
+        const values = axis.values.kind === "List" ? axis.values.items : axis.values.kind === "Record" ? axis.values.entries.map((e) => e.value) : [];
+        for (const e of values) visit(this.evaluator.evaluate(e, this.module));
+      }
+    }
+    return out;
+  }
+
+  expand(experiment: Component, overrides: { sets?: readonly SetOverride[]; only?: readonly OnlyFilter[] } = {}): ExperimentGrid | undefined {
+    const name = experiment.displayName;
+    const chain: Component[] = [];
+    for (let c: Component | undefined = experiment; c; c = c.base) chain.unshift(c);
+    const seenBlocks = new Set<A.Block>();
+    const members: A.Member[] = [];
+    for (const c of chain) {
+      if (c.block && !seenBlocks.has(c.block)) {
+        seenBlocks.add(c.block);
+        members.push(...c.block.members);
+      }
+    }
+    const blocks = members.filter((m): m is A.Ablate => m.kind === "Ablate");
+    const excludes = members.filter((m): m is A.Exclude => m.kind === "Exclude");
+    let base = experiment;
+    const used = this.used(experiment, blocks);
+
+    for (const set of overrides.sets ?? []) {
+      const target = this.target(base, set.path, used);
+      if (!target) continue;
+      const value = this.evaluator.evaluate(set.value, this.module, target.schema);
+      if (value.type === "error") continue;
+      base = target.apply(base, this.entry(target, value, base));
+    }
+
+    // the grid points of each block; a block with a broken axis contributes nothing
+    const points: Point[] = [];
+    const axisOrder: string[] = [];
+    let broken = false;
+    for (const block of blocks) {
+      const axes: Axis[] = [];
+      const seen = new Map<string, Span>();
+      for (const node of block.axes) {
+        const path = pathText(node.path);
+        const first = seen.get(path);
+        if (first) {
+          this.diagnostics.error("E0407", `axis \`${path}\` is given twice in one \`ablate\` block`, {
+            span: node.path.span,
+            secondary: [{ span: first, text: "first given here" }],
+            help: "put all its values in one list, or use separate `ablate` blocks for a union",
+          });
+          broken = true;
+          continue;
+        }
+        seen.set(path, node.path.span);
+        const axis = this.axis(base, node, used);
+        if (axis) axes.push(axis);
+        else broken = true;
+        if (!axisOrder.includes(path)) axisOrder.push(path);
+      }
+      if (broken || axes.length === 0) continue;
+      if (block.zip) {
+        const n = axes[0].values.length;
+        const bad = axes.find((a) => a.values.length !== n);
+        if (bad) {
+          this.diagnostics.error("E0403", `zipped axes have different lengths: \`${axes[0].target.path}\` has ${n}, \`${bad.target.path}\` has ${bad.values.length}`, {
+            span: bad.span,
+            secondary: [{ span: axes[0].span, text: `${n} values` }],
+            help: "`ablate zip` pairs the i-th values of every axis, so all need the same number",
+          });
+          broken = true;
+          continue;
+        }
+        for (let i = 0; i < n; i++) points.push({ choices: axes.map((axis) => ({ axis, choice: axis.values[i] })) });
+      } else {
+        let partial: Point[] = [{ choices: [] }];
+        for (const axis of axes) {
+          const next: Point[] = [];
+          for (const p of partial) for (const choice of axis.values) next.push({ choices: [...p.choices, { axis, choice }] });
+          partial = next;
+        }
+        points.push(...partial);
+      }
+    }
+    if (broken) {
+      // still report the conditions' own errors (unknown names), reading every axis as unknown
+      const axisPaths = new Set(blocks.flatMap((b) => b.axes.map((a) => pathText(a.path))));
+      const env: Env = { lookupPath: (path, span) => (axisPaths.has(path) || path.split(".")[0] in experiment.family.fields ? { type: "error", span } : undefined) };
+      for (const ex of excludes) this.evaluator.evaluate(ex.condition, this.module, undefined, env);
+      return undefined;
+    }
+    if (blocks.length === 0) points.push({ choices: [] });
+
+    // apply each point's values, deepest paths last, so `finetune.lr` applies to the chosen `stages`
+    const made: { point: Point; experiment: Component }[] = [];
+    for (const point of points) {
+      const ordered = [...point.choices].sort((a, b) => a.axis.target.path.split(".").length - b.axis.target.path.split(".").length);
+      let exp = base;
+      for (const { axis, choice } of ordered) exp = axis.target.apply(exp, this.entry(axis.target, choice.value, exp));
+      made.push({ point, experiment: exp });
+    }
+
+    // exclude
+    let kept = made;
+    for (const ex of excludes) {
+      let dropped = 0;
+      let errors = false;
+      const next: typeof made = [];
+      for (const m of kept) {
+        const result = this.condition(ex, m.point, m.experiment);
+        if (result === undefined) errors = true;
+        if (result === true) dropped++;
+        else next.push(m);
+      }
+      if (errors) return undefined;
+      if (dropped === 0) {
+        this.diagnostics.error("W0401", "this `exclude` drops no variant", {
+          span: { ...ex.span, end: ex.span.start + 7 },
+          label: `no variant of \`${name}\` satisfies the condition`,
+          help: "check the condition's names and values; remove it if it is no longer needed",
+        });
+      }
+      kept = next;
+    }
+    if (made.length > 0 && kept.length === 0 && excludes.length > 0) {
+      const last = excludes[excludes.length - 1];
+      this.diagnostics.error("E0404", `the \`exclude\` conditions drop every variant of experiment \`${name}\``, {
+        span: last.span,
+        help: `${made.length} variant${made.length === 1 ? "" : "s"} before excluding, none after`,
+      });
+      return undefined;
+    }
+
+    // --only
+    for (const only of overrides.only ?? []) {
+      const axis = made[0]?.point.choices.find((c) => c.axis.target.path === only.path)?.axis;
+      if (!axis) {
+        const paths = axisOrder;
+        const guess = suggest(only.path, paths);
+        this.diagnostics.error("E0501", `--only: \`${only.path}\` is not an axis of experiment \`${name}\``, {
+          help: guess ? `did you mean \`${guess}\`?` : paths.length ? `its axes are ${listNames(paths)}` : "it has no axes",
+        });
+        return undefined;
+      }
+      kept = kept.filter((m) => {
+        const c = m.point.choices.find((x) => x.axis.target.path === only.path);
+        if (!c) return false;
+        return c.choice.label === only.value || only.matches(c.choice.value);
+      });
+    }
+
+    // resolve, hash, deduplicate
+    const variants: Variant[] = [];
+    const byHash = new Map<string, Variant>();
+    const byId = new Map<string, Variant>();
+    for (const m of kept) {
+      const resolved = this.resolver.variant(m.experiment);
+      if (!resolved) continue;
+      const axes: Record<string, string> = {};
+      for (const path of axisOrder) {
+        const c = m.point.choices.find((x) => x.axis.target.path === path);
+        if (c) axes[path] = c.choice.label;
+      }
+      const labels = Object.values(axes);
+      const id = `${name}/${labels.length ? labels.join("-") : "default"}`;
+      const hash = contentHash(resolved.config);
+      const same = byHash.get(hash);
+      if (same) {
+        if (same.id !== id && sameBlock(same, axes)) {
+          this.diagnostics.error("W0402", `variants \`${same.id}\` and \`${id}\` have the same configuration; keeping the first`, {
+            span: m.point.choices[0]?.choice.value.span,
+          });
+        }
+        continue;
+      }
+      const clash = byId.get(id);
+      if (clash) {
+        this.diagnostics.error("E0405", `two different variants have the id \`${id}\``, {
+          span: m.point.choices[m.point.choices.length - 1]?.choice.value.span ?? experiment.span,
+          help: "give the values distinct labels with a record (`{ label = value }`)",
+        });
+        return undefined;
+      }
+      const variant: Variant = { id, axes, experiment: m.experiment, resolved, hash };
+      byHash.set(hash, variant);
+      byId.set(id, variant);
+      variants.push(variant);
+    }
+    if (kept.length > 0 && variants.length === 0) return undefined;
+    return { name, component: experiment, axes: axisOrder, variants };
+  }
+
+  /** The value of an `exclude` condition at one grid point; undefined on error. */
+  private condition(ex: A.Exclude, point: Point, experiment: Component): boolean | undefined {
+    const env: Env = {
+      lookupPath: (path, span) => {
+        const c = point.choices.find((x) => x.axis.target.path === path);
+        if (c) return { ...c.choice.value, span } as Value;
+        const first = path.split(".")[0];
+        if (first in experiment.family.fields) {
+          const v = this.readPath(experiment, path);
+          if (v) return { ...v, span } as Value;
+        }
+        return undefined;
+      },
+    };
+    const value = this.evaluator.evaluate(ex.condition, this.module, undefined, env);
+    if (value.type === "error") return undefined;
+    if (value.type !== "bool") {
+      this.diagnostics.error("E0409", `an \`exclude\` condition must be a boolean, found ${article(value.type)} ${value.type === "component" ? value.component.kind : value.type} \`${show(value)}\``, {
+        span: ex.condition.span,
+        help: "compare axes with values: `exclude model.vision == dino and model.language == gemma_7b_it`",
+      });
+      return undefined;
+    }
+    return value.value;
+  }
+
+  private readPath(experiment: Component, path: string): Value | undefined {
+    let v: Value | undefined = undefined;
+    let c: Component | undefined = experiment;
+    for (const segment of path.split(".")) {
+      if (!c) return undefined;
+      v = c.field(segment)?.value;
+      c = v?.type === "component" ? v.component : undefined;
+    }
+    return v;
+  }
+}
+
+function lastSegment(path: string): string {
+  const parts = path.split(".");
+  return parts[parts.length - 1];
+}
+
+function sameBlock(a: Variant, axes: Record<string, string>): boolean {
+  const ka = Object.keys(a.axes).join("|");
+  const kb = Object.keys(axes).join("|");
+  return ka === kb;
+}
+
+/** The nearest component in `root`'s graph that is `declared` or derived from it. */
+function findDerived(root: Component, declared: Component): Component | undefined {
+  const seen = new Set<Component>();
+  const visit = (c: Component): Component | undefined => {
+    if (seen.has(c)) return undefined;
+    seen.add(c);
+    for (let b: Component | undefined = c; b; b = b.base) if (b === declared) return c;
+    for (const f of c.fields.values()) {
+      const found = visitValue(f.value);
+      if (found) return found;
+    }
+    return undefined;
+  };
+  const visitValue = (v: Value): Component | undefined => {
+    if (v.type === "component") return visit(v.component);
+    if (v.type === "list") for (const item of v.items) {
+      const found = visitValue(item);
+      if (found) return found;
+    }
+    return undefined;
+  };
+  return visit(root);
+}
+
+/**
+ * Replaces `from` by `to` everywhere in `c`'s graph: in base chains (a refinement of `from` becomes a
+ * refinement of `to`) and in fields that hold components. Unchanged parts are shared.
+ */
+export function substitute(c: Component, from: Component, to: Component, memo: Map<Component, Component>): Component {
+  const hit = memo.get(c);
+  if (hit) return hit;
+  if (c === from) return to;
+  const base = c.base ? substitute(c.base, from, to, memo) : undefined;
+  const changed = new Map<string, FieldEntry>();
+  for (const [name, entry] of c.own) {
+    const v = substituteValue(entry.value, from, to, memo);
+    if (v !== entry.value) changed.set(name, { ...entry, value: v });
+  }
+  let result = c;
+  if (base !== c.base || changed.size > 0) {
+    const own = new Map(c.own);
+    for (const [k, v] of changed) own.set(k, v);
+    result = new Component(c.kind, c.family, c.name, c.span, base, own, c.block);
+  }
+  memo.set(c, result);
+  return result;
+}
+
+function substituteValue(v: Value, from: Component, to: Component, memo: Map<Component, Component>): Value {
+  if (v.type === "component") {
+    const s = substitute(v.component, from, to, memo);
+    return s === v.component ? v : { ...v, component: s };
+  }
+  if (v.type === "list") {
+    const items = v.items.map((i) => substituteValue(i, from, to, memo));
+    return items.some((x, i) => x !== v.items[i]) ? { ...v, items } : v;
+  }
+  return v;
+}
+
+/** `--set PATH=VALUE`: a path and a value expression parsed from the command line. */
+export interface SetOverride {
+  readonly path: A.Path;
+  readonly value: A.Expr;
+}
+
+/** `--only PATH=VALUE`: keeps variants whose label (or value) on that axis matches. */
+export interface OnlyFilter {
+  readonly path: string;
+  readonly value: string;
+  matches(value: Value): boolean;
+}
+
+export { equalValues };

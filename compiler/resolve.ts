@@ -1,0 +1,228 @@
+/**
+ * Resolve: the entry file and its imports -> modules with scopes. Reports unreadable imports, cycles,
+ * imports that escape the project root, and names declared twice (locally or through imports).
+ *
+ * `import "std"` brings the standard library: every `.mmfm` file of the package's `std/` folder, which
+ * together form one module. Other imports are paths relative to the importing file. An import brings
+ * the names declared in that file, not the names it imports itself.
+ */
+import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { dirname, extname, join, relative, resolve as resolvePath, sep } from "node:path";
+import { parseSource } from "../grammar/index.js";
+import type * as A from "../grammar/ast.js";
+import { Diagnostics, type Label } from "./diagnostics.js";
+import { packageRoot } from "./package-root.js";
+import { SourceFile, type Span } from "./source.js";
+
+export type Binding =
+  | { readonly kind: "decl"; readonly node: A.Decl; readonly module: Module }
+  | { readonly kind: "let"; readonly node: A.Let; readonly module: Module };
+
+export interface Module {
+  /** absolute path of the file, or `std` for the standard library */
+  readonly id: string;
+  readonly files: readonly A.File[];
+  /** every name visible in this module: its own and those of its imports */
+  readonly scope: Map<string, Binding>;
+  /** names declared in the module itself (what an import of it brings) */
+  readonly own: Map<string, Binding>;
+  readonly isStd: boolean;
+}
+
+export interface Program {
+  readonly entry: Module;
+  /** every module, imports before importers */
+  readonly modules: readonly Module[];
+}
+
+/** How files are read (tests and the language server can substitute their own). */
+export interface Host {
+  readFile(path: string): string;
+  isFile(path: string): boolean;
+  /** the `.mmfm` files of the standard library, absolute paths in name order */
+  stdFiles(): string[];
+  /** how a path is shown in diagnostics */
+  displayPath(path: string): string;
+}
+
+export function nodeHost(cwd: string = process.cwd()): Host {
+  return {
+    readFile: (path) => readFileSync(path, "utf8"),
+    isFile: (path) => existsSync(path) && statSync(path).isFile(),
+    stdFiles: () => {
+      const dir = join(packageRoot(), "std");
+      return readdirSync(dir)
+        .filter((f) => f.endsWith(".mmfm"))
+        .sort()
+        .map((f) => join(dir, f));
+    },
+    displayPath: (path) => {
+      const rel = relative(cwd, path);
+      return rel && !rel.startsWith("..") ? rel : path;
+    },
+  };
+}
+
+/** Parsed standard library files are kept across compilations in one process (they never change). */
+const stdCache = new Map<string, A.File>();
+
+/** The nearest folder at or above the file's folder holding `mmfm.json` or `package.json`. */
+export function projectRoot(file: string, host: Host): string {
+  const start = dirname(file);
+  let dir = start;
+  for (;;) {
+    if (host.isFile(join(dir, "mmfm.json")) || host.isFile(join(dir, "package.json"))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) return start;
+    dir = parent;
+  }
+}
+
+export function loadProgram(entryPath: string, host: Host, diagnostics: Diagnostics, entryText?: string): Program {
+  const modules: Module[] = [];
+  const byId = new Map<string, Module>();
+  const inProgress: string[] = [];
+
+  const parseFile = (path: string, text: string, cached: boolean): A.File => {
+    if (cached) {
+      const hit = stdCache.get(path);
+      if (hit) return hit;
+    }
+    const local = new Diagnostics();
+    const file = parseSource(new SourceFile(host.displayPath(path), text), local);
+    for (const d of local.items) diagnostics.add(d);
+    if (cached && !local.hasErrors) stdCache.set(path, file);
+    return file;
+  };
+
+  const loadStd = (): Module => {
+    const existing = byId.get("std");
+    if (existing) return existing;
+    const files = host.stdFiles().map((p) => parseFile(p, host.readFile(p), true));
+    const module = makeModule("std", files, true);
+    // the standard library's files see each other's names
+    for (const [name, b] of module.own) module.scope.set(name, b);
+    byId.set("std", module);
+    modules.push(module);
+    return module;
+  };
+
+  const makeModule = (id: string, files: A.File[], isStd: boolean): Module => {
+    const own = new Map<string, Binding>();
+    const module: Module = { id, files, scope: new Map(), own, isStd };
+    for (const file of files) {
+      for (const item of file.items) {
+        if (item.kind === "Import") continue;
+        const binding: Binding = item.kind === "Decl" ? { kind: "decl", node: item, module } : { kind: "let", node: item, module };
+        const previous = own.get(item.name.text);
+        if (previous) {
+          duplicate(item.name.text, item.name.span, bindingSpan(previous), diagnostics);
+          continue;
+        }
+        own.set(item.name.text, binding);
+      }
+    }
+    return module;
+  };
+
+  const loadFile = (path: string, text: string | undefined, importSpan?: Span): Module | undefined => {
+    const existing = byId.get(path);
+    if (existing) return existing;
+    if (inProgress.includes(path)) {
+      const cycle = [...inProgress.slice(inProgress.indexOf(path)), path].map((p) => host.displayPath(p));
+      diagnostics.error("E0207", `import cycle: ${cycle.join(" -> ")}`, {
+        span: importSpan,
+        help: "move the shared declarations into a file that both import",
+      });
+      return undefined;
+    }
+    let source: string;
+    try {
+      source = text ?? host.readFile(path);
+    } catch (error) {
+      const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message;
+      diagnostics.error(importSpan ? "E0206" : "E0503", `cannot read \`${host.displayPath(path)}\`: ${reason}`, { span: importSpan });
+      return undefined;
+    }
+    inProgress.push(path);
+    const file = parseFile(path, source, false);
+    const module = makeModule(path, [file], false);
+    byId.set(path, module);
+    const root = projectRoot(path, host);
+    // names brought by each import, with where they were imported
+    const imported = new Map<string, { binding: Binding; via: Span }>();
+    for (const item of file.items) {
+      if (item.kind !== "Import") continue;
+      const target = importTarget(item, path, root, host, diagnostics);
+      if (target === undefined) continue;
+      const dep = target === "std" ? loadStd() : loadFile(target, undefined, item.path.span);
+      if (!dep) continue;
+      for (const [name, binding] of dep.own) {
+        const local = module.own.get(name);
+        const other = imported.get(name);
+        if (local) {
+          duplicate(name, bindingSpan(local), bindingSpan(binding), diagnostics, item.path.span);
+        } else if (other && other.binding !== binding) {
+          duplicate(name, item.path.span, bindingSpan(other.binding), diagnostics, undefined, bindingSpan(binding));
+        } else if (!other) {
+          imported.set(name, { binding, via: item.path.span });
+        }
+      }
+    }
+    for (const [name, { binding }] of imported) module.scope.set(name, binding);
+    for (const [name, binding] of module.own) module.scope.set(name, binding);
+    inProgress.pop();
+    modules.push(module);
+    return module;
+  };
+
+  const entryAbs = resolvePath(entryPath);
+  const entry = loadFile(entryAbs, entryText) ?? makeModule(entryAbs, [], false);
+  if (!modules.includes(entry)) modules.push(entry);
+  return { entry, modules };
+}
+
+function importTarget(item: A.Import, from: string, root: string, host: Host, diagnostics: Diagnostics): string | "std" | undefined {
+  const spec = item.path.value;
+  if (spec === "std") return "std";
+  if (spec === "") {
+    diagnostics.error("E0206", "empty import path", { span: item.path.span, help: 'write `import "std"` or a relative path such as `import "./common.mmfm"`' });
+    return undefined;
+  }
+  let target = resolvePath(dirname(from), spec);
+  if (!host.isFile(target) && extname(target) !== ".mmfm" && host.isFile(target + ".mmfm")) target += ".mmfm";
+  const inside = target === root || target.startsWith(root.endsWith(sep) ? root : root + sep);
+  if (!inside) {
+    diagnostics.error("E0208", `import \`${spec}\` reaches outside the project root`, {
+      span: item.path.span,
+      label: `resolves to \`${host.displayPath(target)}\``,
+      help: `imports stay inside \`${host.displayPath(root) || "."}\` (the nearest folder with mmfm.json or package.json); only "std" is shared`,
+    });
+    return undefined;
+  }
+  if (!host.isFile(target)) {
+    diagnostics.error("E0206", `cannot find \`${spec}\``, {
+      span: item.path.span,
+      label: `no file at \`${host.displayPath(target)}\``,
+      help: spec.startsWith(".") ? undefined : 'paths are relative to this file: write `"./' + spec + '"`; the standard library is `"std"`',
+    });
+    return undefined;
+  }
+  return target;
+}
+
+export function bindingSpan(b: Binding): Span {
+  return b.node.name.span;
+}
+
+function duplicate(name: string, at: Span, first: Span, diagnostics: Diagnostics, via?: Span, also?: Span): void {
+  const secondary: Label[] = [{ span: first, text: `\`${name}\` first declared here` }];
+  if (also) secondary.push({ span: also, text: "and declared again here" });
+  if (via) secondary.push({ span: via, text: "imported here" });
+  diagnostics.error("E0202", `\`${name}\` is declared twice`, {
+    span: at,
+    label: "declared again here",
+    secondary,
+    help: "rename one of them; names share one scope across a file and its imports",
+  });
+}

@@ -1,0 +1,389 @@
+/**
+ * The grammar of LANGUAGE.md §3, §4 and §6 as a pure Chevrotain CstParser with error recovery: one
+ * parser instance, reused; recognition errors become diagnostics, and the recovered CST still reaches
+ * the visitor so later phases can report more.
+ */
+import { CstParser, EOF, type CstNode, type IParserErrorMessageProvider, type IToken, type TokenType } from "chevrotain";
+import * as t from "./tokens.js";
+
+function describe(token: IToken): string {
+  if (token.tokenType === EOF) return "the end of the file";
+  if (t.keywords.includes(token.image)) return `keyword \`${token.image}\``;
+  if (token.tokenType === t.Identifier) return `name \`${token.image}\``;
+  if (token.tokenType === t.NumberLiteral) return `number \`${token.image}\``;
+  if (token.tokenType === t.StringLiteral || token.tokenType === t.UnterminatedString) return "a string";
+  return `\`${token.image}\``;
+}
+
+function tokenDescription(type: TokenType): string {
+  switch (type) {
+    case t.Identifier:
+      return "a name";
+    case t.KindKeyword:
+      return "a declaration kind (`vision`, `connector`, `language`, `dataset`, `stage`, `eval`, `model`, `experiment`)";
+    case t.NumberLiteral:
+      return "a number";
+    case t.StringLiteral:
+      return "a string";
+    case EOF:
+      return "the end of the file";
+    default: {
+      const label = type.LABEL ?? type.name;
+      return label.startsWith("`") ? label : `\`${label}\``;
+    }
+  }
+}
+
+const messages: IParserErrorMessageProvider = {
+  buildMismatchTokenMessage({ expected, actual, ruleName }) {
+    if (expected === t.Identifier && t.keywords.includes(actual.image)) {
+      return `KEYWORD|\`${actual.image}\` is a keyword and cannot be used as a name`;
+    }
+    return `expected ${tokenDescription(expected)}${context(ruleName)}, found ${describe(actual)}`;
+  },
+  buildNotAllInputParsedMessage({ firstRedundant }) {
+    return `expected a declaration, \`import\` or \`let\`, found ${describe(firstRedundant)}`;
+  },
+  buildNoViableAltMessage({ actual, ruleName }) {
+    return `unexpected ${describe(actual[0])}${context(ruleName)}`;
+  },
+  buildEarlyExitMessage({ actual, ruleName }) {
+    return `unexpected ${describe(actual[0])}${context(ruleName)}`;
+  },
+};
+
+function context(rule: string): string {
+  switch (rule) {
+    case "item":
+      return " (a file holds `import`, `let` and declarations like `vision NAME = BASE { ... }`)";
+    case "declaration":
+      return " in a declaration";
+    case "field":
+    case "member":
+      return " in a block of fields";
+    case "axis":
+    case "ablate":
+      return " in an `ablate` block (`AXIS: VALUES`)";
+    case "primary":
+    case "unary":
+    case "postfix":
+      return " where a value is expected";
+    case "list":
+      return " in a list";
+    case "record":
+    case "entry":
+      return " in a record";
+    case "path":
+      return " in a path";
+    default:
+      return "";
+  }
+}
+
+class MmfmParser extends CstParser {
+  constructor() {
+    super(t.allTokens, { recoveryEnabled: true, errorMessageProvider: messages, maxLookahead: 3 });
+    this.performSelfAnalysis();
+  }
+
+  file = this.RULE("file", () => {
+    this.MANY(() => this.SUBRULE(this.item));
+  });
+
+  item = this.RULE("item", () => {
+    this.OR([
+      { ALT: () => this.SUBRULE(this.importItem) },
+      { ALT: () => this.SUBRULE(this.letItem) },
+      { ALT: () => this.SUBRULE(this.declaration) },
+    ]);
+  });
+
+  importItem = this.RULE("importItem", () => {
+    this.CONSUME(t.Import);
+    this.CONSUME(t.StringLiteral);
+  });
+
+  letItem = this.RULE("letItem", () => {
+    this.CONSUME(t.Let);
+    this.CONSUME(t.Identifier);
+    this.CONSUME(t.Equals);
+    this.SUBRULE(this.expression);
+  });
+
+  declaration = this.RULE("declaration", () => {
+    this.CONSUME(t.KindKeyword);
+    this.CONSUME(t.Identifier);
+    this.OPTION(() => {
+      this.CONSUME(t.Equals);
+      this.SUBRULE(this.path);
+    });
+    this.OPTION2(() => this.SUBRULE(this.block));
+  });
+
+  block = this.RULE("block", () => {
+    this.CONSUME(t.LCurly);
+    this.MANY(() => {
+      this.OR([
+        { ALT: () => this.SUBRULE(this.member) },
+        { ALT: () => this.CONSUME(t.Comma) },
+        { ALT: () => this.CONSUME(t.Semicolon) },
+      ]);
+    });
+    this.CONSUME(t.RCurly);
+  });
+
+  member = this.RULE("member", () => {
+    this.OR([
+      { ALT: () => this.SUBRULE(this.field) },
+      { ALT: () => this.SUBRULE(this.ablate) },
+      { ALT: () => this.SUBRULE(this.exclude) },
+    ]);
+  });
+
+  field = this.RULE("field", () => {
+    // kind words and `in` are field names too (`vision = clip`, a connector's `in = 1024`)
+    this.OR([{ ALT: () => this.CONSUME(t.Identifier) }, { ALT: () => this.CONSUME(t.KindKeyword) }, { ALT: () => this.CONSUME(t.In) }]);
+    this.CONSUME(t.Equals);
+    this.SUBRULE(this.expression);
+  });
+
+  ablate = this.RULE("ablate", () => {
+    this.CONSUME(t.Ablate);
+    this.OPTION(() => this.CONSUME(t.Zip));
+    this.CONSUME(t.LCurly);
+    this.MANY(() => {
+      this.OR([
+        { ALT: () => this.SUBRULE(this.axis) },
+        { ALT: () => this.CONSUME(t.Comma) },
+        { ALT: () => this.CONSUME(t.Semicolon) },
+      ]);
+    });
+    this.CONSUME(t.RCurly);
+  });
+
+  axis = this.RULE("axis", () => {
+    this.SUBRULE(this.path);
+    this.CONSUME(t.Colon);
+    this.SUBRULE(this.expression);
+  });
+
+  exclude = this.RULE("exclude", () => {
+    this.CONSUME(t.Exclude);
+    this.SUBRULE(this.expression);
+  });
+
+  expression = this.RULE("expression", () => {
+    this.SUBRULE(this.andExpr, { LABEL: "operands" });
+    this.MANY(() => {
+      this.CONSUME(t.Or, { LABEL: "operators" });
+      this.SUBRULE2(this.andExpr, { LABEL: "operands" });
+    });
+  });
+
+  andExpr = this.RULE("andExpr", () => {
+    this.SUBRULE(this.notExpr, { LABEL: "operands" });
+    this.MANY(() => {
+      this.CONSUME(t.And, { LABEL: "operators" });
+      this.SUBRULE2(this.notExpr, { LABEL: "operands" });
+    });
+  });
+
+  notExpr = this.RULE("notExpr", () => {
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(t.Not);
+          this.SUBRULE(this.notExpr);
+        },
+      },
+      { ALT: () => this.SUBRULE(this.comparison) },
+    ]);
+  });
+
+  comparison = this.RULE("comparison", () => {
+    this.SUBRULE(this.sum, { LABEL: "operands" });
+    this.OPTION(() => {
+      this.OR([
+        {
+          ALT: () => {
+            this.OR2([
+              { ALT: () => this.CONSUME(t.EqEq, { LABEL: "operators" }) },
+              { ALT: () => this.CONSUME(t.NotEq, { LABEL: "operators" }) },
+            ]);
+            this.SUBRULE2(this.sum, { LABEL: "operands" });
+          },
+        },
+        {
+          ALT: () => {
+            this.CONSUME(t.In);
+            this.SUBRULE(this.list);
+          },
+        },
+      ]);
+    });
+  });
+
+  sum = this.RULE("sum", () => {
+    this.SUBRULE(this.product, { LABEL: "operands" });
+    this.MANY(() => {
+      this.OR([
+        { ALT: () => this.CONSUME(t.Plus, { LABEL: "operators" }) },
+        { ALT: () => this.CONSUME(t.Minus, { LABEL: "operators" }) },
+      ]);
+      this.SUBRULE2(this.product, { LABEL: "operands" });
+    });
+  });
+
+  product = this.RULE("product", () => {
+    this.SUBRULE(this.unary, { LABEL: "operands" });
+    this.MANY(() => {
+      this.OR([
+        { ALT: () => this.CONSUME(t.Star, { LABEL: "operators" }) },
+        { ALT: () => this.CONSUME(t.Slash, { LABEL: "operators" }) },
+      ]);
+      this.SUBRULE2(this.unary, { LABEL: "operands" });
+    });
+  });
+
+  unary = this.RULE("unary", () => {
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(t.Minus);
+          this.SUBRULE(this.unary);
+        },
+      },
+      { ALT: () => this.SUBRULE(this.postfix) },
+    ]);
+  });
+
+  postfix = this.RULE("postfix", () => {
+    this.SUBRULE(this.primary);
+    this.OPTION(() => this.SUBRULE(this.block));
+  });
+
+  primary = this.RULE("primary", () => {
+    this.OR([
+      { ALT: () => this.CONSUME(t.NumberLiteral) },
+      { ALT: () => this.CONSUME(t.StringLiteral) },
+      { ALT: () => this.CONSUME(t.True) },
+      { ALT: () => this.CONSUME(t.False) },
+      { ALT: () => this.SUBRULE(this.list) },
+      { ALT: () => this.SUBRULE(this.record) },
+      { ALT: () => this.SUBRULE(this.path) },
+      {
+        ALT: () => {
+          this.CONSUME(t.LParen);
+          this.SUBRULE(this.expression);
+          this.CONSUME(t.RParen);
+        },
+      },
+    ]);
+  });
+
+  list = this.RULE("list", () => {
+    this.CONSUME(t.LBracket);
+    this.OPTION(() => {
+      this.SUBRULE(this.expression);
+      this.MANY({
+        GATE: () => this.LA(2).tokenType !== t.RBracket,
+        DEF: () => {
+          this.CONSUME(t.Comma);
+          this.SUBRULE2(this.expression);
+        },
+      });
+      this.OPTION2(() => this.CONSUME2(t.Comma));
+    });
+    this.CONSUME(t.RBracket);
+  });
+
+  record = this.RULE("record", () => {
+    this.CONSUME(t.LCurly);
+    this.MANY(() => {
+      this.OR([
+        { ALT: () => this.SUBRULE(this.entry) },
+        { ALT: () => this.CONSUME(t.Comma) },
+        { ALT: () => this.CONSUME(t.Semicolon) },
+      ]);
+    });
+    this.CONSUME(t.RCurly);
+  });
+
+  entry = this.RULE("entry", () => {
+    this.OR([
+      { ALT: () => this.CONSUME(t.Identifier) },
+      { ALT: () => this.CONSUME(t.KindKeyword) },
+      { ALT: () => this.CONSUME(t.In) },
+      { ALT: () => this.CONSUME(t.StringLiteral) },
+    ]);
+    this.CONSUME(t.Equals);
+    this.SUBRULE(this.expression);
+  });
+
+  path = this.RULE("path", () => {
+    this.OR([{ ALT: () => this.CONSUME(t.Identifier) }, { ALT: () => this.CONSUME(t.KindKeyword) }]);
+    this.MANY(() => {
+      this.CONSUME(t.Dot);
+      this.OR2([
+        { ALT: () => this.CONSUME2(t.Identifier) },
+        { ALT: () => this.CONSUME2(t.KindKeyword) },
+        { ALT: () => this.CONSUME2(t.In) },
+      ]);
+    });
+  });
+}
+
+/** The one parser instance (Chevrotain parsers are reusable: set `input`, call a rule). */
+export const parser = new MmfmParser();
+
+export interface ParseError {
+  readonly message: string;
+  readonly token: IToken;
+  /** the token before the error, to place "expected X" after it when the found token is far away */
+  readonly previous?: IToken;
+  readonly keywordAsName: boolean;
+}
+
+function startsItem(tokens: IToken[], i: number): boolean {
+  const a = tokens[i];
+  const b = tokens[i + 1];
+  if (!a) return false;
+  if (a.tokenType === t.Import) return b?.tokenType === t.StringLiteral || b?.tokenType === t.UnterminatedString;
+  if (a.tokenType === t.Let) return b?.tokenType === t.Identifier;
+  return (a.tokenType.CATEGORIES ?? []).includes(t.KindKeyword) && b?.tokenType === t.Identifier;
+}
+
+/**
+ * Parses a whole file. When the parser stops before the end (a token that cannot start an item), the
+ * error is recorded, the tokens up to the next plausible item are skipped, and parsing goes on, so
+ * every top-level error is reported. Returns one CST per parsed stretch, in order.
+ */
+export function parseTokens(tokens: IToken[]): { csts: CstNode[]; errors: ParseError[] } {
+  const csts: CstNode[] = [];
+  const errors: ParseError[] = [];
+  let from = 0;
+  while (from < tokens.length) {
+    parser.input = tokens.slice(from);
+    const cst = parser.file();
+    csts.push(cst);
+    let resumeAt = tokens.length;
+    for (const e of parser.errors) {
+      const keywordAsName = e.message.startsWith("KEYWORD|");
+      errors.push({
+        message: keywordAsName ? e.message.slice("KEYWORD|".length) : e.message,
+        token: e.token,
+        previous: (e as { previousToken?: IToken }).previousToken,
+        keywordAsName,
+      });
+      if (e.name === "NotAllInputParsedException") {
+        const at = tokens.indexOf(e.token, from);
+        if (at < 0) break;
+        let next = at + 1;
+        while (next < tokens.length && !startsItem(tokens, next)) next++;
+        resumeAt = next;
+      }
+    }
+    from = resumeAt;
+  }
+  return { csts, errors };
+}

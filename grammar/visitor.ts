@@ -1,0 +1,362 @@
+/**
+ * CST -> AST: the one visitor from Chevrotain's concrete tree to the typed syntax tree. It tolerates
+ * the holes error recovery leaves (absent children become `Missing` nodes or are dropped); the parser
+ * already reported them.
+ */
+import type { CstNode, IToken } from "chevrotain";
+import type { SourceFile, Span } from "../compiler/source.js";
+import type * as A from "./ast.js";
+import { decodeString } from "./lexer.js";
+
+type Children = Record<string, (CstNode | IToken)[] | undefined>;
+
+function isToken(x: CstNode | IToken): x is IToken {
+  return (x as IToken).image !== undefined;
+}
+
+function real(token: IToken | undefined): token is IToken {
+  return token !== undefined && !token.isInsertedInRecovery && Number.isFinite(token.startOffset);
+}
+
+export class AstBuilder {
+  constructor(private readonly source: SourceFile) {}
+
+  private tokenSpan(token: IToken): Span {
+    return this.source.span(token.startOffset, token.startOffset + token.image.length);
+  }
+
+  private span(start: number, end: number): Span {
+    return this.source.span(start, Math.max(start, end));
+  }
+
+  private tokens(c: Children, name: string): IToken[] {
+    return ((c[name] ?? []) as IToken[]).filter(real);
+  }
+
+  private token(c: Children, name: string): IToken | undefined {
+    return this.tokens(c, name)[0];
+  }
+
+  private nodes(c: Children, name: string): CstNode[] {
+    return ((c[name] ?? []) as CstNode[]).filter((n) => !isToken(n));
+  }
+
+  private node(c: Children, name: string): CstNode | undefined {
+    return this.nodes(c, name)[0];
+  }
+
+  /** The first and last real token offsets under a CST node (undefined when it holds none). */
+  private extent(node: CstNode): [number, number] | undefined {
+    let lo = Infinity;
+    let hi = -Infinity;
+    const walk = (n: CstNode) => {
+      for (const list of Object.values(n.children)) {
+        for (const x of list ?? []) {
+          if (isToken(x)) {
+            if (real(x)) {
+              lo = Math.min(lo, x.startOffset);
+              hi = Math.max(hi, x.startOffset + x.image.length);
+            }
+          } else walk(x);
+        }
+      }
+    };
+    walk(node);
+    return lo === Infinity ? undefined : [lo, hi];
+  }
+
+  private name(token: IToken): A.Name {
+    return { kind: "Name", text: token.image, span: this.tokenSpan(token) };
+  }
+
+  file(csts: readonly CstNode[], comments: readonly A.Comment[]): A.File {
+    const items: A.Item[] = [];
+    for (const cst of csts) {
+      for (const itemNode of this.nodes(cst.children, "item")) {
+        const item = this.item(itemNode);
+        if (item) items.push(item);
+      }
+    }
+    return { kind: "File", source: this.source, items, comments, span: this.span(0, this.source.text.length) };
+  }
+
+  private item(node: CstNode): A.Item | undefined {
+    const c = node.children;
+    const imp = this.node(c, "importItem");
+    if (imp) {
+      const kw = this.token(imp.children, "Import");
+      const str = this.token(imp.children, "StringLiteral");
+      if (!kw || !str) return undefined;
+      const path = this.string(str);
+      return { kind: "Import", path, span: this.span(kw.startOffset, path.span.end) };
+    }
+    const letNode = this.node(c, "letItem");
+    if (letNode) {
+      const kw = this.token(letNode.children, "Let");
+      const id = this.token(letNode.children, "Identifier");
+      if (!kw || !id) return undefined;
+      const value = this.expression(this.node(letNode.children, "expression"), this.tokenSpan(id).end);
+      return { kind: "Let", name: this.name(id), value, span: this.span(kw.startOffset, value.span.end) };
+    }
+    const decl = this.node(c, "declaration");
+    if (decl) return this.declaration(decl);
+    return undefined;
+  }
+
+  private declaration(node: CstNode): A.Decl | undefined {
+    const c = node.children;
+    const kw = this.token(c, "KindKeyword");
+    const id = this.token(c, "Identifier");
+    if (!kw || !id) return undefined;
+    const pathNode = this.node(c, "path");
+    const base = pathNode ? this.path(pathNode) : undefined;
+    const blockNode = this.node(c, "block");
+    const body = blockNode ? this.block(blockNode) : undefined;
+    const end = body?.span.end ?? base?.span.end ?? this.tokenSpan(id).end;
+    return {
+      kind: "Decl",
+      declKind: kw.image as A.DeclKind,
+      keywordSpan: this.tokenSpan(kw),
+      name: this.name(id),
+      base: base && base.segments.length > 0 ? base : undefined,
+      body,
+      span: this.span(kw.startOffset, end),
+    };
+  }
+
+  private block(node: CstNode): A.Block {
+    const c = node.children;
+    const open = this.token(c, "LCurly");
+    const close = this.token(c, "RCurly");
+    const members: A.Member[] = [];
+    for (const m of this.nodes(c, "member")) {
+      const field = this.node(m.children, "field");
+      const ablate = this.node(m.children, "ablate");
+      const exclude = this.node(m.children, "exclude");
+      if (field) {
+        const f = this.field(field);
+        if (f) members.push(f);
+      } else if (ablate) {
+        const a = this.ablate(ablate);
+        if (a) members.push(a);
+      } else if (exclude) {
+        const kw = this.token(exclude.children, "Exclude");
+        if (kw) {
+          const condition = this.expression(this.node(exclude.children, "expression"), this.tokenSpan(kw).end);
+          members.push({ kind: "Exclude", condition, span: this.span(kw.startOffset, condition.span.end) });
+        }
+      }
+    }
+    const ext = this.extent(node);
+    const start = open?.startOffset ?? ext?.[0] ?? 0;
+    const end = close ? close.startOffset + 1 : ext?.[1] ?? start;
+    return { kind: "Block", members, span: this.span(start, end) };
+  }
+
+  private field(node: CstNode): A.Field | undefined {
+    const c = node.children;
+    const id = this.token(c, "Identifier") ?? this.token(c, "KindKeyword") ?? this.token(c, "In");
+    if (!id) return undefined;
+    const eq = this.token(c, "Equals");
+    const value = this.expression(this.node(c, "expression"), eq ? eq.startOffset + 1 : this.tokenSpan(id).end);
+    return { kind: "Field", name: this.name(id), value, span: this.span(id.startOffset, value.span.end) };
+  }
+
+  private ablate(node: CstNode): A.Ablate | undefined {
+    const c = node.children;
+    const kw = this.token(c, "Ablate");
+    if (!kw) return undefined;
+    const axes: A.Axis[] = [];
+    for (const axisNode of this.nodes(c, "axis")) {
+      const pathNode = this.node(axisNode.children, "path");
+      if (!pathNode) continue;
+      const path = this.path(pathNode);
+      if (path.segments.length === 0) continue;
+      const colon = this.token(axisNode.children, "Colon");
+      const values = this.expression(this.node(axisNode.children, "expression"), colon ? colon.startOffset + 1 : path.span.end);
+      axes.push({ kind: "Axis", path, values, span: this.span(path.span.start, values.span.end) });
+    }
+    const close = this.token(c, "RCurly");
+    const ext = this.extent(node);
+    return {
+      kind: "Ablate",
+      zip: this.token(c, "Zip") !== undefined,
+      axes,
+      span: this.span(kw.startOffset, close ? close.startOffset + 1 : ext?.[1] ?? kw.startOffset + 6),
+    };
+  }
+
+  private missing(at: number): A.Missing {
+    return { kind: "Missing", span: this.span(at, at) };
+  }
+
+  /** `at`: where to place a Missing node when the expression is absent. */
+  expression(node: CstNode | undefined, at: number): A.Expr {
+    if (!node) return this.missing(at);
+    return this.binaryChain(node, at, (n, a) => this.andExpr(n, a));
+  }
+
+  private binaryChain(node: CstNode, at: number, operand: (n: CstNode | undefined, at: number) => A.Expr): A.Expr {
+    const operands = (node.children.operands ?? []) as CstNode[];
+    const operators = ((node.children.operators ?? []) as IToken[]).filter(real);
+    let left = operand(operands[0], at);
+    for (let i = 0; i < operators.length; i++) {
+      const op = operators[i];
+      const right = operand(operands[i + 1], op.startOffset + op.image.length);
+      left = {
+        kind: "Binary",
+        op: op.image as A.BinaryOp,
+        left,
+        right,
+        opSpan: this.tokenSpan(op),
+        span: this.span(Math.min(left.span.start, op.startOffset), Math.max(right.span.end, op.startOffset + op.image.length)),
+      };
+    }
+    return left;
+  }
+
+  private andExpr(node: CstNode | undefined, at: number): A.Expr {
+    if (!node) return this.missing(at);
+    return this.binaryChain(node, at, (n, a) => this.notExpr(n, a));
+  }
+
+  private notExpr(node: CstNode | undefined, at: number): A.Expr {
+    if (!node) return this.missing(at);
+    const c = node.children;
+    const not = this.token(c, "Not");
+    if (not) {
+      const operand = this.notExpr(this.node(c, "notExpr"), not.startOffset + 3);
+      return { kind: "Unary", op: "not", operand, span: this.span(not.startOffset, operand.span.end) };
+    }
+    return this.comparison(this.node(c, "comparison"), at);
+  }
+
+  private comparison(node: CstNode | undefined, at: number): A.Expr {
+    if (!node) return this.missing(at);
+    const c = node.children;
+    const inKw = this.token(c, "In");
+    if (inKw) {
+      const operands = (c.operands ?? []) as CstNode[];
+      const value = this.sum(operands[0], at);
+      const listNode = this.node(c, "list");
+      const list: A.ListExpr = listNode
+        ? this.list(listNode)
+        : { kind: "List", items: [], span: this.span(inKw.startOffset + 2, inKw.startOffset + 2) };
+      return { kind: "In", value, list, span: this.span(value.span.start, Math.max(list.span.end, inKw.startOffset + 2)) };
+    }
+    return this.binaryChain(node, at, (n, a) => this.sum(n, a));
+  }
+
+  private sum(node: CstNode | undefined, at: number): A.Expr {
+    if (!node) return this.missing(at);
+    return this.binaryChain(node, at, (n, a) => this.product(n, a));
+  }
+
+  private product(node: CstNode | undefined, at: number): A.Expr {
+    if (!node) return this.missing(at);
+    return this.binaryChain(node, at, (n, a) => this.unary(n, a));
+  }
+
+  private unary(node: CstNode | undefined, at: number): A.Expr {
+    if (!node) return this.missing(at);
+    const c = node.children;
+    const minus = this.token(c, "Minus");
+    if (minus) {
+      const operand = this.unary(this.node(c, "unary"), minus.startOffset + 1);
+      return { kind: "Unary", op: "-", operand, span: this.span(minus.startOffset, operand.span.end) };
+    }
+    const postfix = this.node(c, "postfix");
+    if (!postfix) return this.missing(at);
+    const primary = this.primary(this.node(postfix.children, "primary"), at);
+    const blockNode = this.node(postfix.children, "block");
+    if (!blockNode) return primary;
+    const body = this.block(blockNode);
+    return { kind: "Refine", base: primary, body, span: this.span(primary.span.start, body.span.end) };
+  }
+
+  private primary(node: CstNode | undefined, at: number): A.Expr {
+    if (!node) return this.missing(at);
+    const c = node.children;
+    const num = this.token(c, "NumberLiteral");
+    if (num) return this.number(num);
+    const str = this.token(c, "StringLiteral");
+    if (str) return this.string(str);
+    const tr = this.token(c, "True") ?? this.token(c, "False");
+    if (tr) return { kind: "Bool", value: tr.image === "true", span: this.tokenSpan(tr) };
+    const list = this.node(c, "list");
+    if (list) return this.list(list);
+    const record = this.node(c, "record");
+    if (record) return this.record(record);
+    const path = this.node(c, "path");
+    if (path) {
+      const p = this.path(path);
+      return p.segments.length > 0 ? p : this.missing(at);
+    }
+    const lp = this.token(c, "LParen");
+    if (lp) {
+      const expr = this.expression(this.node(c, "expression"), lp.startOffset + 1);
+      const rp = this.token(c, "RParen");
+      return { kind: "Paren", expr, span: this.span(lp.startOffset, rp ? rp.startOffset + 1 : expr.span.end) };
+    }
+    return this.missing(at);
+  }
+
+  private number(token: IToken): A.IntLit | A.FloatLit | A.Missing {
+    const text = token.image;
+    const span = this.tokenSpan(token);
+    const clean = text.replace(/_/g, "");
+    if (!/^[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?$/.test(clean)) return { kind: "Missing", span };
+    if (/[.eE]/.test(clean)) return { kind: "Float", value: Number(clean), text, span };
+    return { kind: "Int", value: BigInt(clean), text, span };
+  }
+
+  private string(token: IToken): A.StringLit {
+    return { kind: "String", value: decodeString(token.image, token.startOffset), text: token.image, span: this.tokenSpan(token) };
+  }
+
+  private list(node: CstNode): A.ListExpr {
+    const c = node.children;
+    const open = this.token(c, "LBracket");
+    const close = this.token(c, "RBracket");
+    const items: A.Expr[] = [];
+    for (const e of this.nodes(c, "expression")) {
+      const ext = this.extent(e);
+      if (ext) items.push(this.expression(e, ext[0]));
+    }
+    const ext = this.extent(node);
+    const start = open?.startOffset ?? ext?.[0] ?? 0;
+    return { kind: "List", items, span: this.span(start, close ? close.startOffset + 1 : ext?.[1] ?? start) };
+  }
+
+  private record(node: CstNode): A.RecordExpr {
+    const c = node.children;
+    const open = this.token(c, "LCurly");
+    const close = this.token(c, "RCurly");
+    const entries: A.RecordEntry[] = [];
+    for (const en of this.nodes(c, "entry")) {
+      const ec = en.children;
+      const str = this.token(ec, "StringLiteral");
+      const id = this.token(ec, "Identifier") ?? this.token(ec, "KindKeyword") ?? this.token(ec, "In");
+      const keyToken = str ?? id;
+      if (!keyToken) continue;
+      const key: A.Name = str
+        ? { kind: "Name", text: decodeString(str.image, str.startOffset), span: this.tokenSpan(str) }
+        : this.name(keyToken);
+      const eq = this.token(ec, "Equals");
+      const value = this.expression(this.node(ec, "expression"), eq ? eq.startOffset + 1 : key.span.end);
+      entries.push({ kind: "Entry", key, quoted: str !== undefined, value, span: this.span(key.span.start, value.span.end) });
+    }
+    const ext = this.extent(node);
+    const start = open?.startOffset ?? ext?.[0] ?? 0;
+    return { kind: "Record", entries, span: this.span(start, close ? close.startOffset + 1 : ext?.[1] ?? start) };
+  }
+
+  private path(node: CstNode): A.Path {
+    const c = node.children;
+    const parts = [...this.tokens(c, "Identifier"), ...this.tokens(c, "KindKeyword"), ...this.tokens(c, "In")].sort((a, b) => a.startOffset - b.startOffset);
+    const segments = parts.map((p) => this.name(p));
+    const start = segments[0]?.span.start ?? 0;
+    const end = segments[segments.length - 1]?.span.end ?? start;
+    return { kind: "Path", segments, span: this.span(start, end) };
+  }
+}

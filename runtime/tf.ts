@@ -1,0 +1,11 @@
+/**
+ * The one tfjs instance the runtime uses. Models and training import `tf` from here only, so that the
+ * backend chosen by `runtime/backend` applies everywhere. Importing this module registers the
+ * reference `cpu` backend; faster backends are registered by `runtime/backend`.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import "@tensorflow/tfjs-backend-cpu";
+
+export { tf };
+export type Tensor = tf.Tensor;
+export type Variable = tf.Variable;
