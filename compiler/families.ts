@@ -88,7 +88,7 @@ function visionFields(defaults: {
 }): Record<string, FieldSchema> {
   return {
     image: int("input image side in pixels (images are square after preprocessing)", 224, 1),
-    patch: int("patch side in pixels; `image` must be a multiple", defaults.patch, 1),
+    patch: int("patch side in pixels; an image gives floor(image / patch)² patches", defaults.patch, 1),
     width: int("hidden size of the transformer (hidden_size)", 768, 1),
     depth: int("number of transformer layers (num_hidden_layers)", 12, 1),
     heads: int("attention heads (num_attention_heads); must divide `width`", 12, 1),
