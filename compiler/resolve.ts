@@ -89,7 +89,7 @@ export function loadProgram(entryPath: string, host: Host, diagnostics: Diagnost
       if (hit) return hit;
     }
     const local = new Diagnostics();
-    const file = parseSource(new SourceFile(host.displayPath(path), text), local);
+    const file = parseSource(new SourceFile(host.displayPath(path), text, path), local);
     for (const d of local.items) diagnostics.add(d);
     if (cached && !local.hasErrors) stdCache.set(path, file);
     return file;

@@ -26,6 +26,8 @@ export class SourceFile {
     /** the path as shown to people (relative to the working directory when possible) */
     readonly path: string,
     readonly text: string,
+    /** the absolute path on disk, when the text came from a file */
+    readonly absolutePath?: string,
   ) {}
 
   private starts(): number[] {

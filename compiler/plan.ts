@@ -1,0 +1,82 @@
+/**
+ * Plan: a variant -> its plan, the fully resolved JSON the runtime executes (runtime/plan.ts is its
+ * type, schema/plan.schema.json its schema). Plans are deterministic: the same input gives the same
+ * bytes.
+ */
+import { createHash } from "node:crypto";
+import { basename, dirname, relative, sep } from "node:path";
+import type { Json, JsonObject } from "./config.js";
+import { canonicalJson, type Variant } from "./grid.js";
+import type { Span } from "./source.js";
+import type { Plan, SourceRange } from "../runtime/plan.js";
+
+export interface PlanContext {
+  /** absolute path of the spec */
+  readonly specPath: string;
+  /** absolute path of the folder the plan is written to */
+  readonly planDir: string;
+  /** absolute path of the standard library folder, shown as `std/...` */
+  readonly stdDir: string;
+}
+
+function posix(path: string): string {
+  return path.split(sep).join("/");
+}
+
+function spanRange(span: Span, ctx: PlanContext): SourceRange {
+  const start = span.file.position(span.start);
+  const end = span.file.position(Math.max(span.start, span.end));
+  const abs = span.file.absolutePath;
+  let file = span.file.path;
+  if (abs) {
+    const inStd = relative(ctx.stdDir, abs);
+    file = !inStd.startsWith("..") ? `std/${posix(inStd)}` : posix(relative(dirname(ctx.specPath), abs)) || basename(abs);
+  }
+  return { file, line: start.line, column: start.column, endLine: end.line, endColumn: end.column };
+}
+
+/** Where each config pointer lands in the plan (the experiment's own fields move under `cluster`). */
+function planPointer(pointer: string): string {
+  const head = pointer.split("/")[1];
+  return ["devices", "device_memory", "zero"].includes(head) ? `/cluster${pointer}` : pointer;
+}
+
+function sha256(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+/**
+ * Cache keys: the first stage's key covers the model, the seed and the stage; each later key covers
+ * its stage and the key before it. Names are not part of a key (renaming computes nothing new).
+ */
+export function stageKeys(model: Json, seed: Json, stages: readonly Json[]): string[] {
+  const keys: string[] = [];
+  stages.forEach((stage, i) => {
+    const content: JsonObject = i === 0 ? { model, seed, stage } : { after: keys[i - 1], stage };
+    keys.push(sha256(canonicalJson(content)));
+  });
+  return keys;
+}
+
+export function buildPlan(variant: Variant, ctx: PlanContext): Plan {
+  const { config, spans, model, stages } = variant.resolved;
+  const stageJson = config.stages as JsonObject[];
+  const keys = stageKeys(config.model, config.seed, stageJson);
+  const spanJson: Record<string, SourceRange> = {};
+  const pointers = [...spans.keys()].sort();
+  for (const p of pointers) spanJson[planPointer(p)] = spanRange(spans.get(p)!, ctx);
+  const plan = {
+    version: 1,
+    experiment: variant.id.split("/")[0],
+    id: variant.id,
+    hash: variant.hash,
+    axes: variant.axes,
+    source: { dir: posix(relative(ctx.planDir, dirname(ctx.specPath))) || ".", file: basename(ctx.specPath) },
+    seed: config.seed,
+    cluster: { devices: config.devices, device_memory: config.device_memory, zero: config.zero },
+    model: { ...(config.model as JsonObject), params: model.params, image_tokens: model.imageTokens },
+    stages: stageJson.map((s, i) => ({ ...s, trainable: stages[i].trainable, cache_key: keys[i] })),
+    spans: spanJson,
+  };
+  return plan as unknown as Plan;
+}

@@ -1,0 +1,202 @@
+/**
+ * The typed graph API: constructors named after the families, taking the family's fields in
+ * camelCase, that build a typed description of a LLaVA model. Widths are literal number types, so
+ * a model whose widths disagree does not type-check:
+ *
+ *   const vision = clipVit({ image: 336, patch: 14, width: 1024, ... });   // VisionEncoder<1024>
+ *   const connector = mlp({ in: 1024, out: 2048, depth: 2, act: "gelu" }); // Connector<1024, 2048>
+ *   const language = gemma({ width: 2048, ... });                           // LanguageModel<2048>
+ *   export const model = llava({ vision, connector, language });            // widths must agree
+ *
+ * `mmfmc build` emits one such module per variant; the runtime turns a description into tensors
+ * (`buildModel` in runtime/models). This file has no dependency on tfjs, so type-checking a graph
+ * module is cheap.
+ */
+import type { Aspect, Component, Plan, Template } from "./plan.js";
+
+type Act = "quick_gelu" | "gelu" | "gelu_tanh";
+type Rgb = readonly [number, number, number];
+
+interface VisionFields<W extends number> {
+  readonly image: number;
+  readonly patch: number;
+  readonly width: W;
+  readonly depth: number;
+  readonly heads: number;
+  readonly mlp: number;
+  readonly act: Act;
+  readonly normEps: number;
+  readonly selectLayer: number;
+  readonly feature: "patch" | "cls_patch";
+  readonly mean: Rgb;
+  readonly std: Rgb;
+  readonly resize: number;
+  readonly aspect: Aspect;
+  readonly weights: string | null;
+  readonly hubId: string | null;
+}
+
+export type ClipVitConfig<W extends number> = VisionFields<W>;
+
+export interface Dinov2Config<W extends number> extends VisionFields<W> {
+  readonly ffn: "mlp" | "swiglu";
+  readonly layerScale: number;
+  readonly positionImage: number;
+  readonly maskToken: boolean;
+}
+
+export interface SiglipConfig<W extends number> extends VisionFields<W> {
+  readonly head: boolean;
+}
+
+/** A vision backbone whose features (at `selectLayer`) are `W` wide. */
+export interface VisionEncoder<W extends number> {
+  readonly kind: "vision";
+  readonly width: W;
+  readonly family: "clip_vit" | "dinov2" | "siglip";
+  readonly config: ClipVitConfig<W> | Dinov2Config<W> | SiglipConfig<W>;
+}
+
+/** A connector from `I`-wide vision features to `O`-wide language embeddings. */
+export interface Connector<I extends number, O extends number> {
+  readonly kind: "connector";
+  readonly in: I;
+  readonly out: O;
+  readonly family: "identity" | "linear" | "mlp";
+  readonly depth: number;
+  readonly act: "gelu";
+}
+
+export interface GemmaConfig<W extends number> {
+  readonly vocab: number;
+  readonly width: W;
+  readonly depth: number;
+  readonly heads: number;
+  readonly kvHeads: number;
+  readonly headDim: number;
+  readonly mlp: number;
+  readonly act: "gelu_tanh" | "gelu";
+  readonly ropeTheta: number;
+  readonly normEps: number;
+  readonly maxPositions: number;
+  readonly tokenizer: string | null;
+  readonly weights: string | null;
+  readonly hubId: string | null;
+}
+
+/** A language backbone whose embeddings are `W` wide. */
+export interface LanguageModel<W extends number> {
+  readonly kind: "language";
+  readonly width: W;
+  readonly family: "gemma";
+  readonly config: GemmaConfig<W>;
+}
+
+export interface LlavaModel<V extends number, L extends number> {
+  readonly kind: "llava";
+  readonly vision: VisionEncoder<V>;
+  readonly connector: Connector<V, L>;
+  readonly language: LanguageModel<L>;
+  readonly template: Template;
+  readonly imageToken: string;
+}
+
+function checkWidth(what: string, width: number): void {
+  if (!Number.isInteger(width) || width <= 0) throw new RangeError(`${what} width must be a positive integer, got ${width}`);
+}
+
+export function clipVit<const W extends number>(config: ClipVitConfig<W>): VisionEncoder<W> {
+  checkWidth("vision", config.width);
+  return { kind: "vision", width: config.width, family: "clip_vit", config };
+}
+
+export function dinov2<const W extends number>(config: Dinov2Config<W>): VisionEncoder<W> {
+  checkWidth("vision", config.width);
+  return { kind: "vision", width: config.width, family: "dinov2", config };
+}
+
+export function siglip<const W extends number>(config: SiglipConfig<W>): VisionEncoder<W> {
+  checkWidth("vision", config.width);
+  return { kind: "vision", width: config.width, family: "siglip", config };
+}
+
+/** Passes features through: input and output width are one. */
+export function identity<const W extends number>(config: { readonly in: W; readonly out: W }): Connector<W, W> {
+  checkWidth("connector", config.in);
+  if (config.in !== config.out) throw new RangeError(`identity connector: in ${config.in} != out ${config.out}`);
+  return { kind: "connector", in: config.in, out: config.out, family: "identity", depth: 0, act: "gelu" };
+}
+
+export function linear<const I extends number, const O extends number>(config: { readonly in: I; readonly out: O }): Connector<I, O> {
+  checkWidth("connector", config.in);
+  checkWidth("connector", config.out);
+  return { kind: "connector", in: config.in, out: config.out, family: "linear", depth: 1, act: "gelu" };
+}
+
+export function mlp<const I extends number, const O extends number>(config: {
+  readonly in: I;
+  readonly out: O;
+  readonly depth: number;
+  readonly act: "gelu";
+}): Connector<I, O> {
+  checkWidth("connector", config.in);
+  checkWidth("connector", config.out);
+  return { kind: "connector", in: config.in, out: config.out, family: "mlp", depth: config.depth, act: config.act };
+}
+
+export function gemma<const W extends number>(config: GemmaConfig<W>): LanguageModel<W> {
+  checkWidth("language", config.width);
+  return { kind: "language", width: config.width, family: "gemma", config };
+}
+
+/**
+ * A LLaVA model. The widths are inferred from the backbones only, so a connector whose `in` is not
+ * the vision width, or whose `out` is not the language width, is a type error on `connector`.
+ */
+export function llava<V extends number, L extends number>(parts: {
+  readonly vision: VisionEncoder<V>;
+  readonly connector: Connector<NoInfer<V>, NoInfer<L>>;
+  readonly language: LanguageModel<L>;
+  readonly template?: Template;
+  readonly imageToken?: string;
+}): LlavaModel<V, L> {
+  const { vision, connector, language } = parts;
+  if (connector.in !== vision.width || connector.out !== language.width) {
+    throw new RangeError(
+      `connector ${connector.in} -> ${connector.out} does not fit vision width ${vision.width} and language width ${language.width}`,
+    );
+  }
+  return {
+    kind: "llava",
+    vision,
+    connector,
+    language,
+    template: parts.template ?? "gemma",
+    imageToken: parts.imageToken ?? "<image>",
+  };
+}
+
+/** A training stage of a graph module: which data, what is trained, and how. */
+export interface StageSpec {
+  readonly kind: "stage" | "eval";
+  readonly name: string;
+  readonly train: readonly Component[];
+  readonly cacheKey: string;
+}
+
+export function stage(spec: { readonly name: string; readonly train: readonly Component[]; readonly cacheKey: string }): StageSpec {
+  return { kind: "stage", ...spec };
+}
+
+export function evalStage(spec: { readonly name: string; readonly cacheKey: string }): StageSpec {
+  return { kind: "eval", name: spec.name, train: [], cacheKey: spec.cacheKey };
+}
+
+/** What a generated module exports. */
+export interface GraphModule {
+  readonly model: LlavaModel<number, number>;
+  readonly stages: readonly StageSpec[];
+  readonly plan: Plan;
+}
+
+export type { Plan };

@@ -1,0 +1,206 @@
+/**
+ * The plan: one variant fully resolved, as `mmfmc build` writes it (`plan.json`) and the runtime
+ * executes it. Every value is explicit (defaults filled in, connector widths inferred, parameter
+ * counts and steps computed). Keys are the language's field names. `schema/plan.schema.json` is the
+ * JSON Schema of this type; ajv checks every plan written and read.
+ */
+
+export type Aspect = "crop" | "pad";
+export type Template = "gemma" | "plain";
+
+interface Named {
+  /** the declared name this component came from (absent for an anonymous family use) */
+  readonly name?: string;
+}
+
+interface VisionCommon extends Named {
+  readonly image: number;
+  readonly patch: number;
+  readonly width: number;
+  readonly depth: number;
+  readonly heads: number;
+  readonly mlp: number;
+  readonly act: "quick_gelu" | "gelu" | "gelu_tanh";
+  readonly norm_eps: number;
+  readonly select_layer: number;
+  readonly feature: "patch" | "cls_patch";
+  readonly mean: readonly [number, number, number];
+  readonly std: readonly [number, number, number];
+  readonly resize: number;
+  readonly aspect: Aspect;
+  readonly weights: string | null;
+  readonly hub_id: string | null;
+}
+
+export interface ClipVitPlan extends VisionCommon {
+  readonly family: "clip_vit";
+}
+
+export interface Dinov2Plan extends VisionCommon {
+  readonly family: "dinov2";
+  readonly ffn: "mlp" | "swiglu";
+  readonly layer_scale: number;
+  readonly position_image: number;
+  readonly mask_token: boolean;
+}
+
+export interface SiglipPlan extends VisionCommon {
+  readonly family: "siglip";
+  readonly head: boolean;
+}
+
+export type VisionPlan = ClipVitPlan | Dinov2Plan | SiglipPlan;
+
+export interface ConnectorPlan extends Named {
+  readonly family: "identity" | "linear" | "mlp";
+  /** mlp only: number of linear layers */
+  readonly depth?: number;
+  readonly act?: "gelu";
+  readonly in: number;
+  readonly out: number;
+}
+
+export interface GemmaPlan extends Named {
+  readonly family: "gemma";
+  readonly vocab: number;
+  readonly width: number;
+  readonly depth: number;
+  readonly heads: number;
+  readonly kv_heads: number;
+  readonly head_dim: number;
+  readonly mlp: number;
+  readonly act: "gelu_tanh" | "gelu";
+  readonly rope_theta: number;
+  readonly norm_eps: number;
+  readonly max_positions: number;
+  readonly tokenizer: string | null;
+  readonly weights: string | null;
+  readonly hub_id: string | null;
+}
+
+export type LanguagePlan = GemmaPlan;
+
+export interface ParamCounts {
+  readonly total: number;
+  readonly vision: number;
+  readonly connector: number;
+  readonly language: number;
+}
+
+export interface ModelPlan {
+  readonly vision: VisionPlan;
+  readonly connector: ConnectorPlan;
+  readonly language: LanguagePlan;
+  readonly template: Template;
+  readonly image_token: string;
+  readonly params: ParamCounts;
+  /** tokens one image becomes in the language model's sequence */
+  readonly image_tokens: number;
+}
+
+export interface LlavaJsonPlan extends Named {
+  readonly family: "llava_json";
+  readonly annotations: string;
+  readonly images: string | null;
+  readonly size: number | null;
+  readonly seed: number | null;
+}
+
+export interface SyntheticShapesPlan extends Named {
+  readonly family: "synthetic_shapes";
+  readonly split: "train" | "caption" | "test";
+  readonly size: number;
+  readonly seed: number;
+  readonly image: number;
+}
+
+export interface BenchmarkPlan extends Named {
+  readonly family: "vqav2" | "gqa" | "pope" | "mme" | "scienceqa" | "mmvp";
+  readonly annotations: string;
+  readonly images: string;
+  readonly split: string | null;
+  readonly size: number | null;
+}
+
+export type DatasetPlan = LlavaJsonPlan | SyntheticShapesPlan | BenchmarkPlan;
+
+export interface SchedulePlan extends Named {
+  readonly family: "constant" | "cosine" | "linear";
+  readonly warmup: number;
+}
+
+export interface OptimizerPlan extends Named {
+  readonly family: "adamw";
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly eps: number;
+}
+
+export type Component = "vision" | "connector" | "language";
+
+export interface TrainStagePlan {
+  readonly kind: "stage";
+  readonly name: string;
+  readonly data: LlavaJsonPlan | SyntheticShapesPlan;
+  readonly train: readonly Component[];
+  readonly epochs: number | null;
+  /** optimizer steps; null when the dataset size is unknown until the data is read */
+  readonly steps: number | null;
+  readonly batch: number;
+  readonly micro_batch: number;
+  readonly lr: number;
+  readonly schedule: SchedulePlan;
+  readonly optimizer: OptimizerPlan;
+  readonly weight_decay: number;
+  readonly grad_clip: number;
+  readonly max_length: number;
+  readonly template: Template;
+  readonly aspect: Aspect;
+  readonly precision: "fp32" | "bf16" | "fp16";
+  readonly group_by_modality: boolean;
+  readonly gradient_checkpointing: boolean;
+  readonly checkpoint_every: number;
+  /** parameters this stage updates */
+  readonly trainable: number;
+  /** hash of this stage's configuration chained with the keys of the stages before it */
+  readonly cache_key: string;
+}
+
+export interface EvalStagePlan {
+  readonly kind: "eval";
+  readonly name: string;
+  readonly data: readonly (BenchmarkPlan | SyntheticShapesPlan)[];
+  readonly max_new_tokens: number;
+  readonly temperature: number;
+  readonly batch: number;
+  readonly trainable: 0;
+  readonly cache_key: string;
+}
+
+export type StagePlan = TrainStagePlan | EvalStagePlan;
+
+export interface SourceRange {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+  readonly endLine: number;
+  readonly endColumn: number;
+}
+
+export interface Plan {
+  readonly version: 1;
+  readonly experiment: string;
+  /** `EXPERIMENT/labels` */
+  readonly id: string;
+  /** sha256 of the canonical JSON of the resolved configuration */
+  readonly hash: string;
+  readonly axes: Readonly<Record<string, string>>;
+  /** the spec, as a folder relative to this plan's folder and a file name; relative data paths are relative to that folder */
+  readonly source: { readonly dir: string; readonly file: string };
+  readonly seed: number;
+  readonly cluster: { readonly devices: number; readonly device_memory: number; readonly zero: number };
+  readonly model: ModelPlan;
+  readonly stages: readonly StagePlan[];
+  /** where each value was set: JSON pointer into this plan -> source range */
+  readonly spans: Readonly<Record<string, SourceRange>>;
+}
