@@ -95,7 +95,8 @@ export class Resolver {
   component(c: Component, pointer: string, spans: SpanMap, computed: Record<string, Json> = {}): JsonObject {
     spans.set(pointer, c.span);
     const out: JsonObject = { family: c.family.name };
-    if (c.displayName !== c.family.name) out.name = c.displayName;
+    const declared = c.name ?? c.base?.displayName;
+    if (declared !== undefined) out.name = declared;
     for (const [name, schema] of Object.entries(c.family.fields)) {
       const entry = c.field(name);
       const at = `${pointer}/${name}`;

@@ -47,7 +47,7 @@ function parseOverride(flag: string, raw: string, diagnostics: Diagnostics): Par
     diagnostics.error("E0501", `${flag} \`${raw}\` is not PATH=VALUE`, { help: `e.g. ${flag} finetune.lr=1e-5 or ${flag} model.vision=clip` });
     return undefined;
   }
-  const source = new SourceFile(`<${flag} ${raw}>`, `experiment override { ${path}: [${value}] }`);
+  const source = new SourceFile(`<${flag} ${raw}>`, `experiment override { ablate { ${path}: [${value}] } }`);
   const local = new Diagnostics();
   const file = parseSource(source, local);
   const decl = file.items[0];

@@ -7,3 +7,5 @@ export type * from "./plan.js";
 export { readPlan, validatePlan, PlanError } from "./plan-io.js";
 export * from "./eval/index.js";
 export * from "./data/index.js";
+export * from "./models/index.js";
+export { tf } from "./tf.js";

@@ -1,0 +1,72 @@
+/** buildModel: graph descriptions (runtime/graph.ts) become the same architectures, seeded or loaded. */
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { tf } from "../../runtime/tf.js";
+import { clipVit, dinov2, gemma, llava, mlp } from "../../runtime/graph.js";
+import { buildModel, configParameterCount, createModel, saveModel, visionConfig, textConfig } from "../../runtime/models/index.js";
+import { maxAbsDiff } from "./helpers.js";
+import { tinyPixels } from "./tiny.js";
+
+beforeAll(async () => {
+  await tf.setBackend("cpu");
+});
+
+const pre = { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], resize: 16, aspect: "pad", weights: null, hubId: null } as const;
+const vision = { selectLayer: -2, feature: "patch", normEps: 1e-5, act: "quick_gelu", ...pre } as const;
+
+describe("graph -> config", () => {
+  it("the standard backbones keep their published parameter counts", () => {
+    const clipL = clipVit({ ...vision, image: 336, patch: 14, width: 1024, depth: 24, heads: 16, mlp: 4096 });
+    expect(configParameterCount(visionConfig(clipL))).toBe(303_507_456);
+    const dinoG = dinov2({
+      ...vision, act: "gelu", normEps: 1e-6, image: 224, positionImage: 518, patch: 14, width: 1536, depth: 40, heads: 24,
+      mlp: 4096, ffn: "swiglu", layerScale: 1, maskToken: true,
+    });
+    expect(configParameterCount(visionConfig(dinoG))).toBe(1_136_480_768);
+    const g2b = gemma({
+      vocab: 256000, width: 2048, depth: 18, heads: 8, kvHeads: 1, headDim: 256, mlp: 16384, act: "gelu_tanh",
+      ropeTheta: 10000, normEps: 1e-6, maxPositions: 8192, tokenizer: null, weights: null, hubId: null,
+    });
+    expect(configParameterCount(textConfig(g2b))).toBe(2_506_172_416);
+    expect(textConfig(g2b).hidden_activation).toBe("gelu_pytorch_tanh");
+  });
+
+  it("a SwiGLU width transformers cannot produce is refused", () => {
+    const bad = dinov2({ ...vision, image: 16, positionImage: 16, patch: 8, width: 16, depth: 1, heads: 2, mlp: 30, ffn: "swiglu", layerScale: 1, maskToken: false });
+    expect(() => visionConfig(bad)).toThrow(/multiple of 8.*mlp 30/);
+  });
+});
+
+describe("buildModel", () => {
+  const tinyVision = clipVit({ ...vision, image: 16, patch: 8, width: 16, depth: 2, heads: 2, mlp: 24 });
+  const tinyText = gemma({
+    vocab: 32, width: 16, depth: 1, heads: 2, kvHeads: 1, headDim: 8, mlp: 24, act: "gelu_tanh",
+    ropeTheta: 10000, normEps: 1e-6, maxPositions: 64, tokenizer: null, weights: null, hubId: null,
+  });
+  const connector = mlp({ in: 16, out: 16, depth: 2, act: "gelu" });
+
+  it("builds a seeded LLaVA and needs the image token id", async () => {
+    const graph = llava({ vision: tinyVision, connector, language: tinyText });
+    await expect(buildModel(graph, { seed: 0 })).rejects.toThrow(/needs `imageTokenId`/);
+    const model = await buildModel(graph, { seed: 0, imageTokenId: 31 });
+    const out = model.forward({ inputIds: tf.tensor2d([[1, 31, 4]], undefined, "int32"), pixelValues: tinyPixels(1) });
+    expect(out.logits!.shape).toEqual([1, 6, 32]); // 4 patch features replace the image token
+    model.dispose();
+  });
+
+  it("loads a component's weights folder, and reports a checkpoint of another shape", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "mmfm-graph-"));
+    const pretrained = createModel(visionConfig(tinyVision), { seed: 42 });
+    await saveModel(pretrained, dir);
+    const graph = llava({ vision: clipVit({ ...tinyVision.config, weights: dir }), connector, language: tinyText });
+    const model = await buildModel(graph, { seed: 0, imageTokenId: 31 });
+    for (const [k, v] of pretrained.parameters) expect(maxAbsDiff(model.parameters.get(`vision_tower.${k}`)!, v), k).toBe(0);
+    const wider = llava({ vision: clipVit({ ...tinyVision.config, mlp: 32, weights: dir }), connector, language: tinyText });
+    await expect(buildModel(wider, { seed: 0, imageTokenId: 31 })).rejects.toThrow(
+      /do not fit the described clip_vision_model:[\s\S]*`vision_model.encoder.layers.0.mlp.fc1.weight`: checkpoint \[24, 16\], described architecture \[32, 16\]/,
+    );
+    [pretrained, model].forEach((m) => m.dispose());
+  });
+});
