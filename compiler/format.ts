@@ -3,9 +3,9 @@
  *
  * The printer walks the tree in source order and prints each comment exactly once, where it was:
  * - in a sequence (the file's items, a block's members, an ablate's axes, a list's or record's
- *   entries) a comment on its own line leads the next element (or, after the last one, stays before
- *   the closing bracket), a comment after an element on the same line trails it, and a comment on
- *   the line of an opening bracket stays there;
+ *   entries) a comment on a line of its own leads the next element (or, after the last one, stays
+ *   before the closing bracket); a comment that follows code on its line (an element, its `,`, an
+ *   opening bracket) stays at the end of that line;
  * - anywhere else (between `=` and a value, inside an arithmetic expression) a comment is printed
  *   inline where it was, a line comment ending the line.
  * A group (list, record, refinement body) is printed on one line when it holds no comments and fits
@@ -166,12 +166,13 @@ class Out {
 
 /**
  * One element of a sequence as printed: `text` may span lines (later lines carry their own
- * indentation); `key` is where alignment padding goes (after a field's name, an axis's `:`).
+ * indentation); `key` is where alignment padding goes (after a field's name, an axis's `:`); rows
+ * align with neighbours of the same `align` class (fields; axes; top-level items of one kind).
  */
 interface Row {
   readonly text: string;
   readonly key?: number;
-  readonly align?: "=" | ":";
+  readonly align?: string;
 }
 
 interface SequenceSpec<T extends { readonly span: Span }> {
@@ -192,7 +193,7 @@ interface SequenceSpec<T extends { readonly span: Span }> {
 }
 
 interface Unit {
-  readonly comment?: string;
+  readonly comment: string;
   /** the source had a blank line before it */
   readonly blank: boolean;
 }
@@ -244,6 +245,12 @@ class Printer {
     return this.source.lineIndex(offset);
   }
 
+  /** Whether a comment follows something on its line (else it starts its own line). */
+  private followsCode(comment: A.Comment): boolean {
+    const start = this.source.lineStart(this.line(comment.span.start));
+    return this.text.slice(start, comment.span.start).trim() !== "";
+  }
+
   /** The offset of the next token at or after `offset` (skipping whitespace and comments). */
   private nextToken(offset: number): number {
     let i = offset;
@@ -255,10 +262,10 @@ class Printer {
     }
   }
 
-  /** Whether the source has a blank line between two offsets. */
+  /** Whether the source has a blank line between two offsets (separators like `,` are not blank). */
   private blankBetween(from: number, to: number): boolean {
-    const gap = this.text.slice(from, Math.max(from, to));
-    return (gap.match(/\r\n|\r|\n/g) ?? []).length >= 2;
+    const lines = this.text.slice(from, Math.max(from, to)).split(/\r\n|\r|\n/);
+    return lines.slice(1, -1).some((line) => line.trim() === "");
   }
 
   // ---- sequences -------------------------------------------------------------------------------
@@ -268,12 +275,12 @@ class Printer {
     let prev = spec.open === undefined ? 0 : spec.open + 1;
     let head = "";
     if (spec.open !== undefined) {
-      const openLine = this.line(spec.open);
       const firstStart = items[0]?.span.start ?? close;
       const onOpenLine: string[] = [];
-      for (let c; (c = this.comments.takeIf(firstStart, (x) => this.line(x.span.start) === openLine)); ) {
+      for (let c; (c = this.comments.takeIf(firstStart, (x) => this.followsCode(x))); ) {
         onOpenLine.push(c.text);
         prev = c.span.end;
+        if (!c.block) break; // it ends the line
       }
       if (onOpenLine.length) head = trailingGap + onOpenLine.join(" ");
     }
@@ -288,14 +295,14 @@ class Printer {
       }
       entry.rowBlank = this.blankBetween(prev, item.span.start);
       entry.row = spec.row(item);
-      // comments inside the element that its printer did not place (none expected) trail it
-      for (const c of this.comments.takeBefore(item.span.end)) entry.trailing.push(c.text);
+      const missed = this.comments.takeBefore(item.span.end)[0];
+      if (missed) throw new Error(`fmt: the comment at offset ${missed.span.start} of ${this.source.path} was not placed`);
       const next = items[i + 1];
-      const endLine = this.line(item.span.end);
       prev = item.span.end;
-      for (let c; (c = this.comments.takeIf(next?.span.start ?? close, (x) => this.line(x.span.start) === endLine)); ) {
+      for (let c; (c = this.comments.takeIf(next?.span.start ?? close, (x) => this.followsCode(x))); ) {
         entry.trailing.push(c.text);
         prev = c.span.end;
+        if (!c.block) break; // it ends the line
       }
       entry.comma = spec.commas === true || (next !== undefined && spec.needsComma?.(item, next) === true);
       entries.push(entry);
@@ -364,7 +371,7 @@ class Printer {
         o.tok(item.name.span.start, item.name.text);
         const key = this.equals(o, item.name.span.end);
         this.expr(item.value, o);
-        return { text: o.text, key, align: "=" };
+        return { text: o.text, key, align: "let" };
       }
       case "Decl": {
         o.tok(item.keywordSpan.start, item.declKind);
@@ -379,7 +386,7 @@ class Printer {
           o.space();
           this.block(item.body, o, true);
         }
-        return { text: o.text, key, align: key === undefined ? undefined : "=" };
+        return { text: o.text, key, align: key === undefined ? undefined : item.declKind };
       }
       default:
         return assertNever(item);

@@ -202,7 +202,10 @@ class MmfmParser extends CstParser {
 
   comparison = this.RULE("comparison", () => {
     this.SUBRULE(this.sum, { LABEL: "operands" });
-    this.OPTION(() => {
+    // `x in [..]`; an `in` not followed by `[` is the next field's name (a connector's `in = 1024`)
+    this.OPTION({
+      GATE: () => this.LA(1).tokenType !== t.In || this.LA(2).tokenType === t.LBracket,
+      DEF: () => {
       this.OR([
         {
           ALT: () => {
@@ -220,6 +223,7 @@ class MmfmParser extends CstParser {
           },
         },
       ]);
+      },
     });
   });
 
