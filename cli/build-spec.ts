@@ -2,7 +2,7 @@
 import { join, relative, resolve } from "node:path";
 import type { Compilation } from "../compiler/pipeline.js";
 import type { Plan } from "../runtime/plan.js";
-import { writeTree, type WriteReport } from "./files.js";
+import { writeTree, type WriteReport } from "../runtime/run/files.js";
 
 export interface BuiltExperiment extends WriteReport {
   readonly name: string;

@@ -95,3 +95,25 @@ export function docFor(name: string): { text?: string; suggestion?: string } {
   if (matches.length) return { text: matches.map(describeFamily).join("\n\n") };
   return { suggestion: suggest(name, families.map((f) => f.name)) };
 }
+
+/** docs/families.md: every family and kind with its fields (generated; a test keeps it current). */
+export function familiesMarkdown(): string {
+  const out = [
+    "# Families and fields",
+    "",
+    "Generated from the JSON Schemas in `compiler/families.ts` (`npm run docs`); `mmfmc doc FAMILY` prints",
+    "the same. Defaults follow the Hugging Face config classes of the real models unless said otherwise.",
+    "",
+  ];
+  for (const f of families) {
+    out.push(`## ${f.implicit ? `${f.kind} (no family)` : `${f.name} (${f.kind})`}`, "", f.description, "");
+    out.push("| field | type | default | meaning |", "| --- | --- | --- | --- |");
+    for (const [name, s] of Object.entries(f.fields)) {
+      const extra = range(s);
+      const cells = [`\`${name}\``, fieldType(s) + (extra ? ` (${extra})` : ""), fieldDefault(s, f.required.includes(name)), s.description];
+      out.push(`| ${cells.map((c) => c.replace(/\|/g, "\\|")).join(" | ")} |`);
+    }
+    out.push("");
+  }
+  return out.join("\n");
+}

@@ -34,6 +34,24 @@ export class Evaluator {
   private readonly active = new Set<A.Decl | A.Let>();
   /** every component made, named or anonymous, in creation order (the checker visits them all) */
   readonly components: Component[] = [];
+  /** per module, the bindings its expressions and bases referred to (unused-`let` and -import warnings) */
+  private readonly usedBy = new Map<Module, Set<Binding>>();
+
+  /** Looks a name up in a module's scope, remembering that the module used it. */
+  lookup(module: Module, name: string): Binding | undefined {
+    const binding = module.scope.get(name);
+    if (binding) {
+      let set = this.usedBy.get(module);
+      if (!set) this.usedBy.set(module, (set = new Set()));
+      set.add(binding);
+    }
+    return binding;
+  }
+
+  /** The bindings `module` referred to. */
+  usedIn(module: Module): ReadonlySet<Binding> {
+    return this.usedBy.get(module) ?? new Set();
+  }
 
   constructor(
     readonly program: Program,
@@ -105,7 +123,7 @@ export class Evaluator {
       return undefined;
     }
     const name = path.segments[0].text;
-    const binding = module.scope.get(name);
+    const binding = this.lookup(module, name);
     const sameName = binding?.kind === "decl" && binding.node === decl;
     if (binding && !sameName) {
       const value = this.bindingValue(binding, path.span);
@@ -262,7 +280,7 @@ export class Evaluator {
     const fromEnv = env?.lookupPath?.(text, expr.span);
     if (fromEnv) return fromEnv;
     const [head, ...rest] = expr.segments;
-    const binding = module.scope.get(head.text);
+    const binding = this.lookup(module, head.text);
     let value: Value | undefined;
     if (binding) value = this.bindingValue(binding, head.span);
     else value = this.unboundName(head, module, rest.length === 0 ? expect : undefined);

@@ -103,7 +103,7 @@ export class GridBuilder {
     const text = segments.join(".");
     const fields = experiment.family.fields;
     if (segments[0] in fields) return this.fieldTarget(experiment, path, segments, text);
-    const binding = this.module.scope.get(segments[0]);
+    const binding = this.evaluator.lookup(this.module, segments[0]);
     if (binding?.kind === "decl" && segments.length >= 2) {
       const declared = this.evaluator.declaration(binding);
       if (!declared) return undefined;

@@ -101,6 +101,7 @@ export function compile(entryPath: string, options: CompileOptions = {}): Compil
     const grid = builder.expand(component, { sets: setOverrides, only });
     if (grid) experiments.push(grid);
   }
+  unusedWarnings(program, evaluator, diagnostics);
   suppressInBrokenItems(program, diagnostics);
   if (only.length > 0 && experiments.length > 0 && experiments.every((e) => e.variants.length === 0) && !diagnostics.hasErrors) {
     diagnostics.error("E0502", `no variant matches ${(options.only ?? []).map((o) => `--only ${o}`).join(" ")}`, {
@@ -131,4 +132,29 @@ function suppressInBrokenItems(program: Program, diagnostics: Diagnostics): void
   );
   diagnostics.items.length = 0;
   diagnostics.items.push(...keep);
+}
+
+/** W0101 for `let`s of the entry file nothing refers to; W0201 for imports whose names go unused. */
+function unusedWarnings(program: Program, evaluator: Evaluator, diagnostics: Diagnostics): void {
+  const entry = program.entry;
+  const used = evaluator.usedIn(entry);
+  for (const binding of entry.own.values()) {
+    if (binding.kind === "let" && !used.has(binding)) {
+      diagnostics.error("W0101", `\`${binding.node.name.text}\` is never used`, {
+        span: binding.node.name.span,
+        help: "remove it, or refer to it",
+      });
+    }
+  }
+  const file = entry.files[0];
+  if (!file) return;
+  for (const item of file.items) {
+    if (item.kind !== "Import") continue;
+    const target = program.modules.find((m) => (item.path.value === "std" ? m.isStd : m.id !== entry.id && m.files.some((f) => f.source.absolutePath && item.path.value && f.source.absolutePath.endsWith(item.path.value.replace(/^\.\//, "").replace(/(\.mmfm)?$/, ".mmfm")))));
+    if (!target) continue;
+    const usedAny = [...target.own.values()].some((b) => used.has(b));
+    if (!usedAny) {
+      diagnostics.error("W0201", `nothing imported by \`import ${item.path.text}\` is used`, { span: item.span, help: "remove the import" });
+    }
+  }
 }

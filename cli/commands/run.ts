@@ -1,0 +1,141 @@
+import { totalmem } from "node:os";
+import { dirname, join, relative, resolve } from "node:path";
+import { listOption, stringOption } from "../args.js";
+import { buildOutput, InternalError } from "../build-spec.js";
+import type { Command } from "../command.js";
+import { Exit, UsageError } from "../exit.js";
+import { importGraphModule } from "../graph-import.js";
+import { Progress } from "../progress.js";
+import { compileSpec, printDiagnostics, specOptions, specPath } from "../spec.js";
+
+export const command: Command = {
+  name: "run",
+  usage: "mmfmc run FILE [--variant ID]... [--only PATH=VALUE]... [--set PATH=VALUE]... [--backend NAME] [--runs DIR]",
+  help: `Builds the spec, then trains and evaluates its variants on the TensorFlow.js runtime, and writes
+a report (runs/EXPERIMENT/report.md, .csv, .json and loss.svg).
+
+Results are kept per stage under runs/EXPERIMENT/stages/KEY, where KEY hashes the stage's
+configuration together with everything before it: variants sharing a prefix of stages compute it
+once, and running an unchanged spec again does no work. A training stage writes a checkpoint every
+\`checkpoint_every\` steps; after a crash or kill, the next run resumes it from there with the same
+result. Before training, each variant's memory and time are estimated on the backend; a variant
+that cannot fit is refused (train it with \`mmfmc export\` instead).
+
+options:
+  --variant ID        run only this variant (its full id or its labels; repeatable)
+  --only PATH=VALUE   run the variants whose axis PATH has this label or value (repeatable)
+  --set PATH=VALUE    override a value of the spec (repeatable)
+  --backend NAME      tensorflow-gpu, webgpu, tensorflow, wasm or cpu (default: the fastest
+                      available; also MMFM_BACKEND)
+  --threads N         wasm threads (default 1; also MMFM_THREADS)
+  --runs DIR          results folder (default: runs)
+  --out DIR           build folder (default: build)
+  --baseline ID       the variant the report compares against (default: the first)`,
+  options: {
+    ...specOptions,
+    variant: { value: true, repeat: true },
+    backend: { value: true },
+    threads: { value: true },
+    runs: { value: true },
+    out: { value: true, short: "o" },
+    baseline: { value: true },
+  },
+  async run(args, out) {
+    const started = performance.now();
+    const file = specPath(args, "run");
+    const result = await compileSpec(file, args);
+    printDiagnostics(result, out);
+    if (result.diagnostics.hasErrors) return Exit.InputErrors;
+    const threadsText = stringOption(args, "threads");
+    const threads = threadsText === undefined ? undefined : Number(threadsText);
+    if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) throw new UsageError(`--threads must be a positive integer, got \`${threadsText}\``);
+    let built;
+    try {
+      built = await buildOutput(result, file, stringOption(args, "out") ?? "build");
+    } catch (error) {
+      if (error instanceof InternalError) {
+        out.info(`${out.paint("red", "internal error")}: ${error.message}`);
+        return Exit.Internal;
+      }
+      throw error;
+    }
+    if (built.length === 0) {
+      out.info(`${file} declares no experiment; nothing to run`);
+      return Exit.Ok;
+    }
+    const wanted = listOption(args, "variant");
+    const all = built.flatMap((b) => b.plans.map((plan) => ({ experiment: b.name, dir: b.dir, plan, folder: plan.id.slice(plan.id.indexOf("/") + 1) })));
+    const unknown = wanted.filter((w) => !all.some((v) => v.plan.id === w || v.folder === w));
+    if (unknown.length) throw new UsageError(`no variant \`${unknown[0]}\`; the variants are: ${all.map((v) => v.plan.id).join(", ")}`);
+    const chosen = wanted.length ? all.filter((v) => wanted.includes(v.plan.id) || wanted.includes(v.folder)) : all;
+
+    const { initBackend } = await import("../../runtime/backend/index.js");
+    const backend = await initBackend({ backend: stringOption(args, "backend"), threads, log: (line: string) => out.info(out.paint("dim", line)) });
+    out.info(`backend: ${backend.name}${backend.name === "wasm" ? ` (${backend.threads} thread${backend.threads === 1 ? "" : "s"})` : ""}${backend.device ? ` on ${backend.device}` : ""}: ${backend.reason}`);
+
+    const run = await import("../../runtime/run/index.js");
+    const { measureFlops } = await import("../../runtime/run/calibrate.js");
+    const capacity = {
+      name: backend.name,
+      memoryLimit: backend.name === "wasm" ? 4 * 1024 ** 3 : backend.gpu ? null : totalmem(),
+      flops: await measureFlops(),
+    };
+    const specFile = relative(process.cwd(), resolve(file)) || file;
+    const runnable: typeof chosen = [];
+    let refused = 0;
+    for (const v of chosen) {
+      const estimates = run.estimateVariant(v.plan, capacity);
+      if (estimates.every((e) => e.fits)) {
+        runnable.push(v);
+        const time = estimates.reduce((t, e) => t + (e.seconds ?? 0), 0);
+        out.info(out.paint("dim", `preflight ${v.plan.id}: ${estimates.map((e) => `${e.stage} ${run.formatBytes(e.bytes)}${e.seconds !== null ? ` ~${Math.ceil(e.seconds)} s` : ""}`).join(", ")}${time ? ` (about ${Math.ceil(time / 60)} min)` : ""}`));
+      } else {
+        refused++;
+        out.info(`${out.paint("red", "refused")} ${run.refusal(v.plan, estimates, capacity, specFile)}`);
+      }
+    }
+
+    const runsDir = stringOption(args, "runs") ?? "runs";
+    const progress = new Progress(out);
+    const experiments = [...new Set(runnable.map((v) => v.experiment))];
+    let trained = 0;
+    let evaluated = 0;
+    let cached = 0;
+    const reports: string[] = [];
+    try {
+      for (const experiment of experiments) {
+        const variants = [];
+        for (const v of runnable.filter((x) => x.experiment === experiment)) {
+          const module = await importGraphModule(join(v.dir, v.folder, "graph.ts"));
+          variants.push({ plan: v.plan, graph: module.model, folder: v.folder });
+        }
+        const summary = await run.runExperiment({ experiment, variants, runsDir, specDir: dirname(resolve(file)), emit: progress.handle });
+        progress.finish();
+        trained += summary.computed.filter((r) => r.kind === "stage").length;
+        evaluated += summary.computed.filter((r) => r.kind === "eval").length;
+        cached += summary.cached.length;
+        const store = new run.RunStore(summary.dir);
+        const order = built.find((b) => b.name === experiment)!.plans.map((p) => p.id);
+        const report = run.buildReport(store, { experiment, baseline: stringOption(args, "baseline"), order });
+        const files = run.writeReport(store, report);
+        reports.push(relative(process.cwd(), files[0]) || files[0]);
+      }
+    } catch (error) {
+      progress.finish();
+      if (error instanceof run.LockError || error instanceof run.RunDataError || error instanceof run.ReportError) {
+        out.info(`${out.paint("red", "error")}: ${error.message}`);
+        return Exit.InputErrors;
+      }
+      throw error;
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const time = seconds >= 60 ? `${Math.floor(seconds / 60)}m${String(Math.round(seconds % 60)).padStart(2, "0")}s` : `${seconds.toFixed(1)}s`;
+    const mark = refused ? out.paint("yellow", "!") : out.paint("green", "✓");
+    out.info(
+      `${mark} ${runnable.length} variant${runnable.length === 1 ? "" : "s"} in ${time}: ${trained} stage${trained === 1 ? "" : "s"} trained, ${evaluated} evaluated, ${cached} cached` +
+        (refused ? `, ${refused} refused` : "") +
+        (reports.length ? `; report ${reports.join(", ")}` : ""),
+    );
+    return refused ? Exit.InputErrors : Exit.Ok;
+  },
+};

@@ -1,0 +1,115 @@
+/**
+ * Running an experiment's variants: each variant's stages in order, each stage's result stored under
+ * its cache key. A stage already done (by this variant earlier, or by another variant sharing the
+ * prefix) is not computed again; the next stage starts from the weights it left. An interrupted
+ * training stage resumes from its last checkpoint.
+ */
+import { join } from "node:path";
+import type { LlavaModel } from "../graph.js";
+import { buildModel } from "../models/index.js";
+import type { Plan, StagePlan } from "../plan.js";
+import { resolvePath, tokenizerFor, type DataContext } from "./data.js";
+import { evalStage } from "./evaluate.js";
+import type { RunEvent } from "./events.js";
+import { RunStore, type StageRecord } from "./store.js";
+import { assignFrom } from "./tensors.js";
+import { trainStage } from "./train.js";
+
+export interface VariantInput {
+  readonly plan: Plan;
+  /** the typed graph description of the model (from the generated module) */
+  readonly graph: LlavaModel<number, number>;
+  /** the variant's folder name (its labels) */
+  readonly folder: string;
+}
+
+export interface RunOptions {
+  readonly experiment: string;
+  readonly variants: readonly VariantInput[];
+  /** the runs folder; results go to RUNS/EXPERIMENT */
+  readonly runsDir: string;
+  /** the spec's folder (relative data and weights paths) */
+  readonly specDir: string;
+  readonly emit: (event: RunEvent) => void;
+  /** tests: stop a training stage as if killed after this many steps */
+  readonly stopAfter?: number;
+}
+
+export interface RunSummary {
+  readonly dir: string;
+  /** stage keys computed by this run */
+  readonly computed: readonly StageRecord[];
+  /** (variant, stage) pairs whose result came from the cache */
+  readonly cached: readonly { variant: string; stage: string; key: string }[];
+}
+
+/** The key of the last training stage before `index` (whose weights a stage at `index` starts from). */
+function weightsBefore(stages: readonly StagePlan[], index: number): string | null {
+  for (let i = index - 1; i >= 0; i--) if (stages[i].kind === "stage") return stages[i].cache_key;
+  return null;
+}
+
+/** The graph with `weights` paths made absolute (they are relative to the spec). */
+function resolveWeights(graph: LlavaModel<number, number>, data: DataContext): LlavaModel<number, number> {
+  const fix = <T extends { config: { weights: string | null } }>(part: T): T =>
+    part.config.weights ? { ...part, config: { ...part.config, weights: resolvePath(data, part.config.weights) } } : part;
+  return { ...graph, vision: fix(graph.vision), language: fix(graph.language) };
+}
+
+export async function runExperiment(options: RunOptions): Promise<RunSummary> {
+  const dir = join(options.runsDir, options.experiment);
+  const store = new RunStore(dir);
+  const release = store.lock();
+  const computed: StageRecord[] = [];
+  const cached: { variant: string; stage: string; key: string }[] = [];
+  const data: DataContext = { specDir: options.specDir, cacheDir: join(dir, "data") };
+  try {
+    for (const v of options.variants) {
+      const p = v.plan;
+      store.writeVariant(
+        { id: p.id, folder: v.folder, hash: p.hash, axes: p.axes, params: p.model.params, stages: p.stages.map((s) => ({ name: s.name, kind: s.kind, key: s.cache_key })) },
+        p,
+      );
+    }
+    for (const [index, v] of options.variants.entries()) {
+      const plan = v.plan;
+      options.emit({ type: "variant", variant: plan.id, index, count: options.variants.length });
+      let first = 0;
+      while (first < plan.stages.length) {
+        const record = store.record(plan.stages[first].cache_key);
+        if (!record) break;
+        options.emit({ type: "stage-cached", variant: plan.id, stage: plan.stages[first].name, computedBy: record.variant });
+        cached.push({ variant: plan.id, stage: plan.stages[first].name, key: record.key });
+        first++;
+      }
+      if (first === plan.stages.length) continue;
+      const tokenizer = await tokenizerFor(plan, data);
+      const model = await buildModel(resolveWeights(v.graph, data), {
+        seed: plan.seed,
+        imageTokenId: tokenizer.imageTokenId,
+        padTokenId: tokenizer.unkId ?? tokenizer.padId ?? 0,
+      });
+      try {
+        const from = weightsBefore(plan.stages, first);
+        if (from) assignFrom(store.weightsPath(from), model.parameters);
+        let aspect = plan.model.vision.aspect;
+        for (let i = 0; i < plan.stages.length; i++) {
+          const stage = plan.stages[i];
+          if (stage.kind === "stage") aspect = stage.aspect;
+          if (i < first) continue;
+          const common = { model, plan, store, data, tokenizer, variant: plan.id, emit: options.emit };
+          const record =
+            stage.kind === "stage"
+              ? await trainStage({ ...common, index: i, stage, stopAfter: options.stopAfter })
+              : await evalStage({ ...common, stage, aspect, weightsFrom: weightsBefore(plan.stages, i) });
+          computed.push(record);
+        }
+      } finally {
+        model.dispose();
+      }
+    }
+  } finally {
+    release();
+  }
+  return { dir, computed, cached };
+}
