@@ -61,12 +61,19 @@ export function variantFolder(plan: Plan): string {
   return plan.id.slice(plan.id.indexOf("/") + 1);
 }
 
-/** A safe, unique TypeScript identifier for each folder name. */
+const reserved = new Set(
+  ("break case catch class const continue debugger default delete do else enum export extends false finally for function if " +
+    "import in instanceof new null return super switch this throw true try typeof var void while with as implements interface let " +
+    "package private protected public static yield await arguments eval undefined NaN Infinity experiment variants")
+    .split(" "),
+);
+
+/** A safe, unique TypeScript identifier for each folder name (never a reserved word or our exports). */
 export function exportNames(folders: readonly string[]): string[] {
   const used = new Set<string>();
   return folders.map((f) => {
     let name = f.replace(/[^A-Za-z0-9_$]/g, "_");
-    if (!/^[A-Za-z_$]/.test(name)) name = `v_${name}`;
+    if (!/^[A-Za-z_$]/.test(name) || reserved.has(name)) name = `v_${name}`;
     let unique = name;
     for (let i = 2; used.has(unique); i++) unique = `${name}_${i}`;
     used.add(unique);
