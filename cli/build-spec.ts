@@ -1,4 +1,5 @@
 /** Building a spec's output folder: plans, graph modules, index and grid.yaml per experiment. */
+import { existsSync, readFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import type { Compilation } from "../compiler/pipeline.js";
 import type { Plan } from "../runtime/plan.js";
@@ -32,7 +33,11 @@ export async function buildOutput(result: Compilation, specPath: string, outDir:
     });
     let files;
     try {
-      files = emit({ experiment: experiment.name, source: relative(process.cwd(), resolve(specPath)) || specPath, axes: experiment.axes, plans });
+      const unchanged = (path: string, text: string) => {
+        const target = join(dir, path);
+        return existsSync(target) && readFileSync(target, "utf8") === text;
+      };
+      files = emit({ experiment: experiment.name, source: relative(process.cwd(), resolve(specPath)) || specPath, axes: experiment.axes, plans }, { unchanged });
     } catch (error) {
       if (error instanceof EmitError) throw new InternalError(error.message);
       throw error;

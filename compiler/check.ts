@@ -253,7 +253,16 @@ function mapAjvError(error: ErrorObject, component: Component, instance: Instanc
       return;
     }
     case "uniqueItems": {
-      diagnostics.add(diagnostic("E0314", `\`${fieldName}\` of ${where} lists an item twice (items ${Number(p.j) + 1} and ${Number(p.i) + 1})`, { span, secondary }));
+      const items = value?.type === "list" ? value.items : [];
+      const twice = items[Number(p.i)];
+      const first = items[Number(p.j)];
+      diagnostics.add(
+        diagnostic("E0314", `\`${fieldName}\` of ${where} lists \`${twice ? show(twice) : "an item"}\` twice`, {
+          span: twice?.span ?? span,
+          label: "listed again here",
+          secondary: [...(first ? [{ span: first.span, text: "first listed here" }] : []), ...secondary],
+        }),
+      );
       return;
     }
     default:

@@ -5,7 +5,8 @@
  * holds. Checks that need the whole model (connector widths, image tokens against max_length) live
  * here because only here are both sides known.
  */
-import type { Diagnostics, Label } from "./diagnostics.js";
+import { checkSchema } from "./check.js";
+import { Diagnostics, type Label } from "./diagnostics.js";
 import type { Evaluator } from "./evaluate.js";
 import type { FieldSchema } from "./families.js";
 import { imageTokens, parameterCount } from "./params.js";
@@ -34,12 +35,41 @@ export interface ResolvedStage {
 export interface ResolvedVariant {
   /** `{ seed, devices, device_memory, zero, model, stages }` */
   readonly config: JsonObject;
+  /** where each value came from, by JSON pointer into `config` (assembled on first use) */
   readonly spans: SpanMap;
   readonly model: ResolvedModel;
   readonly stages: readonly ResolvedStage[];
 }
 
+/** A resolution with its spans, cached per component (variants share most of their components). */
+interface Cached<T> {
+  readonly result: T | undefined;
+  /** pointers relative to where the result sits in the variant */
+  readonly spans: SpanMap;
+}
+
+function prefixed(into: SpanMap, prefix: string, spans: SpanMap): void {
+  for (const [k, v] of spans) into.set(prefix + k, v);
+}
+
 const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** Whether a component and the components it holds pass their schemas (errors are reported elsewhere). */
+const validity = new WeakMap<Component, boolean>();
+
+export function schemaValid(c: Component): boolean {
+  let ok = validity.get(c);
+  if (ok === undefined) {
+    validity.set(c, true); // cycles cannot happen, but stay safe
+    ok = checkSchema(c, new Diagnostics());
+    for (const f of c.fields.values()) {
+      const values = f.value.type === "list" ? f.value.items : [f.value];
+      for (const v of values) if (v.type === "component" && !schemaValid(v.component)) ok = false;
+    }
+    validity.set(c, ok);
+  }
+  return ok;
+}
 
 export class Resolver {
   constructor(
@@ -140,7 +170,22 @@ export class Resolver {
     return computed;
   }
 
+  private readonly models = new WeakMap<Component, Cached<ResolvedModel>>();
+  private readonly stages = new WeakMap<Component, Map<ResolvedModel, Cached<ResolvedStage>>>();
+
+  /** The model with its spans under `/model`, cached per model component. */
   model(model: Component, spans: SpanMap): ResolvedModel | undefined {
+    let cached = this.models.get(model);
+    if (!cached) {
+      const own: SpanMap = new Map();
+      cached = { result: this.resolveModel(model, own), spans: own };
+      this.models.set(model, cached);
+    }
+    prefixed(spans, "", cached.spans);
+    return cached.result;
+  }
+
+  private resolveModel(model: Component, spans: SpanMap): ResolvedModel | undefined {
     this.ok = true;
     const entry = (name: string) => model.field(name);
     const part = (name: string): Component | undefined => {
@@ -152,6 +197,7 @@ export class Resolver {
     const language = part("language");
     if (!vision || !connector || !language) return undefined;
     if (vision.kind !== "vision" || connector.kind !== "connector" || language.kind !== "language") return undefined;
+    if (!schemaValid(model)) return undefined;
     const visionJson = this.component(vision, "/model/vision", spans, this.visionComputed(vision));
     const languageJson = this.component(language, "/model/language", spans, {
       head_dim: headDim(language),
@@ -202,8 +248,24 @@ export class Resolver {
     this.ok = false;
   }
 
+  /** A stage in the context of a model, with its spans under `pointer`; cached per (stage, model). */
   stage(stage: Component, model: ResolvedModel, pointer: string, spans: SpanMap): ResolvedStage | undefined {
+    let byModel = this.stages.get(stage);
+    if (!byModel) this.stages.set(stage, (byModel = new Map()));
+    let cached = byModel.get(model);
+    if (!cached) {
+      const own: SpanMap = new Map();
+      cached = { result: this.resolveStage(stage, model, own), spans: own };
+      byModel.set(model, cached);
+    }
+    prefixed(spans, pointer, cached.spans);
+    return cached.result;
+  }
+
+  private resolveStage(stage: Component, model: ResolvedModel, spans: SpanMap): ResolvedStage | undefined {
+    const pointer = "";
     this.ok = true;
+    if (!schemaValid(stage)) return undefined;
     const kind = stage.kind === "eval" ? "eval" : "stage";
     const computed: Record<string, Json> = {};
     if (kind === "stage") {
@@ -212,9 +274,10 @@ export class Resolver {
       computed.template = model.json.template;
       computed.aspect = (model.json.vision as JsonObject).aspect;
     }
-    const json = this.component(stage, pointer, spans, computed);
-    delete json.family;
-    json.name = stage.displayName;
+    const fields = this.component(stage, pointer, spans, computed);
+    delete fields.family;
+    fields.name = stage.displayName;
+    const json: JsonObject = { kind, ...fields };
     if (kind === "stage") {
       if (json.epochs === null && json.steps === null) json.epochs = 1;
       if (json.steps === null) json.steps = derivedSteps(json);
@@ -236,10 +299,12 @@ export class Resolver {
 
   /** The whole variant: model, stages, and the experiment's own fields. */
   variant(experiment: Component): ResolvedVariant | undefined {
-    const spans: SpanMap = new Map();
+    const collected: SpanMap = new Map();
+    const spans = collected;
     const modelValue = experiment.field("model")?.value;
     const stagesValue = experiment.field("stages")?.value;
     if (modelValue?.type !== "component" || stagesValue?.type !== "list") return undefined;
+    if (!checkSchema(experiment, new Diagnostics())) return undefined;
     const model = this.model(modelValue.component, spans);
     if (!model) return undefined;
     const stages: ResolvedStage[] = [];
@@ -261,7 +326,7 @@ export class Resolver {
       config[name] = e ? this.json(e.value, schema, `/${name}`, spans) : ((schema.default as Json) ?? null);
     }
     config.model = model.json;
-    config.stages = stages.map((s) => ({ kind: s.kind, ...s.json }));
+    config.stages = stages.map((s) => s.json);
     return { config, spans, model, stages };
   }
 }

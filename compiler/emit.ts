@@ -9,7 +9,15 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { Project, VariableDeclarationKind, type SourceFile as TsSourceFile } from "ts-morph";
+import {
+  IndentationText,
+  Project,
+  QuoteKind,
+  StructureKind,
+  type ImportDeclarationStructure,
+  type OptionalKind,
+  type SourceFileStructure,
+} from "ts-morph";
 import { stringify as yaml } from "yaml";
 import { packageRoot } from "./package-root.js";
 import type { Plan, StagePlan, VisionPlan } from "../runtime/plan.js";
@@ -91,55 +99,47 @@ function stageCall(s: StagePlan): string {
   return `stage(${literal({ name: s.name, train: s.train, cacheKey: s.cache_key }, "  ")})`;
 }
 
-function graphModule(project: Project, path: string, plan: Plan, input: EmitInput): TsSourceFile {
-  const m = plan.model;
-  const imports = new Set(["llava", "stage", "evalStage", visionConstructor[m.vision.family], m.connector.family, m.language.family]);
-  const file = project.createSourceFile(path, "", { overwrite: true });
-  file.addImportDeclaration({ moduleSpecifier: "mmfm/runtime", namedImports: [...[...imports].sort(), "type Plan"] });
-  const connectorFields = m.connector.family === "mlp" ? { in: m.connector.in, out: m.connector.out, depth: m.connector.depth, act: m.connector.act } : { in: m.connector.in, out: m.connector.out };
-  const declarations: [string, string, string][] = [
-    ["vision", `${visionConstructor[m.vision.family]}(${literal(camelFields(m.vision))})`, `the vision backbone (${m.vision.name ?? m.vision.family})`],
-    ["connector", `${m.connector.family}(${literal(connectorFields)})`, `the connector (${m.connector.name ?? m.connector.family})`],
-    ["language", `gemma(${literal(camelFields(m.language))})`, `the language backbone (${m.language.name ?? m.language.family})`],
-    ["model", `llava({ vision, connector, language, template: ${JSON.stringify(m.template)}, imageToken: ${JSON.stringify(m.image_token)} })`, "vision -> connector -> language; the widths must agree"],
-    ["stages", `[\n  ${plan.stages.map(stageCall).join(",\n  ")},\n] as const`, "in order; each starts from the weights the previous one left"],
-    ["plan", literal(plan), "the resolved plan (the same as plan.json)"],
-  ];
-  for (const [name, initializer, doc] of declarations) {
-    file.addVariableStatement({
-      isExported: true,
-      declarationKind: VariableDeclarationKind.Const,
-      docs: [doc.replace(/\*\//g, "* /")],
-      declarations: [{ name, initializer, type: name === "plan" ? "Plan" : undefined }],
-    });
-  }
-  file.insertText(0, stamp(input, `variant ${JSON.stringify(plan.id)}`, plan.hash));
-  return file;
+/**
+ * `/** doc *\/ export const NAME = INITIALIZER;` as a statement ts-morph writes verbatim (its writer
+ * would re-indent the continuation lines of an initializer that is already laid out).
+ */
+function exportConst(name: string, initializer: string, doc: string, type?: string): string {
+  return `/** ${doc.replace(/\*\//g, "* /")} */\nexport const ${name}${type ? `: ${type}` : ""} = ${initializer};`;
 }
 
-function indexModule(project: Project, path: string, input: EmitInput, folders: readonly string[], names: readonly string[]): TsSourceFile {
-  const file = project.createSourceFile(path, "", { overwrite: true });
-  folders.forEach((folder, i) => file.addImportDeclaration({ moduleSpecifier: `./${folder}/graph.js`, namespaceImport: names[i] }));
-  file.addVariableStatement({
-    isExported: true,
-    declarationKind: VariableDeclarationKind.Const,
-    docs: ["the experiment's name"],
-    declarations: [{ name: "experiment", initializer: JSON.stringify(input.experiment) }],
-  });
-  file.addVariableStatement({
-    isExported: true,
-    declarationKind: VariableDeclarationKind.Const,
-    docs: ["every variant's graph module, by variant id"],
-    declarations: [
-      {
-        name: "variants",
-        initializer: `{\n${input.plans.map((p, i) => `  ${JSON.stringify(p.id)}: ${names[i]},`).join("\n")}\n} as const`,
-      },
+function graphModule(plan: Plan, input: EmitInput): OptionalKind<SourceFileStructure> {
+  const m = plan.model;
+  const imports = new Set(["llava", "stage", "evalStage", visionConstructor[m.vision.family], m.connector.family, m.language.family]);
+  const connectorFields = m.connector.family === "mlp" ? { in: m.connector.in, out: m.connector.out, depth: m.connector.depth, act: m.connector.act } : { in: m.connector.in, out: m.connector.out };
+  return {
+    statements: [
+      stamp(input, `variant ${JSON.stringify(plan.id)}`, plan.hash),
+      { kind: StructureKind.ImportDeclaration, moduleSpecifier: "mmfm/runtime", namedImports: [...[...imports].sort(), "type Plan"] },
+      exportConst("vision", `${visionConstructor[m.vision.family]}(${literal(camelFields(m.vision))})`, `the vision backbone (${m.vision.name ?? m.vision.family})`),
+      exportConst("connector", `${m.connector.family}(${literal(connectorFields)})`, `the connector (${m.connector.name ?? m.connector.family})`),
+      exportConst("language", `gemma(${literal(camelFields(m.language))})`, `the language backbone (${m.language.name ?? m.language.family})`),
+      exportConst(
+        "model",
+        `llava({ vision, connector, language, template: ${JSON.stringify(m.template)}, imageToken: ${JSON.stringify(m.image_token)} })`,
+        "vision -> connector -> language; the widths must agree",
+      ),
+      exportConst("stages", `[\n  ${plan.stages.map(stageCall).join(",\n  ")},\n] as const`, "in order; each starts from the weights the previous one left"),
+      // the plan as one JSON string: plan.json beside this module holds the same, laid out for people
+      exportConst("plan", `JSON.parse(${JSON.stringify(JSON.stringify(plan))})`, "the resolved plan, as plan.json beside this module (checked against schema/plan.schema.json)", "Plan"),
     ],
-  });
-  file.addTypeAlias({ isExported: true, name: "VariantId", type: "keyof typeof variants", docs: ["the id of a variant of this experiment"] });
-  file.insertText(0, stamp(input, `experiment ${JSON.stringify(input.experiment)}: ${input.plans.length} variants`));
-  return file;
+  };
+}
+
+function indexModule(input: EmitInput, folders: readonly string[], names: readonly string[]): OptionalKind<SourceFileStructure> {
+  return {
+    statements: [
+      stamp(input, `experiment ${JSON.stringify(input.experiment)}: ${input.plans.length} variants`),
+      ...folders.map((folder, i): ImportDeclarationStructure => ({ kind: StructureKind.ImportDeclaration, moduleSpecifier: `./${folder}/graph.js`, namespaceImport: names[i] })),
+      exportConst("experiment", JSON.stringify(input.experiment), "the experiment's name"),
+      exportConst("variants", `{\n${input.plans.map((p, i) => `  ${JSON.stringify(p.id)}: ${names[i]},`).join("\n")}\n} as const`, "every variant's graph module, by variant id"),
+      { kind: StructureKind.TypeAlias, isExported: true, name: "VariantId", type: "keyof typeof variants", docs: ["the id of a variant of this experiment"] },
+    ],
+  };
 }
 
 function gridYaml(input: EmitInput, folders: readonly string[]): string {
@@ -157,7 +157,7 @@ function gridYaml(input: EmitInput, folders: readonly string[]): string {
       stages: p.stages.map((s) => ({ name: s.name, kind: s.kind, trainable: s.trainable, steps: s.kind === "stage" ? s.steps : null, cache_key: s.cache_key })),
     })),
   };
-  return `# generated by mmfmc from ${JSON.stringify(input.source)}, do not edit\n${yaml(doc, { lineWidth: 0 })}`;
+  return `# generated by mmfmc from ${JSON.stringify(input.source)}, do not edit\n${yaml(doc, { lineWidth: 0, aliasDuplicateObjects: false })}`;
 }
 
 /** The graph API's declarations, for type-checking emitted modules in memory. */
@@ -173,42 +173,52 @@ function graphApiSources(): { graph: string; plan: string } {
   };
 }
 
-/** Emits one experiment's files; throws EmitError when the emitted code does not type-check. */
-export function emit(input: EmitInput, options: { typecheck?: boolean } = {}): EmittedFile[] {
-  const api = graphApiSources();
+/**
+ * Emits one experiment's files; throws EmitError when the emitted code does not type-check.
+ * `unchanged(path, text)` (from the caller, who can see the disk) lets an unchanged output skip the
+ * type-check: it was checked when it was written.
+ */
+export function emit(input: EmitInput, options: { typecheck?: boolean; unchanged?: (path: string, text: string) => boolean } = {}): EmittedFile[] {
   const project = new Project({
     useInMemoryFileSystem: true,
+    manipulationSettings: { indentationText: IndentationText.TwoSpaces, quoteKind: QuoteKind.Double },
     compilerOptions: {
       strict: true,
       target: 9 /* ES2022 */,
       module: 99 /* ESNext */,
       moduleResolution: 100 /* Bundler */,
+      resolveJsonModule: true,
       noEmit: true,
       skipLibCheck: true,
       lib: ["lib.es2022.d.ts"],
-      paths: { "mmfm/runtime": ["/mmfm/runtime/graph.ts"] },
     },
   });
-  const ext = api.graph.includes("export declare") ? ".d.ts" : ".ts";
-  project.createSourceFile(`/mmfm/runtime/graph${ext}`, api.graph);
-  project.createSourceFile(`/mmfm/runtime/plan${ext}`, api.plan);
-  if (ext === ".d.ts") project.getCompilerOptions().paths = { "mmfm/runtime": ["/mmfm/runtime/graph.d.ts"] };
   const folders = input.plans.map(variantFolder);
   const names = exportNames(folders);
-  const modules = input.plans.map((plan, i) => graphModule(project, `/out/${folders[i]}/graph.ts`, plan, input));
-  const index = indexModule(project, "/out/index.ts", input, folders, names);
-  for (const f of [...modules, index]) f.formatText({ indentSize: 2, convertTabsToSpaces: true, semicolons: "insert" as never });
-  if (options.typecheck !== false) {
+  const files: EmittedFile[] = [];
+  input.plans.forEach((plan, i) => {
+    const module = project.createSourceFile(`/out/${folders[i]}/graph.ts`, graphModule(plan, input), { overwrite: true });
+    files.push({ path: `${folders[i]}/graph.ts`, text: module.getFullText() });
+    const json = JSON.stringify(plan, null, 2) + "\n";
+    project.getFileSystem().writeFileSync(`/out/${folders[i]}/plan.json`, json);
+    files.push({ path: `${folders[i]}/plan.json`, text: json });
+  });
+  const index = project.createSourceFile("/out/index.ts", indexModule(input, folders, names), { overwrite: true });
+  files.push({ path: "index.ts", text: index.getFullText() });
+  files.push({ path: "grid.yaml", text: gridYaml(input, folders) });
+
+  const allUnchanged = options.unchanged !== undefined && files.every((f) => options.unchanged!(f.path, f.text));
+  if (options.typecheck !== false && !allUnchanged) {
+    const api = graphApiSources();
+    const ext = api.graph.includes("export declare") ? ".d.ts" : ".ts";
+    project.createSourceFile(`/mmfm/runtime/graph${ext}`, api.graph);
+    project.createSourceFile(`/mmfm/runtime/plan${ext}`, api.plan);
+    project.compilerOptions.set({ paths: { "mmfm/runtime": [`/mmfm/runtime/graph${ext}`] } });
     const problems = project.getPreEmitDiagnostics().filter((d) => d.getCategory() === 1);
     if (problems.length) {
       const text = project.formatDiagnosticsWithColorAndContext(problems.slice(0, 5));
       throw new EmitError(`the emitted TypeScript does not type-check:\n${text}`);
     }
   }
-  const files: EmittedFile[] = [];
-  modules.forEach((m, i) => files.push({ path: `${folders[i]}/graph.ts`, text: m.getFullText() }));
-  input.plans.forEach((p, i) => files.push({ path: `${folders[i]}/plan.json`, text: JSON.stringify(p, null, 2) + "\n" }));
-  files.push({ path: "index.ts", text: index.getFullText() });
-  files.push({ path: "grid.yaml", text: gridYaml(input, folders) });
   return files;
 }

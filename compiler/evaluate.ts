@@ -377,7 +377,13 @@ export class Evaluator {
     }
     const own = new Map<string, FieldEntry>();
     const parent = base.component;
-    const component = new Component(parent.kind, parent.family, undefined, expr.span, parent.name || parent.base || parent.own.size ? parent : undefined, own, parent.block);
+    const bareFamily = !parent.name && !parent.base && parent.own.size === 0;
+    if (bareFamily) {
+      // `llava_json { annotations = ... }`: the bare family is only a base here, not a value to check
+      const at = this.components.lastIndexOf(parent);
+      if (at >= 0) this.components.splice(at, 1);
+    }
+    const component = new Component(parent.kind, parent.family, undefined, expr.span, bareFamily ? undefined : parent, own, parent.block);
     this.block(expr.body, component, own, module, env);
     this.components.push(component);
     return { type: "component", component, span: expr.span };

@@ -350,6 +350,16 @@ const stage: Family = {
     group_by_modality: bool("batch image and text-only samples separately (LLaVA's group_by_modality_length)", false),
     gradient_checkpointing: bool("recompute activations in the backward pass (cluster training)", false),
     checkpoint_every: int("write a resumable checkpoint every N optimizer steps (0: only at the end)", 50, 0),
+    // how the stage runs on the cluster (`mmfmc export`); the tfjs runtime ignores these
+    accelerator: oneOf(
+      "what `mmfmc export` launches this stage on: `gpu` (CUDA, LLaVA's scripts) or `gaudi` (Intel Gaudi through optimum-habana, LLaVA-Gemma's *_gaudi.sh scripts)",
+      ["gpu", "gaudi"],
+      "gpu",
+    ),
+    keep_checkpoints: int("checkpoints the cluster trainer keeps on disk (`--save_total_limit`)", 1, 1),
+    dataloader_workers: int("data-loading processes per device on the cluster (`--dataloader_num_workers`)", 4, 0),
+    tf32: bool("allow TF32 matrix multiplies on the cluster (`--tf32`); absent: the trainer's default, no flag"),
+    report_to: oneOf("where the cluster trainer logs (`--report_to`)", ["none", "tensorboard", "wandb"], "tensorboard"),
   },
   required: ["data", "train"],
 };

@@ -69,23 +69,51 @@ interface Point {
 }
 
 /** Canonical JSON: keys sorted, names dropped (renaming does not change what is computed). */
+const canonicalCache = new WeakMap<object, string>();
+
 export function canonicalJson(value: Json, dropNames = true): string {
   if (value === null || typeof value !== "object") return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v, dropNames)).join(",")}]`;
-  const keys = Object.keys(value)
-    .filter((k) => !(dropNames && k === "name"))
-    .sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k], dropNames)}`).join(",")}}`;
+  // resolved components are shared between variants: their canonical text is computed once
+  const cached = dropNames ? canonicalCache.get(value) : undefined;
+  if (cached !== undefined) return cached;
+  let text: string;
+  if (Array.isArray(value)) text = `[${value.map((v) => canonicalJson(v, dropNames)).join(",")}]`;
+  else {
+    const keys = Object.keys(value)
+      .filter((k) => !(dropNames && k === "name"))
+      .sort();
+    text = `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k], dropNames)}`).join(",")}}`;
+  }
+  if (dropNames) canonicalCache.set(value, text);
+  return text;
 }
 
 export function contentHash(config: JsonObject): string {
   return createHash("sha256").update(canonicalJson(config)).digest("hex");
 }
 
-const safeLabel = /^[A-Za-z0-9_][A-Za-z0-9_.+=@-]*$/;
+let nextValueId = 1;
+
+const safeLabel = /^[A-Za-z0-9_-][A-Za-z0-9_.+=@-]*$/;
 
 export class GridBuilder {
   private readonly resolver: Resolver;
+  /** applications of a value to a component, shared by every variant that makes the same one */
+  private readonly applied = new Map<string, Component>();
+  private readonly substituted = new Map<string, Component>();
+  private readonly valueIds = new WeakMap<Value, number>();
+
+  private valueId(v: Value): number {
+    let id = this.valueIds.get(v);
+    if (id === undefined) this.valueIds.set(v, (id = nextValueId++));
+    return id;
+  }
+
+  private memo(key: string, make: () => Component): Component {
+    let c = this.applied.get(key);
+    if (!c) this.applied.set(key, (c = make()));
+    return c;
+  }
 
   constructor(
     private readonly evaluator: Evaluator,
@@ -122,8 +150,8 @@ export class GridBuilder {
         schema: inner.schema,
         owner: inner.owner,
         apply: (exp, entry) => {
-          const replacement = inner.apply(declared, entry);
-          return substitute(exp, declared, replacement, new Map());
+          const replacement = this.memo(`${declared.id}|${text}|${this.valueId(entry.value)}`, () => inner.apply(declared, entry));
+          return substitute(exp, declared, replacement, this.substituted);
         },
         read: (exp) => {
           const found = findDerived(exp, declared);
@@ -206,11 +234,14 @@ export class GridBuilder {
       return {
         schema,
         owner: component,
-        apply: (c, entry) => c.refine(entry.span, new Map([[name, { ...entry, name, owner: c }]])),
+        apply: (c, entry) => this.memo(`${c.id}|${text}|${this.valueId(entry.value)}`, () => c.refine(entry.span, new Map([[name, { ...entry, name, owner: c }]]))),
         read: (c) => c.field(name)?.value,
       };
     }
-    const value = component.field(name)?.value;
+    // a component-valued field left at its default (a stage's `schedule`) is varied from that default
+    const fieldValue = (c: Component): Value | undefined =>
+      c.field(name)?.value ?? (schema.mmfmKind && typeof schema.default === "string" ? this.evaluator.defaultValue(schema.default, schema, segment.span) : undefined);
+    const value = fieldValue(component);
     if (value?.type !== "component") {
       this.diagnostics.error("E0401", `unknown axis \`${text}\`: \`${name}\` of ${component.describe()} has no fields`, {
         span: path.segments[from + 1].span,
@@ -222,15 +253,16 @@ export class GridBuilder {
     return {
       schema: inner.schema,
       owner: inner.owner,
-      apply: (c, entry) => {
-        const current = c.field(name)?.value;
-        if (current?.type !== "component") return c;
-        const replaced = inner.apply(current.component, entry);
-        const wrapped: FieldEntry = { name, value: { type: "component", component: replaced, span: entry.span }, nameSpan: entry.nameSpan, span: entry.span, owner: c };
-        return c.refine(entry.span, new Map([[name, wrapped]]));
-      },
+      apply: (c, entry) =>
+        this.memo(`${c.id}|${text}|${from}|${this.valueId(entry.value)}`, () => {
+          const current = fieldValue(c);
+          if (current?.type !== "component") return c;
+          const replaced = inner.apply(current.component, entry);
+          const wrapped: FieldEntry = { name, value: { type: "component", component: replaced, span: entry.span }, nameSpan: entry.nameSpan, span: entry.span, owner: c };
+          return c.refine(entry.span, new Map([[name, wrapped]]));
+        }),
       read: (c) => {
-        const current = c.field(name)?.value;
+        const current = fieldValue(c);
         return current?.type === "component" ? inner.read(current.component) : undefined;
       },
     };
@@ -307,7 +339,7 @@ export class GridBuilder {
           span: v.value.span,
           help: v.label === "default"
             ? "`default` is the id of an experiment without axes; pick another label"
-            : "labels are letters, digits and `_ . + = @ -` (not starting with `.` or `-`); give a safe label with a record: `{ safe_name = value }`",
+            : "labels are letters, digits and `_ . + = @ -` (not starting with `.`); give a safe label with a record: `{ safe_name = value }`",
         });
         ok = false;
       }
@@ -321,30 +353,39 @@ export class GridBuilder {
         ok = false;
       }
       labels.set(v.label, v.value.span);
-      // the value must fit the field it replaces: check it once, on a refinement of the base owner,
-      // reporting only what the owner alone does not already have
-      const probe = target.owner.refine(v.value.span, new Map([[lastSegment(target.path), this.entry(target, v.value, target.owner)]]));
-      const local = new Diagnostics();
-      checkSchema(probe, local);
-      checkShapes(probe, local);
-      const before = new Diagnostics();
-      checkSchema(target.owner, before);
-      checkShapes(target.owner, before);
-      const known = new Set(before.items.map((d) => `${d.code}|${d.span?.start}|${d.span?.end}`));
-      for (const d of local.items) {
-        if (known.has(`${d.code}|${d.span?.start}|${d.span?.end}`)) continue;
-        ok = false;
-        const message = d.message.replace(probe.describe(), target.owner.describe());
-        const inside = d.span && d.span.file === v.value.span.file && d.span.start >= v.value.span.start && d.span.end <= v.value.span.end;
-        const secondary = d.secondary.filter((l) => l.span !== probe.span);
-        this.diagnostics.add(
-          inside
-            ? { ...d, message: `${message} (in axis \`${target.path}\`)`, secondary }
-            : { ...d, message, secondary: [...secondary, { span: v.value.span, text: `with this value of axis \`${target.path}\`` }] },
-        );
-      }
+      if (!this.checkValue(target, v.value, `axis \`${target.path}\``)) ok = false;
     }
     return ok ? { target, values, span: node.span } : undefined;
+  }
+
+  /**
+   * Whether a value fits the field it replaces (type, range, kind, shape rules): checked once, on a
+   * refinement of the base owner, reporting only what the owner alone does not already have.
+   */
+  private checkValue(target: Target, value: Value, what: string): boolean {
+    if (value.type === "error") return false;
+    const probe = target.owner.refine(value.span, new Map([[lastSegment(target.path), this.entry(target, value, target.owner)]]));
+    const local = new Diagnostics();
+    checkSchema(probe, local);
+    checkShapes(probe, local);
+    const before = new Diagnostics();
+    checkSchema(target.owner, before);
+    checkShapes(target.owner, before);
+    const known = new Set(before.items.map((d) => `${d.code}|${d.span?.start}|${d.span?.end}`));
+    let ok = true;
+    for (const d of local.items) {
+      if (known.has(`${d.code}|${d.span?.start}|${d.span?.end}`)) continue;
+      ok = false;
+      const message = d.message.replace(probe.describe(), target.owner.describe());
+      const inside = d.span && d.span.file === value.span.file && d.span.start >= value.span.start && d.span.end <= value.span.end;
+      const secondary = d.secondary.filter((l) => l.span !== probe.span);
+      this.diagnostics.add(
+        inside
+          ? { ...d, message: `${message} (in ${what})`, secondary }
+          : { ...d, message, secondary: [...secondary, { span: value.span, text: `with this value of ${what}` }] },
+      );
+    }
+    return ok;
   }
 
   private entry(target: Target, value: Value, owner: Component): FieldEntry {
@@ -394,15 +435,33 @@ export class GridBuilder {
     }
     const blocks = members.filter((m): m is A.Ablate => m.kind === "Ablate");
     const excludes = members.filter((m): m is A.Exclude => m.kind === "Exclude");
-    let base = experiment;
+    const base = experiment;
     const used = this.used(experiment, blocks);
+    const axisPaths = new Set(blocks.flatMap((b) => b.axes.map((a) => pathText(a.path))));
 
+    // --set: checked like an axis value, applied to every variant after its axis values
+    const sets: { target: Target; value: Value }[] = [];
     for (const set of overrides.sets ?? []) {
+      const path = pathText(set.path);
+      if (axisPaths.has(path)) {
+        this.diagnostics.error("E0501", `--set ${set.raw}: \`${path}\` is an axis of experiment \`${name}\``, {
+          span: set.path.span,
+          help: `keep only some of its values with --only ${path}=LABEL`,
+        });
+        return undefined;
+      }
+      const head = this.module.scope.get(set.path.segments[0].text);
+      // a declaration this experiment does not use: the --set is for another experiment of the file
+      if (set.path.segments.length > 1 && !(set.path.segments[0].text in base.family.fields) && head?.kind === "decl") {
+        const declared = this.evaluator.declaration(head);
+        if (declared && !used.has(declared)) continue;
+      }
       const target = this.target(base, set.path, used);
-      if (!target) continue;
+      if (!target) return undefined;
       const value = this.evaluator.evaluate(set.value, this.module, target.schema);
-      if (value.type === "error") continue;
-      base = target.apply(base, this.entry(target, value, base));
+      if (!this.checkValue(target, value, `--set ${set.raw}`)) return undefined;
+      set.applied = true;
+      sets.push({ target, value });
     }
 
     // the grid points of each block; a block with a broken axis contributes nothing
@@ -469,6 +528,7 @@ export class GridBuilder {
       const ordered = [...point.choices].sort((a, b) => a.axis.target.path.split(".").length - b.axis.target.path.split(".").length);
       let exp = base;
       for (const { axis, choice } of ordered) exp = axis.target.apply(exp, this.entry(axis.target, choice.value, exp));
+      for (const { target, value } of sets) exp = target.apply(exp, this.entry(target, value, exp));
       made.push({ point, experiment: exp });
     }
 
@@ -572,6 +632,14 @@ export class GridBuilder {
         if (first in experiment.family.fields) {
           const v = this.readPath(experiment, path);
           if (v) return { ...v, span } as Value;
+          const known = [...point.choices.map((x) => x.axis.target.path), ...Object.keys(experiment.family.fields)];
+          const guess = suggest(path, known);
+          this.diagnostics.error("E0401", `unknown axis \`${path}\` in \`exclude\``, {
+            span,
+            label: guess ? `did you mean \`${guess}\`?` : undefined,
+            help: guess ? undefined : `the axes of \`${experiment.displayName}\` are ${listNames(point.choices.map((x) => x.axis.target.path))}`,
+          });
+          return { type: "error", span };
         }
         return undefined;
       },
@@ -639,10 +707,11 @@ function findDerived(root: Component, declared: Component): Component | undefine
  * Replaces `from` by `to` everywhere in `c`'s graph: in base chains (a refinement of `from` becomes a
  * refinement of `to`) and in fields that hold components. Unchanged parts are shared.
  */
-export function substitute(c: Component, from: Component, to: Component, memo: Map<Component, Component>): Component {
-  const hit = memo.get(c);
-  if (hit) return hit;
+export function substitute(c: Component, from: Component, to: Component, memo: Map<string, Component>): Component {
   if (c === from) return to;
+  const key = `${c.id}|${from.id}|${to.id}`;
+  const hit = memo.get(key);
+  if (hit) return hit;
   const base = c.base ? substitute(c.base, from, to, memo) : undefined;
   const changed = new Map<string, FieldEntry>();
   for (const [name, entry] of c.own) {
@@ -655,11 +724,11 @@ export function substitute(c: Component, from: Component, to: Component, memo: M
     for (const [k, v] of changed) own.set(k, v);
     result = new Component(c.kind, c.family, c.name, c.span, base, own, c.block);
   }
-  memo.set(c, result);
+  memo.set(key, result);
   return result;
 }
 
-function substituteValue(v: Value, from: Component, to: Component, memo: Map<Component, Component>): Value {
+function substituteValue(v: Value, from: Component, to: Component, memo: Map<string, Component>): Value {
   if (v.type === "component") {
     const s = substitute(v.component, from, to, memo);
     return s === v.component ? v : { ...v, component: s };
@@ -675,6 +744,10 @@ function substituteValue(v: Value, from: Component, to: Component, memo: Map<Com
 export interface SetOverride {
   readonly path: A.Path;
   readonly value: A.Expr;
+  /** the flag's text, for messages */
+  readonly raw: string;
+  /** set when some experiment applied it */
+  applied?: boolean;
 }
 
 /** `--only PATH=VALUE`: keeps variants whose label (or value) on that axis matches. */

@@ -3,7 +3,7 @@
  * skips a phase whose input is broken. Each phase is a plain function of the previous one's result.
  */
 import type * as A from "../grammar/ast.js";
-import { parseSource } from "../grammar/index.js";
+import { parseAssignment } from "../grammar/index.js";
 import { checkSchema, checkShapes } from "./check.js";
 import { Resolver } from "./config.js";
 import { Diagnostics } from "./diagnostics.js";
@@ -32,34 +32,34 @@ export interface Compilation {
   readonly evaluator: Evaluator;
 }
 
-interface ParsedOverride {
-  readonly path: A.Path;
-  readonly value: A.Expr;
+interface ParsedFlag {
+  readonly flag: "--set" | "--only";
   readonly raw: string;
+  readonly path: A.Path;
+  /** absent for an --only label that is not an mmfm value (`--only model.language=7b`) */
+  readonly value?: A.Expr;
+  readonly label: string;
 }
 
-/** `PATH=VALUE` from the command line, parsed as mmfm (the value is an expression). */
-function parseOverride(flag: string, raw: string, diagnostics: Diagnostics): ParsedOverride | undefined {
+/** `PATH=VALUE` from the command line, parsed as mmfm in a source file holding just the flag. */
+function parseFlag(flag: "--set" | "--only", raw: string, diagnostics: Diagnostics): ParsedFlag | undefined {
+  const source = new SourceFile(flag, raw);
+  const local = new Diagnostics();
+  const parsed = parseAssignment(source, local);
   const eq = raw.indexOf("=");
-  const path = eq > 0 ? raw.slice(0, eq).trim() : "";
-  const value = eq > 0 ? raw.slice(eq + 1).trim() : "";
-  if (!/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(path) || value === "") {
+  const label = eq >= 0 ? raw.slice(eq + 1).trim() : "";
+  if (!parsed.path || parsed.path.segments.length === 0 || label === "") {
     diagnostics.error("E0501", `${flag} \`${raw}\` is not PATH=VALUE`, { help: `e.g. ${flag} finetune.lr=1e-5 or ${flag} model.vision=clip` });
     return undefined;
   }
-  const source = new SourceFile(`<${flag} ${raw}>`, `experiment override { ablate { ${path}: [${value}] } }`);
-  const local = new Diagnostics();
-  const file = parseSource(source, local);
-  const decl = file.items[0];
-  const ablate = decl?.kind === "Decl" ? decl.body?.members[0] : undefined;
-  const axis = ablate?.kind === "Ablate" ? ablate.axes[0] : undefined;
-  if (local.hasErrors || !axis || axis.values.kind !== "List" || axis.values.items.length !== 1) {
-    diagnostics.error("E0501", `${flag} \`${raw}\`: \`${value}\` is not an mmfm value`, {
+  if (!parsed.value || local.hasErrors) {
+    if (flag === "--only") return { flag, raw, path: parsed.path, label };
+    diagnostics.error("E0501", `${flag} \`${raw}\`: \`${label}\` is not an mmfm value${parsed.error ? ` (${parsed.error})` : ""}`, {
       help: 'values are written as in a spec: 1e-5, 42, "text", clip, [a, b]',
     });
     return undefined;
   }
-  return { path: axis.path, value: axis.values.items[0], raw: value };
+  return { flag, raw, path: parsed.path, value: parsed.value, label };
 }
 
 export function compile(entryPath: string, options: CompileOptions = {}): Compilation {
@@ -76,30 +76,47 @@ export function compile(entryPath: string, options: CompileOptions = {}): Compil
     if (component.kind === "model") resolver.model(component, new Map());
   }
   const experiments: ExperimentGrid[] = [];
-  const sets = (options.sets ?? []).map((s) => parseOverride("--set", s, diagnostics)).filter((s): s is ParsedOverride => !!s);
-  const onlyRaw = (options.only ?? []).map((s) => parseOverride("--only", s, diagnostics)).filter((s): s is ParsedOverride => !!s);
+  const sets = (options.sets ?? []).map((s) => parseFlag("--set", s, diagnostics)).filter((s): s is ParsedFlag => !!s);
+  const onlyFlags = (options.only ?? []).map((s) => parseFlag("--only", s, diagnostics)).filter((s): s is ParsedFlag => !!s);
   if (options.grid === false) {
     suppressInBrokenItems(program, diagnostics);
     return { program, diagnostics, experiments, evaluator };
   }
 
   const builder = new GridBuilder(evaluator, diagnostics, program.entry);
-  const only: OnlyFilter[] = onlyRaw.map((o) => ({
-    path: o.path.segments.map((s) => s.text).join("."),
-    value: o.raw,
-    matches: (value) => {
-      const local = new Diagnostics();
-      const other = new Evaluator(program, local).evaluate(o.value, program.entry);
-      return !local.hasErrors && equalValues(value, other) === true;
-    },
-  }));
-  const setOverrides: SetOverride[] = sets.map((s) => ({ path: s.path, value: s.value }));
+  const only: OnlyFilter[] = onlyFlags.map((o) => {
+    // the value, evaluated once by the same evaluator, so declarations compare by identity
+    let value: ReturnType<Evaluator["evaluate"]> | undefined;
+    return {
+      path: o.path.segments.map((s) => s.text).join("."),
+      value: o.label,
+      matches: (v) => {
+        if (!o.value) return false;
+        if (!value) {
+          const local = new Diagnostics();
+          value = new Evaluator(program, local).evaluate(o.value, program.entry);
+          if (local.hasErrors) value = { type: "error", span: o.value.span };
+          else value = evaluator.evaluate(o.value, program.entry);
+        }
+        return equalValues(v, value) === true;
+      },
+    };
+  });
+  const setOverrides: SetOverride[] = sets.map((s) => ({ path: s.path, value: s.value!, raw: s.raw }));
   for (const binding of program.entry.own.values()) {
     if (binding.kind !== "decl" || binding.node.declKind !== "experiment") continue;
     const component = evaluator.declaration(binding);
     if (!component) continue;
     const grid = builder.expand(component, { sets: setOverrides, only });
     if (grid) experiments.push(grid);
+  }
+  for (const s of setOverrides) {
+    if (!s.applied && !diagnostics.hasErrors) {
+      diagnostics.error("E0501", `--set ${s.raw}: no experiment of the file uses \`${s.path.segments[0].text}\``, {
+        span: s.path.span,
+        help: "an --set path is an experiment field (`seed`, `model.vision`) or NAME.FIELD of a declaration an experiment uses",
+      });
+    }
   }
   unusedWarnings(program, evaluator, diagnostics);
   suppressInBrokenItems(program, diagnostics);

@@ -13,10 +13,27 @@ const plain: Painter = { paint: (_s, t) => t };
 
 const TAB = "    ";
 
-/** Display columns of a line prefix: tabs count 4, everything else one per code point. */
+/** Whether a code point takes two cells in a terminal (East Asian wide and fullwidth, emoji). */
+function wide(cp: number): boolean {
+  return (
+    (cp >= 0x1100 && cp <= 0x115f) ||
+    (cp >= 0x2e80 && cp <= 0xa4cf && cp !== 0x303f) ||
+    (cp >= 0xac00 && cp <= 0xd7a3) ||
+    (cp >= 0xf900 && cp <= 0xfaff) ||
+    (cp >= 0xfe30 && cp <= 0xfe4f) ||
+    (cp >= 0xff00 && cp <= 0xff60) ||
+    (cp >= 0xffe0 && cp <= 0xffe6) ||
+    (cp >= 0x1f300 && cp <= 0x1f64f) ||
+    (cp >= 0x1f900 && cp <= 0x1f9ff) ||
+    (cp >= 0x1fa70 && cp <= 0x1faff) ||
+    (cp >= 0x20000 && cp <= 0x3fffd)
+  );
+}
+
+/** Display cells of a line prefix: tabs count 4, wide characters 2, everything else 1 per code point. */
 function displayWidth(text: string): number {
   let w = 0;
-  for (const ch of text) w += ch === "\t" ? TAB.length : 1;
+  for (const ch of text) w += ch === "\t" ? TAB.length : wide(ch.codePointAt(0)!) ? 2 : 1;
   return w;
 }
 

@@ -126,8 +126,6 @@ export function loadProgram(entryPath: string, host: Host, diagnostics: Diagnost
   };
 
   const loadFile = (path: string, text: string | undefined, importSpan?: Span): Module | undefined => {
-    const existing = byId.get(path);
-    if (existing) return existing;
     if (inProgress.includes(path)) {
       const cycle = [...inProgress.slice(inProgress.indexOf(path)), path].map((p) => host.displayPath(p));
       diagnostics.error("E0207", `import cycle: ${cycle.join(" -> ")}`, {
@@ -136,6 +134,8 @@ export function loadProgram(entryPath: string, host: Host, diagnostics: Diagnost
       });
       return undefined;
     }
+    const existing = byId.get(path);
+    if (existing) return existing;
     let source: string;
     try {
       source = text ?? host.readFile(path);

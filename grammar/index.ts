@@ -1,9 +1,9 @@
 /** Text -> AST: lexing, parsing with recovery, and the visitor, with every problem as a diagnostic. */
 import type { Diagnostics } from "../compiler/diagnostics.js";
 import type { SourceFile } from "../compiler/source.js";
-import type { File } from "./ast.js";
+import type { Expr, File, Path } from "./ast.js";
 import { lex } from "./lexer.js";
-import { parseTokens } from "./parser.js";
+import { parseAssignmentTokens, parseTokens } from "./parser.js";
 import { AstBuilder } from "./visitor.js";
 
 export function parseSource(source: SourceFile, diagnostics: Diagnostics): File {
@@ -14,14 +14,24 @@ export function parseSource(source: SourceFile, diagnostics: Diagnostics): File 
     const token = error.token;
     const atEnd = !Number.isFinite(token.startOffset) || token.tokenType.name === "EOF";
     const last = tokens[tokens.length - 1];
-    const start = atEnd ? (last ? last.startOffset + last.image.length : source.text.length) : token.startOffset;
-    const end = atEnd ? start : token.startOffset + token.image.length;
+    let start = atEnd ? (last ? last.startOffset + last.image.length : source.text.length) : token.startOffset;
+    let end = atEnd ? start : token.startOffset + token.image.length;
+    let label: string | undefined;
+    // a missing closer is the fault of the line that should have ended with it, not of the next one
+    const closer = /^expected (`[}\])]`)/.exec(error.message);
+    const previous = error.previous;
+    if (closer && previous && Number.isFinite(previous.startOffset) && source.lineIndex(previous.startOffset) < source.lineIndex(start)) {
+      start = previous.startOffset;
+      end = previous.startOffset + previous.image.length;
+      label = `expected ${closer[1]} after this`;
+    }
     // one syntax error per line: recovery often reports the same mistake twice
     const line = source.lineIndex(start);
     if (line === lastLine && !error.keywordAsName) continue;
     lastLine = line;
     diagnostics.error(error.keywordAsName ? "E0107" : "E0106", error.message, {
       span: source.span(start, end),
+      label,
       help: error.keywordAsName ? "pick another name; keywords are listed in docs/language.md" : undefined,
     });
   }
@@ -29,3 +39,15 @@ export function parseSource(source: SourceFile, diagnostics: Diagnostics): File 
 }
 
 export type * from "./ast.js";
+
+/** `PATH=VALUE` from the command line, in a source file of its own (the flag's text). */
+export function parseAssignment(source: SourceFile, diagnostics: Diagnostics): { path?: Path; value?: Expr; error?: string } {
+  const { tokens } = lex(source, diagnostics);
+  const result = parseAssignmentTokens(tokens);
+  const builder = new AstBuilder(source);
+  return {
+    path: result.path ? builder.path(result.path) : undefined,
+    value: result.value ? builder.expression(result.value, 0) : undefined,
+    error: result.error,
+  };
+}

@@ -122,12 +122,16 @@ class MmfmParser extends CstParser {
 
   block = this.RULE("block", () => {
     this.CONSUME(t.LCurly);
-    this.MANY(() => {
-      this.OR([
-        { ALT: () => this.SUBRULE(this.member) },
-        { ALT: () => this.CONSUME(t.Comma) },
-        { ALT: () => this.CONSUME(t.Semicolon) },
-      ]);
+    this.MANY({
+      // a kind word not followed by `=` starts the next declaration: this block ends (its `}` is missing)
+      GATE: () => !(this.LA(1).tokenType.CATEGORIES?.includes(t.KindKeyword) && this.LA(2).tokenType !== t.Equals),
+      DEF: () => {
+        this.OR([
+          { ALT: () => this.SUBRULE(this.member) },
+          { ALT: () => this.CONSUME(t.Comma) },
+          { ALT: () => this.CONSUME(t.Semicolon) },
+        ]);
+      },
     });
     this.CONSUME(t.RCurly);
   });
@@ -141,8 +145,13 @@ class MmfmParser extends CstParser {
   });
 
   field = this.RULE("field", () => {
-    // kind words and `in` are field names too (`vision = clip`, a connector's `in = 1024`)
-    this.OR([{ ALT: () => this.CONSUME(t.Identifier) }, { ALT: () => this.CONSUME(t.KindKeyword) }, { ALT: () => this.CONSUME(t.In) }]);
+    // kind words and `in` are field names too (`vision = clip`, a connector's `in = 1024`), but only
+    // when `=` follows: `stage s` after a field is a new declaration (the block lacks its `}`)
+    this.OR([
+      { ALT: () => this.CONSUME(t.Identifier) },
+      { GATE: () => this.LA(2).tokenType === t.Equals, ALT: () => this.CONSUME(t.KindKeyword) },
+      { GATE: () => this.LA(2).tokenType === t.Equals, ALT: () => this.CONSUME(t.In) },
+    ]);
     this.CONSUME(t.Equals);
     this.SUBRULE(this.expression);
   });
@@ -390,4 +399,22 @@ export function parseTokens(tokens: IToken[]): { csts: CstNode[]; errors: ParseE
     from = resumeAt;
   }
   return { csts, errors };
+}
+
+/**
+ * `PATH=VALUE` as given on the command line (`--set finetune.lr=1e-5`): the path and the value's CST,
+ * or the reason they do not parse.
+ */
+export function parseAssignmentTokens(tokens: IToken[]): { path?: CstNode; value?: CstNode; error?: string } {
+  const eq = tokens.findIndex((tk) => tk.tokenType === t.Equals);
+  if (eq <= 0) return { error: "expected PATH=VALUE" };
+  parser.input = tokens.slice(0, eq);
+  const path = parser.path();
+  if (parser.errors.length) return { error: `\`${tokens.slice(0, eq).map((x) => x.image).join("")}\` is not a path like \`finetune.lr\`` };
+  const rest = tokens.slice(eq + 1);
+  if (rest.length === 0) return { path, error: "the value is missing" };
+  parser.input = rest;
+  const value = parser.expression();
+  if (parser.errors.length) return { path, error: parser.errors[0].message };
+  return { path, value };
 }

@@ -351,7 +351,7 @@ export class AstBuilder {
     return { kind: "Record", entries, span: this.span(start, close ? close.startOffset + 1 : ext?.[1] ?? start) };
   }
 
-  private path(node: CstNode): A.Path {
+  path(node: CstNode): A.Path {
     const c = node.children;
     const parts = [...this.tokens(c, "Identifier"), ...this.tokens(c, "KindKeyword"), ...this.tokens(c, "In")].sort((a, b) => a.startOffset - b.startOffset);
     const segments = parts.map((p) => this.name(p));

@@ -160,6 +160,16 @@ export interface TrainStagePlan {
   readonly group_by_modality: boolean;
   readonly gradient_checkpointing: boolean;
   readonly checkpoint_every: number;
+  /** cluster only (`mmfmc export`): the accelerator the stage is launched on */
+  readonly accelerator: "gpu" | "gaudi";
+  /** cluster only: `--save_total_limit` */
+  readonly keep_checkpoints: number;
+  /** cluster only: `--dataloader_num_workers` */
+  readonly dataloader_workers: number;
+  /** cluster only: `--tf32` (null: no flag, the trainer's default) */
+  readonly tf32: boolean | null;
+  /** cluster only: `--report_to` */
+  readonly report_to: "none" | "tensorboard" | "wandb";
   /** parameters this stage updates */
   readonly trainable: number;
   /** hash of this stage's configuration chained with the keys of the stages before it */

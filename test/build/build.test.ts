@@ -41,7 +41,7 @@ function typecheck(dir: string): { status: number | null; output: string } {
   writeFileSync(
     join(dir, "tsconfig.json"),
     JSON.stringify({
-      compilerOptions: { strict: true, module: "nodenext", moduleResolution: "nodenext", target: "es2022", noEmit: true, skipLibCheck: true, types: [] },
+      compilerOptions: { strict: true, module: "nodenext", moduleResolution: "nodenext", target: "es2022", noEmit: true, skipLibCheck: true, resolveJsonModule: true, types: [] },
       include: ["**/*.ts"],
     }),
   );
@@ -197,7 +197,7 @@ describe("safety of generated code", () => {
     const dir = tempDir();
     const hostile = 'a"b\\c`${process.exit(1)}`*/ </script>\n\t\u{1F600} ../../../etc/passwd \' // end';
     const escaped = JSON.stringify(hostile);
-    writeFileSync(join(dir, "package.json"), "{}");
+    writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
     writeFileSync(
       join(dir, "evil.mmfm"),
       `import "std"
@@ -221,8 +221,8 @@ experiment e {
     expect(r.stderr).toBe(r.stderr.replace("error", "")); // no errors
     expect(r.status).toBe(0);
     const files = listFiles(dir).filter((f) => !f.startsWith("node_modules"));
-    for (const f of files) expect(f === "evil.mmfm" || f === "package.json" || f.startsWith("out/")).toBe(true);
-    expect(typecheck(out).status).toBe(0);
+    for (const f of files) expect(f === "evil.mmfm" || f === "package.json" || f === "tsconfig.json" || f.startsWith("out/")).toBe(true);
+    expect(typecheck(out)).toEqual({ status: 0, output: "" });
     for (const variant of ["a.b", "c_d"]) {
       const plan = JSON.parse(readFileSync(join(out, "e", variant, "plan.json"), "utf8")) as Plan;
       const stage = plan.stages[0];

@@ -8,7 +8,6 @@ import * as direct_clip_2b from "./direct-clip-2b/graph.js";
 import * as direct_clip_7b from "./direct-clip-7b/graph.js";
 import * as direct_dino_2b from "./direct-dino-2b/graph.js";
 import * as direct_dino_7b from "./direct-dino-7b/graph.js";
-
 /** the experiment's name */
 export const experiment = "llava_gemma_ablations";
 /** every variant's graph module, by variant id */
@@ -22,6 +21,5 @@ export const variants = {
   "llava_gemma_ablations/direct-dino-2b": direct_dino_2b,
   "llava_gemma_ablations/direct-dino-7b": direct_dino_7b,
 } as const;
-
 /** the id of a variant of this experiment */
 export type VariantId = keyof typeof variants;

@@ -1,0 +1,103 @@
+/**
+ * Benchmarks of the language front end and of `mmfmc build`:
+ *   - check of the paper spec in process (cold: first compile; warm: median of later ones)
+ *   - the grid of a generated spec with 10,000 variants (check + expansion + hashes)
+ *   - `mmfmc check` and `mmfmc build` of the paper spec from a cold process
+ *   - `mmfmc build` of a generated 1,000-variant grid from a cold process
+ *
+ *   npm run build && node dist/bench/frontend.js [--json]
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { compile } from "../compiler/pipeline.js";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const paper = join(root, "examples", "llava-gemma.mmfm");
+const bin = join(root, "bin", "mmfmc.js");
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+function time<T>(f: () => T): [number, T] {
+  const t = performance.now();
+  const r = f();
+  return [performance.now() - t, r];
+}
+
+/** A spec whose grid has `n` variants: crossed axes over lr, seed, warmup and depth. */
+function gridSpec(axes: number[][]): string {
+  const [lrs, seeds, warmups, depths] = axes;
+  return `import "std"
+model m { vision = tiny_clip_vit, connector = mlp2x_gelu, language = tiny_gemma_2b }
+stage s { data = shapes_train, train = [connector, language], batch = 8 }
+eval e { data = [shapes_test] }
+experiment big {
+  model  = m
+  stages = [s, e]
+  ablate {
+    s.lr:                  [${lrs.map((x) => `${x}e-4`).join(", ")}]
+    seed:                  [${seeds.join(", ")}]
+    s.schedule.warmup:     [${warmups.map((x) => `${x / 100}`).join(", ")}]
+    model.connector.depth: [${depths.join(", ")}]
+  }
+}
+`;
+}
+
+const range = (n: number, from = 1) => Array.from({ length: n }, (_, i) => i + from);
+
+function cold(args: string[]): number {
+  const runs: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t = performance.now();
+    const r = spawnSync(process.execPath, [bin, ...args], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+    if (r.status !== 0) throw new Error(`mmfmc ${args.join(" ")} failed: ${r.stderr}`);
+    runs.push(performance.now() - t);
+  }
+  return median(runs);
+}
+
+const results: Record<string, number> = {};
+const [first] = time(() => compile(paper));
+results["check paper spec, in process, first (ms)"] = first;
+const warm: number[] = [];
+for (let i = 0; i < 30; i++) warm.push(time(() => compile(paper))[0]);
+results["check paper spec, in process, warm median (ms)"] = median(warm);
+
+const dir = mkdtempSync(join(tmpdir(), "mmfm-bench-"));
+try {
+  writeFileSync(join(dir, "package.json"), "{}");
+  const big = join(dir, "big.mmfm");
+  writeFileSync(big, gridSpec([range(10), range(10), range(10), range(10)]));
+  const grids: number[] = [];
+  let variants = 0;
+  for (let i = 0; i < 3; i++) {
+    const [ms, c] = time(() => compile(big));
+    if (c.diagnostics.hasErrors) throw new Error(c.diagnostics.items.map((d) => d.message).join("\n"));
+    variants = c.experiments[0].variants.length;
+    grids.push(ms);
+  }
+  results[`grid of ${variants} variants, in process, median (ms)`] = median(grids);
+
+  results["mmfmc check paper spec, cold process (ms)"] = cold(["check", paper]);
+  results["mmfmc grid paper spec --json, cold process (ms)"] = cold(["grid", paper, "--json"]);
+  results["mmfmc build paper spec, cold process (ms)"] = cold(["build", paper, "--out", join(dir, "out")]);
+  const thousand = join(dir, "thousand.mmfm");
+  writeFileSync(thousand, gridSpec([range(10), range(10), range(10), [2]]));
+  rmSync(join(dir, "out"), { recursive: true, force: true });
+  const t = performance.now();
+  const r = spawnSync(process.execPath, [bin, "build", thousand, "--out", join(dir, "out")], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(r.stderr);
+  results["mmfmc build 1,000-variant grid, cold process, first build (ms)"] = performance.now() - t;
+  results["mmfmc build 1,000-variant grid, cold process, unchanged rebuild (ms)"] = cold(["build", thousand, "--out", join(dir, "out")]);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+if (process.argv.includes("--json")) console.log(JSON.stringify(results));
+else for (const [k, v] of Object.entries(results)) console.log(`${k.padEnd(70)} ${v.toFixed(1)}`);

@@ -1,0 +1,100 @@
+/** Shared by the export tests: exporting a spec in-process, writing the files, running the scripts. */
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { exportCompilation, type ExperimentExport } from "../../cli/commands/export.js";
+import type { Diagnostic } from "../../compiler/diagnostics.js";
+import { compile } from "../../compiler/pipeline.js";
+import { repo, tempDir } from "../helpers.js";
+
+/**
+ * Compiles `spec` (a path relative to the repository, or absolute) and exports it for `outDir`, through
+ * the same code as `mmfmc export`. Vitest runs in the repository, so stamps read `examples/...`.
+ */
+export async function exportSpec(spec: string, outDir: string, options: { sets?: string[]; text?: string } = {}) {
+  const result = compile(spec, { sets: options.sets, text: options.text });
+  const compileErrors = result.diagnostics.items.filter((d) => d.severity === "error");
+  if (compileErrors.length) throw new Error(`the spec does not compile: ${compileErrors.map((d) => d.message).join("; ")}`);
+  const { exports, diagnostics } = await exportCompilation(result, spec, outDir);
+  const all: Diagnostic[] = [...diagnostics, ...exports.flatMap((e) => e.diagnostics)];
+  return { exports, diagnostics: all };
+}
+
+/** Exports a spec given as text (written to a temporary folder, std imported). */
+export async function exportText(text: string, sets: string[] = []) {
+  const dir = tempDir("mmfm-export-");
+  writeFileSync(join(dir, "package.json"), "{}");
+  const spec = join(dir, "spec.mmfm");
+  writeFileSync(spec, text);
+  return exportSpec(spec, join(dir, "out"), { sets });
+}
+
+export function writeExport(e: ExperimentExport, root: string): void {
+  for (const f of e.files) {
+    const path = join(root, f.path);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, f.text);
+    if (f.path.endsWith(".sh") || f.path.endsWith(".sbatch")) chmodSync(path, 0o755);
+  }
+}
+
+/**
+ * A machine with fake `deepspeed`, `python`, `hl-smi` and `nvidia-smi` on PATH: each call of deepspeed
+ * or python leaves its argv (NUL-separated) in `log/NNN`, so a test reads exactly what bash passed.
+ */
+export function fakeMachine(devices: number) {
+  const root = tempDir("mmfm-machine-");
+  const bin = join(root, "bin");
+  const log = join(root, "log");
+  const llava = join(root, "LLaVA-Gemma");
+  mkdirSync(bin, { recursive: true });
+  mkdirSync(log, { recursive: true });
+  mkdirSync(join(llava, "llava", "train"), { recursive: true });
+  writeFileSync(join(llava, "llava", "train", "train_mem.py"), "");
+  const recorder = (name: string) =>
+    `#!/usr/bin/env bash\nn=$(ls "${log}" | wc -l)\nprintf '%s\\0' ${name} "$@" > "${log}/$(printf %03d "$n")"\n`;
+  writeFileSync(join(bin, "deepspeed"), recorder("deepspeed"));
+  writeFileSync(join(bin, "python"), recorder("python"));
+  const ids = Array.from({ length: devices }, (_, i) => i);
+  writeFileSync(join(bin, "hl-smi"), `#!/usr/bin/env bash\necho module_id\n${ids.map((i) => `echo ${i}`).join("\n")}\n`);
+  writeFileSync(join(bin, "nvidia-smi"), `#!/usr/bin/env bash\n${ids.map((i) => `echo "GPU ${i}: fake"`).join("\n")}\n`);
+  for (const f of readdirSync(bin)) chmodSync(join(bin, f), 0o755);
+  const env = (extra: Record<string, string> = {}) => ({
+    PATH: `${bin}:${process.env.PATH}`,
+    HOME: root,
+    LLAVA_DIR: llava,
+    CHECKPOINTS: join(root, "checkpoints"),
+    RESULTS: join(root, "results"),
+    ...extra,
+  });
+  return {
+    root,
+    llava,
+    run(script: string, extra: Record<string, string> = {}) {
+      const r = spawnSync("bash", [script], { encoding: "utf8", env: env(extra), cwd: root });
+      return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+    },
+    /** every recorded call, in order, as argv arrays */
+    calls(): string[][] {
+      return readdirSync(log)
+        .sort()
+        .map((f) => readFileSync(join(log, f), "utf8").split("\0").slice(0, -1));
+    },
+  };
+}
+
+/** `--flag value` pairs of an argv (a flag without a value, like `--use_habana`, gets null). */
+export function flagPairs(argv: readonly string[]): [string, string | null][] {
+  const out: [string, string | null][] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (!argv[i].startsWith("--")) continue;
+    const next = argv[i + 1];
+    if (next !== undefined && !next.startsWith("--")) {
+      out.push([argv[i], next]);
+      i++;
+    } else out.push([argv[i], null]);
+  }
+  return out;
+}
+
+export { repo };
