@@ -9,3 +9,7 @@ export * from "./eval/index.js";
 export * from "./data/index.js";
 export * from "./models/index.js";
 export { tf } from "./tf.js";
+export * from "./train/index.js";
+export { initBackend, describeBackend, backendInfo, BACKEND_NAMES, registerGradients, type BackendInfo, type BackendOptions } from "./backend/index.js";
+export * as ops from "./backend/fused/index.js";
+export * as run from "./run/index.js";

@@ -11,6 +11,7 @@
  * transpose and matMul: wasm has no Conv2DBackpropFilter), no einsum, no broadcast-batch matMul (its
  * gradient is broken in tfjs 4.22: grouped heads are folded into rows instead), no pow (x·x·x).
  */
+import { crossEntropy as fusedCrossEntropy } from "../backend/fused/index.js";
 import { tf } from "../tf.js";
 import type { Init } from "./init.js";
 
@@ -229,15 +230,7 @@ export function checkPixels(pixels: tf.Tensor, channels: number): void {
  * logits [M, V], labels [M] int32 -> scalar
  */
 export function crossEntropy(logits: tf.Tensor, labels: tf.Tensor, ignoreIndex = -100): tf.Scalar {
-  const [M, V] = dims(logits);
-  const valid = tf.notEqual(labels, ignoreIndex); // [M]
-  const target = tf.cast(tf.where(valid, labels, tf.zerosLike(labels)), "int32"); // [M]
-  const rowStart = tf.mul(tf.range(0, M, 1, "int32"), tf.scalar(V, "int32")); // [M]
-  const flatIndex = tf.add(rowStart, target); // [M]: row·V + label (int32)
-  const picked = tf.gather(tf.reshape(logits, [M * V]), flatIndex); // [M]: the target's logit
-  const nll = tf.sub(tf.logSumExp(logits, -1), picked); // [M]: -log softmax(logits)[label]
-  const validF = tf.cast(valid, "float32");
-  return tf.div(tf.sum(tf.mul(nll, validF)), tf.sum(validF)) as tf.Scalar;
+  return fusedCrossEntropy(logits, tf.cast(labels, "int32"), ignoreIndex); // one fused kernel each way on wasm
 }
 
 /**

@@ -18,6 +18,7 @@
  *
  * Shapes: see the legend in common.ts.
  */
+import { geglu, rmsNorm as fusedRmsNorm, rotateHalf } from "../backend/fused/index.js";
 import { tf } from "../tf.js";
 import { activate, attention, causalLmLoss, linear, MASK_MIN, ParamView, Specs, dims } from "./common.js";
 import type { GemmaShape } from "./config.js";
@@ -51,10 +52,9 @@ export interface KvCache {
   values: tf.Tensor[];
 }
 
-/** GemmaRMSNorm: x / √(mean(x²) + eps) · (1 + w). x [..., D] -> [..., D] */
+/** GemmaRMSNorm: x / √(mean(x²) + eps) · (1 + w), in float32 (one fused kernel on wasm). x [..., D] -> [..., D] */
 function rmsNorm(x: tf.Tensor, weight: tf.Tensor, eps: number): tf.Tensor {
-  const inv = tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), eps)); // [..., 1]
-  return tf.mul(tf.mul(x, inv), tf.add(weight, 1));
+  return fusedRmsNorm(x, weight, { eps, offset: 1 });
 }
 
 /** cos and sin of the rotary angles. positions [B, T] -> [B, T, 1, Dh] each */
@@ -73,8 +73,7 @@ function rotary(positions: tf.Tensor, g: GemmaShape): { cos: tf.Tensor; sin: tf.
 
 /** x·cos + rotate_half(x)·sin. x [B, T, heads, Dh] -> same */
 function applyRotary(x: tf.Tensor, r: { cos: tf.Tensor; sin: tf.Tensor }): tf.Tensor {
-  const [x1, x2] = tf.split(x, 2, -1); // [B, T, heads, Dh/2] each
-  const rotated = tf.concat([tf.neg(x2), x1], -1); // [B, T, heads, Dh]
+  const rotated = rotateHalf(x); // [B, T, heads, Dh]: [-x2, x1] of the halves
   return tf.add(tf.mul(x, r.cos), tf.mul(rotated, r.sin));
 }
 
@@ -123,7 +122,10 @@ function decoderLayer(
   }); // [B, T, H·Dh]
   const x1 = tf.add(x, linear(attn, p, "self_attn.o_proj")); // [B, T, D]
   const h2 = rmsNorm(x1, p.get("post_attention_layernorm.weight"), g.eps); // [B, T, D]
-  const gated = tf.mul(activate(linear(h2, p, "mlp.gate_proj"), g.act), linear(h2, p, "mlp.up_proj")); // [B, T, I]
+  const gate = linear(h2, p, "mlp.gate_proj"); // [B, T, I]
+  const up = linear(h2, p, "mlp.up_proj"); // [B, T, I]
+  // GeGLU: tanh GELU is one fused kernel on wasm; exact GELU stays composed
+  const gated = g.act === "gelu_pytorch_tanh" ? geglu(gate, up) : tf.mul(activate(gate, g.act), up); // [B, T, I]
   return { x: tf.add(x1, linear(gated, p, "mlp.down_proj")), k, v };
 }
 
