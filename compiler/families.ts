@@ -255,6 +255,7 @@ const syntheticShapes: Family = {
     size: int("number of samples", 1000, 1),
     seed: int("generator seed (test and train splits use disjoint streams)", 0),
     image: int("image side in pixels", 64, 8),
+    shapes: { ...int("at most this many shapes per image (fewer make an easier task)", 4, 1), maximum: 4 },
   },
   required: [],
 };

@@ -112,6 +112,8 @@ export interface SyntheticShapesPlan extends Named {
   readonly size: number;
   readonly seed: number;
   readonly image: number;
+  /** at most this many shapes per image */
+  readonly shapes: number;
 }
 
 export interface BenchmarkPlan extends Named {

@@ -68,11 +68,12 @@ export interface QA {
 const SPLIT_STREAM = { train: 1, test: 2, caption: 3, text: 4 } as const;
 
 /** The scene of image `index` of a split: 1-4 shapes of distinct colours in distinct cells. */
-export function makeScene(seed: number, split: "train" | "test", index: number, imageSize: number): Scene {
+export function makeScene(seed: number, split: "train" | "test", index: number, imageSize: number, maxShapes = 4): Scene {
   const rng = new Rng(seed, SPLIT_STREAM[split], index);
   const grey = rng.range(225, 245);
   const background: [number, number, number] = [grey, grey, grey];
-  const n = rng.range(1, 4);
+  // the draw for 1..4 shapes is always made, so scenes of maxShapes 4 are unchanged by the option
+  const n = Math.min(rng.range(1, 4), maxShapes);
   const cells = rng.shuffle([0, 1, 2, 3]).slice(0, n).sort((a, b) => a - b);
   const colours = rng.shuffle(Object.keys(SHAPE_COLOURS)).slice(0, n);
   const cell = imageSize / 2;
@@ -180,6 +181,8 @@ export interface ShapesOptions {
   readonly textOnlyFraction?: number;
   /** tokenizer vocabulary size (default 384) */
   readonly vocabSize?: number;
+  /** at most this many shapes per image, 1 to 4 (default 4); fewer make an easier task */
+  readonly maxShapes?: number;
 }
 
 export interface LlavaJsonSample {
@@ -206,6 +209,7 @@ interface Resolved {
   testQuestionsPerImage: number;
   textOnlyFraction: number;
   vocabSize: number;
+  maxShapes: number;
 }
 
 function resolveOptions(o: ShapesOptions): Resolved {
@@ -218,6 +222,7 @@ function resolveOptions(o: ShapesOptions): Resolved {
     testQuestionsPerImage: o.testQuestionsPerImage ?? 2,
     textOnlyFraction: o.textOnlyFraction ?? 0.05,
     vocabSize: o.vocabSize ?? 384,
+    maxShapes: o.maxShapes ?? 4,
   };
   const int = (name: keyof Resolved, min: number, max: number): void => {
     const v = r[name];
@@ -230,6 +235,7 @@ function resolveOptions(o: ShapesOptions): Resolved {
   int("questionsPerImage", 1, QUESTION_TYPES.length);
   int("testQuestionsPerImage", 1, QUESTION_TYPES.length);
   int("vocabSize", 128, 65536);
+  int("maxShapes", 1, 4);
   if (!(r.textOnlyFraction >= 0 && r.textOnlyFraction <= 1)) throw new RangeError(`synthetic_shapes: \`textOnlyFraction\` must be in 0..1, got ${r.textOnlyFraction}`);
   return r;
 }
@@ -244,7 +250,7 @@ export function generateShapes(options: ShapesOptions = {}): ShapesDataset {
   const pretrain: LlavaJsonSample[] = [];
   for (let i = 0; i < o.train; i++) {
     const image = `images/train/${pad(i, o.train)}.png`;
-    const scene = makeScene(o.seed, "train", i, o.imageSize);
+    const scene = makeScene(o.seed, "train", i, o.imageSize, o.maxShapes);
     scenes.set(image, scene);
     const rng = new Rng(o.seed, SPLIT_STREAM.train, i, 1);
     const types = rng.shuffle([...QUESTION_TYPES]).slice(0, o.questionsPerImage);
@@ -273,7 +279,7 @@ export function generateShapes(options: ShapesOptions = {}): ShapesDataset {
   const items: ShapesItem[] = [];
   for (let i = 0; i < o.test; i++) {
     const image = `images/test/${pad(i, o.test)}.png`;
-    const scene = makeScene(o.seed, "test", i, o.imageSize);
+    const scene = makeScene(o.seed, "test", i, o.imageSize, o.maxShapes);
     scenes.set(image, scene);
     const rng = new Rng(o.seed, SPLIT_STREAM.test, i, 1);
     for (let j = 0; j < o.testQuestionsPerImage; j++) {

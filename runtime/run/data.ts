@@ -46,7 +46,7 @@ const TEST_QUESTIONS_PER_IMAGE = 2;
  * so the folder is a function of (seed, image size, split, size) and can be shared.
  */
 export async function syntheticFolder(data: SyntheticShapesPlan, ctx: DataContext): Promise<string> {
-  const name = `synthetic_shapes-seed${data.seed}-${data.image}px-${data.split}-${data.size}`;
+  const name = `synthetic_shapes-seed${data.seed}-${data.image}px-${data.shapes}shapes-${data.split}-${data.size}`;
   const dir = join(ctx.cacheDir, name);
   if (existsSync(join(dir, "meta.json"))) return dir;
   const tmp = `${dir}.tmp-${process.pid}`;
@@ -59,6 +59,7 @@ export async function syntheticFolder(data: SyntheticShapesPlan, ctx: DataContex
     train: test ? 0 : data.size,
     test: test ? Math.ceil(data.size / TEST_QUESTIONS_PER_IMAGE) : 0,
     testQuestionsPerImage: TEST_QUESTIONS_PER_IMAGE,
+    maxShapes: data.shapes,
   });
   rmSync(dir, { recursive: true, force: true });
   renameSync(tmp, dir);

@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+// `npm run bench`: every benchmark in turn (after `tsc -p tsconfig.build.json`), each printing its own
+// results; run it on a quiet machine and record the numbers in docs/benchmarks.md with the date.
+//   npm run bench [-- --quick]    (--quick skips the PyTorch peer and the tiny grid)
+import { spawnSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const quick = process.argv.includes("--quick");
+const decoderDir = mkdtempSync(join(tmpdir(), "mmfm-decoder-"));
+const steps = [
+  ["front end and build", ["node", ["dist/bench/frontend.js"]]],
+  ["data: decode + preprocess + tokenize", ["node", ["dist/bench/data/throughput.js"]]],
+  ["tiny decoder step, wasm 1 thread", ["node", ["dist/bench/runtime/decoder_step.js", "--backend", "wasm", "--threads", "1", "--write", decoderDir]]],
+  ["tiny decoder step, wasm 2 threads", ["node", ["dist/bench/runtime/decoder_step.js", "--backend", "wasm", "--threads", "2"]]],
+  ["tiny LLaVA step, wasm 2 threads", ["node", ["dist/bench/runtime/llava_step.js", "--backend", "wasm", "--threads", "2"]]],
+  ...(quick
+    ? []
+    : [
+        ["tiny decoder step, PyTorch (python3-torch, OpenBLAS 2 threads)", ["python3", ["bench/runtime/decoder_step.py", decoderDir]]],
+        ["the tiny grid, end to end (mmfmc run examples/llava-gemma-tiny.mmfm)", ["node", ["dist/bench/grid.js"]]],
+      ]),
+];
+let failed = 0;
+for (const [title, [cmd, args]] of steps) {
+  console.log(`\n== ${title}`);
+  const r = spawnSync(cmd, args, { stdio: "inherit", env: { ...process.env, OPENBLAS_NUM_THREADS: "2" } });
+  if (r.status !== 0) {
+    console.log(`(${title}: exit ${r.status}${r.error ? `, ${r.error.message}` : ""})`);
+    failed++;
+  }
+}
+process.exitCode = failed ? 1 : 0;
