@@ -95,11 +95,20 @@ export function llavaDecoderInputs(p: ParamView, l: LlavaShape, inputs: LlavaInp
     }
   }
   const lm = p.scope(LANGUAGE_PREFIX);
+  // The merge is planned on the host from ids, mask and labels, read before any kernel uses them
+  // (on WebGPU a tensor's values stay on the host until then, and only async reads work after).
+  const pixels = inputs.pixelValues;
+  const rows = pixels && T !== 1
+    ? {
+        ids: readRows(ids),
+        mask: inputs.attentionMask ? readRows(inputs.attentionMask) : null,
+        labels: inputs.labels ? readRows(inputs.labels) : null,
+      }
+    : null;
   // An image token id past the vocabulary (newer checkpoints) is looked up as 0; its row is replaced.
   const lookup = l.imageTokenId >= l.text.vocab ? tf.where(tf.equal(ids, l.imageTokenId), tf.zerosLike(ids), ids) : ids;
   const embeds = gemmaEmbed(lm, l.text, lookup); // [B, T, D]
-  const pixels = inputs.pixelValues;
-  if (!pixels || T === 1) {
+  if (!pixels || !rows) {
     return {
       embeds,
       attentionMask: inputs.attentionMask,
@@ -110,9 +119,9 @@ export function llavaDecoderInputs(p: ParamView, l: LlavaShape, inputs: LlavaInp
   const features = imageFeatures(p, l, pixels); // [images, P, D]
   const [images, P, D] = dims(features);
   const plan = planMerge({
-    ids: readRows(ids),
-    mask: inputs.attentionMask ? readRows(inputs.attentionMask) : null,
-    labels: inputs.labels ? readRows(inputs.labels) : null,
+    ids: rows.ids,
+    mask: rows.mask,
+    labels: rows.labels,
     images,
     perImage: P,
     imageTokenId: l.imageTokenId,
