@@ -3,7 +3,7 @@
 // results; run it on a quiet machine and record the numbers in docs/benchmarks.md with the date.
 //   npm run bench [-- --quick]    (--quick skips the PyTorch peer and the tiny grid)
 import { spawnSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -18,7 +18,7 @@ const steps = [
   ...(quick
     ? []
     : [
-        ["tiny decoder step, PyTorch (python3-torch, OpenBLAS 2 threads)", ["python3", ["bench/runtime/decoder_step.py", decoderDir]]],
+        ["tiny decoder step, PyTorch (python3-torch, OpenBLAS 2 threads)", [existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3", ["bench/runtime/decoder_step.py", decoderDir]]],
         ["the tiny grid, end to end (mmfmc run examples/llava-gemma-tiny.mmfm)", ["node", ["dist/bench/grid.js"]]],
       ]),
 ];

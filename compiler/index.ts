@@ -1,0 +1,22 @@
+/**
+ * `mmfm`: the compiler as a library. `compile` runs the pipeline (resolve, evaluate, check, grid) on a
+ * spec; the other phases turn its variants into plans, typed graph modules, launch scripts, or a
+ * canonical layout. Every phase returns values; diagnostics are data, never exceptions.
+ */
+export { compile, type Compilation, type CompileOptions } from "./pipeline.js";
+export { catalog, Diagnostics, type Code, type Diagnostic, type Label, type Severity } from "./diagnostics.js";
+export { renderDiagnostic, jsonDiagnostic, countSummary, type JsonDiagnostic } from "./render.js";
+export { SourceFile, type Span, type Position } from "./source.js";
+export { nodeHost, loadProgram, type Host, type Program } from "./resolve.js";
+export { families, familiesNamed, jsonSchema, type Family, type FieldSchema } from "./families.js";
+export { docFor, describeFamily, overview } from "./doc.js";
+export { canonicalJson, contentHash, type ExperimentGrid, type Variant } from "./grid.js";
+export { parameterCount, imageTokens } from "./params.js";
+export { buildPlan, stageKeys, type PlanContext } from "./plan.js";
+export { planSchema } from "./plan-schema.js";
+export { emit, EmitError, type EmitInput, type EmittedFile } from "./emit.js";
+export { exportLlava, type ExportInput, type ExportResult } from "./export.js";
+export { formatText, format, type FormatResult } from "./format.js";
+export { parseSource } from "../grammar/index.js";
+export type * as ast from "../grammar/ast.js";
+export type { Plan } from "../runtime/plan.js";
