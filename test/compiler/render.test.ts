@@ -67,3 +67,14 @@ describe("the example of LANGUAGE.md §7", () => {
     );
   });
 });
+
+describe("mmfmc check -", () => {
+  it("reads the spec from standard input", async () => {
+    const { mmfmc } = await import("../helpers.js");
+    const r = mmfmc(["check", "-", "--json"], { input: 'import "std"\nvision v = clip_vit { width = 64, heads = 5 }\n' });
+    expect(r.status).toBe(1);
+    const d = JSON.parse(r.stdout).diagnostics.find((x: { code: string }) => x.code === "E0305");
+    expect(d).toMatchObject({ file: "<stdin>.mmfm", line: 2 });
+    expect(mmfmc(["build", "-"]).status).toBe(2);
+  });
+});
