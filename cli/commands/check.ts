@@ -9,7 +9,7 @@ export const command: Command = {
   help: `Parses and checks a spec and its imports, expands its ablation grids, and reports every error
 and warning with its place and a fix. Nothing is written.
 
-FILE may be `-` to read the spec from standard input (imports resolve from the working folder).
+FILE may be \`-\` to read the spec from standard input (imports resolve from the working folder).
 
 options:
   --json              print {"diagnostics":[...]} on stdout instead of the rendered diagnostics
