@@ -122,7 +122,7 @@ options:
       }
     } catch (error) {
       progress.finish();
-      if (error instanceof run.LockError || error instanceof run.RunDataError || error instanceof run.ReportError) {
+      if (run.isInputError(error)) {
         out.info(`${out.paint("red", "error")}: ${error.message}`);
         return Exit.InputErrors;
       }

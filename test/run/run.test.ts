@@ -127,3 +127,26 @@ describe("resuming after kill -9", () => {
     expect(logB).toEqual(logA);
   });
 });
+
+describe("mmfmc run on bad data", () => {
+  it("stops with exit 1 and a message naming the file, the sample and the field", () => {
+    const dir = tempDir("mmfm-bad-");
+    writeFileSync(join(dir, "package.json"), "{}");
+    writeFileSync(join(dir, "bad.json"), JSON.stringify([{ id: "a", image: "missing.png", conversations: [{ from: "human", value: "<image>\nQ" }, { from: "gpt", value: "A" }] }]));
+    // the tokenizer comes from a synthetic dataset the spec also uses
+    writeFileSync(
+      join(dir, "bad.mmfm"),
+      `import "std"
+dataset d = llava_json { annotations = "bad.json", images = "." }
+model m { vision = tiny_clip_vit, connector = mlp2x_gelu, language = tiny_gemma_2b }
+stage warm { data = synthetic_shapes { size = 4 }, train = [connector], batch = 4, max_length = 96 }
+stage s { data = d, train = [connector], batch = 1 }
+experiment bad { model = m, stages = [warm, s] }
+`,
+    );
+    const r = mmfmc(["run", join(dir, "bad.mmfm"), "--runs", join(dir, "runs"), "--out", join(dir, "build"), "--backend", "wasm"]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("bad.json: sample 0 (id `a`), field `image`: the image file does not exist");
+    expect(r.stderr).not.toContain("internal error");
+  });
+});

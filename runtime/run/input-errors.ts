@@ -1,0 +1,22 @@
+/**
+ * The errors that mean "the input is wrong" (a malformed sample, a missing image or benchmark file, a
+ * checkpoint that does not fit), as opposed to a bug: the command line reports them with exit 1 and
+ * their message, which names the file, the sample or the field.
+ */
+import { DataError } from "../data/errors.js";
+import { ImageDecodeError } from "../data/images.js";
+import { ItemError } from "../eval/items.js";
+import { BenchmarkFileError } from "../eval/loaders/files.js";
+import { ConfigError } from "../models/config.js";
+import { PlanError } from "../plan-io.js";
+import { LoadError } from "../pretrained.js";
+import { SafetensorsError } from "../weights/safetensors.js";
+import { RunDataError } from "./data.js";
+import { ReportError } from "./report.js";
+import { LockError } from "./store.js";
+
+const inputErrors = [DataError, ImageDecodeError, ItemError, BenchmarkFileError, ConfigError, PlanError, LoadError, SafetensorsError, RunDataError, ReportError, LockError];
+
+export function isInputError(error: unknown): error is Error {
+  return inputErrors.some((E) => error instanceof E);
+}
