@@ -20,7 +20,7 @@
  */
 import { posix } from "node:path";
 import { diagnostic, type Code, type Diagnostic } from "./diagnostics.js";
-import { breakdown, estimateStage, fitMemory, gib, memoryWarning, type MemoryEstimate, type MemoryFix } from "./memory.js";
+import { breakdown, clusterStage, estimateStage, fitMemory, gib, memoryWarning, validMicroBatches, type MemoryEstimate, type MemoryFix } from "./memory.js";
 import type { Span } from "./source.js";
 import type { BenchmarkPlan, EvalStagePlan, Plan, TrainStagePlan } from "../runtime/plan.js";
 
@@ -289,12 +289,6 @@ function projectorType(plan: Plan): string {
 }
 
 /** Every accumulation that splits the batch, for the help of E0505. */
-function validMicroBatches(batch: number, devices: number): number[] {
-  const out: number[] = [];
-  for (let m = 1; m * devices <= batch; m++) if (batch % (m * devices) === 0) out.push(m);
-  return out;
-}
-
 /** The stages of a variant as launches, or undefined after reporting what the trainer cannot express. */
 function planLaunches(plan: Plan, owner: Map<string, string>, problems: Problems): { launches: Launch[]; tower: string } | undefined {
   const before = problems.errors;
@@ -351,13 +345,7 @@ function planLaunches(plan: Plan, owner: Map<string, string>, problems: Problems
     }
     // micro_batch left at its default (the whole batch, as on one device): the per-device batch is
     // the largest split of the batch over the devices that fits in memory (else the smallest split)
-    if (plan.spans[`${at}/micro_batch`] === undefined) {
-      const given: TrainStagePlan = stage;
-      const splits = validMicroBatches(given.batch, cluster.devices).sort((a, b) => b - a);
-      const fitting = splits.find((m) => estimateStage(plan.model, { ...given, micro_batch: m }, cluster).fits);
-      const chosen = fitting ?? splits[splits.length - 1];
-      if (chosen !== undefined) stage = { ...given, micro_batch: chosen };
-    }
+    stage = clusterStage(plan.model, stage, cluster, plan.spans[`${at}/micro_batch`] !== undefined);
     const accumulation = stage.batch / (stage.micro_batch * cluster.devices);
     if (!Number.isInteger(accumulation) || accumulation < 1) {
       const valid = validMicroBatches(stage.batch, cluster.devices);

@@ -235,13 +235,33 @@ export interface StageMemory {
   readonly fix: MemoryFix | undefined;
 }
 
+/** The per-device batches (micro batches) that split a global batch over the devices, smallest first. */
+export function validMicroBatches(batch: number, devices: number): number[] {
+  const out: number[] = [];
+  for (let m = 1; m * devices <= batch; m++) if (batch % (m * devices) === 0) out.push(m);
+  return out;
+}
+
+/**
+ * A training stage as it runs on the cluster. A spec that leaves `micro_batch` at its default (the
+ * whole batch, as on one device) gets the largest per-device batch that splits the batch over the
+ * devices and fits in their memory (else the smallest split); `mmfmc export` and `mmfmc grid` agree.
+ */
+export function clusterStage<S extends StagePlan>(model: ModelPlan, stage: S, cluster: ClusterShape, microBatchSet: boolean): S {
+  if (stage.kind !== "stage" || microBatchSet) return stage;
+  const splits = validMicroBatches(stage.batch, cluster.devices).sort((a, b) => b - a);
+  const fitting = splits.find((m) => estimateStage(model, { ...stage, micro_batch: m }, cluster).fits);
+  const chosen = fitting ?? splits[splits.length - 1];
+  return chosen === undefined ? stage : { ...stage, micro_batch: chosen };
+}
+
 /** The estimate of every stage of a variant, from its resolved configuration (what the plan will hold). */
 export function variantMemory(variant: Variant): StageMemory[] {
-  const { config, model, stages } = variant.resolved;
+  const { config, model, stages, spans } = variant.resolved;
   const modelPlan = { ...(config.model as object), params: model.params, image_tokens: model.imageTokens } as unknown as ModelPlan;
   const cluster = { devices: config.devices, device_memory: config.device_memory, zero: config.zero } as unknown as ClusterShape;
   return (config.stages as object[]).map((json, i) => {
-    const stage = { ...json, trainable: stages[i].trainable } as unknown as StagePlan;
+    const stage = clusterStage(modelPlan, { ...json, trainable: stages[i].trainable } as unknown as StagePlan, cluster, spans.has(`/stages/${i}/micro_batch`));
     const estimate = estimateStage(modelPlan, stage, cluster);
     return { estimate, fix: stage.kind === "stage" && !estimate.fits ? fitMemory(modelPlan, stage, cluster) : undefined };
   });
