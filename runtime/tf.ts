@@ -6,6 +6,10 @@
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 
+// Production mode only silences tfjs's console warnings (its "install tfjs-node" banner among them):
+// mmfm chooses and reports its backend itself (runtime/backend).
+tf.enableProdMode();
+
 export { tf };
 export type Tensor = tf.Tensor;
 export type Variable = tf.Variable;
