@@ -5,6 +5,7 @@ import { buildOutput, InternalError } from "../build-spec.js";
 import type { Command } from "../command.js";
 import { Exit, UsageError } from "../exit.js";
 import { importGraphModule } from "../graph-import.js";
+import { validatePlan } from "../../runtime/plan-io.js";
 import { Progress } from "../progress.js";
 import { compileSpec, printDiagnostics, specOptions, specPath } from "../spec.js";
 
@@ -107,7 +108,13 @@ options:
         const variants = [];
         for (const v of runnable.filter((x) => x.experiment === experiment)) {
           const module = await importGraphModule(join(v.dir, v.folder, "graph.ts"));
-          variants.push({ plan: v.plan, graph: module.model, folder: v.folder });
+          // the plan a module carries is checked against the schema, and must be the one just built
+          const problems = validatePlan(module.plan);
+          if (problems.length || module.plan.hash !== v.plan.hash) {
+            out.info(`${out.paint("red", "internal error")}: ${join(v.dir, v.folder, "graph.ts")} does not carry the plan just built${problems.length ? `:\n  ${problems.slice(0, 5).join("\n  ")}` : ""}`);
+            return Exit.Internal;
+          }
+          variants.push({ plan: module.plan, graph: module.model, folder: v.folder });
         }
         const summary = await run.runExperiment({ experiment, variants, runsDir, specDir: dirname(resolve(file)), emit: progress.handle });
         progress.finish();
