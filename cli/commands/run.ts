@@ -71,8 +71,10 @@ options:
     const chosen = wanted.length ? all.filter((v) => wanted.includes(v.plan.id) || wanted.includes(v.folder)) : all;
 
     const { initBackend } = await import("../../runtime/backend/index.js");
-    const backend = await initBackend({ backend: stringOption(args, "backend"), threads, log: (line: string) => out.info(out.paint("dim", line)) });
-    out.info(`backend: ${backend.name}${backend.name === "wasm" ? ` (${backend.threads} thread${backend.threads === 1 ? "" : "s"})` : ""}${backend.device ? ` on ${backend.device}` : ""}: ${backend.reason}`);
+    // the choice is printed once below; the backends passed over are listed first
+    const backend = await initBackend({ backend: stringOption(args, "backend"), threads, log: (line: string) => (/skipping/.test(line) ? out.info(out.paint("dim", line)) : undefined) });
+    const threadsNote = backend.name === "wasm" ? `, ${backend.threads} thread${backend.threads === 1 ? "" : "s"}` : "";
+    out.info(`backend: ${backend.name}${threadsNote}${backend.device ? ` (${backend.device})` : ""}: ${backend.reason}`);
 
     const run = await import("../../runtime/run/index.js");
     const { measureFlops } = await import("../../runtime/run/calibrate.js");
@@ -89,7 +91,7 @@ options:
       if (estimates.every((e) => e.fits)) {
         runnable.push(v);
         const time = estimates.reduce((t, e) => t + (e.seconds ?? 0), 0);
-        out.info(out.paint("dim", `preflight ${v.plan.id}: ${estimates.map((e) => `${e.stage} ${run.formatBytes(e.bytes)}${e.seconds !== null ? ` ~${Math.ceil(e.seconds)} s` : ""}`).join(", ")}${time ? ` (about ${Math.ceil(time / 60)} min)` : ""}`));
+        out.info(out.paint("dim", `preflight ${v.plan.id}: ${estimates.map((e) => `${e.stage} ${run.formatBytes(e.bytes)}${e.seconds !== null ? ` ~${Math.ceil(e.seconds)} s` : ""}`).join(", ")}${time ? ` (about ${time < 90 ? `${Math.ceil(time)} s` : `${Math.ceil(time / 60)} min`} of training)` : ""}`));
       } else {
         refused++;
         out.info(`${out.paint("red", "refused")} ${run.refusal(v.plan, estimates, capacity, specFile)}`);
