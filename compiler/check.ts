@@ -5,7 +5,7 @@
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import { diagnostic, listNames, type Diagnostics, type Label } from "./diagnostics.js";
-import { benchmarkFamilies, jsonSchema, type Family, type FieldSchema, type ValueKind } from "./families.js";
+import { benchmarkFamilies, jsonSchema, type Family, type FieldSchema } from "./families.js";
 import type { Span } from "./source.js";
 import { suggest } from "./suggest.js";
 import { show, typeName, type Component, type FieldEntry, type Value } from "./values.js";
@@ -426,8 +426,4 @@ function checkEval(c: Component, diagnostics: Diagnostics): void {
       });
     }
   }
-}
-
-export function kindOf(v: Value): ValueKind | undefined {
-  return v.type === "component" ? v.component.kind : undefined;
 }

@@ -68,10 +68,6 @@ export class Evaluator {
     }
   }
 
-  moduleOf(binding: Binding): Module {
-    return binding.module;
-  }
-
   declaration(binding: Extract<Binding, { kind: "decl" }>): Component | undefined {
     const decl = binding.node;
     if (this.decls.has(decl)) return this.decls.get(decl);

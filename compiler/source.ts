@@ -102,11 +102,6 @@ export function codePointLength(text: string): number {
   return n;
 }
 
-/** The smallest span covering both. */
-export function cover(a: Span, b: Span): Span {
-  return { file: a.file, start: Math.min(a.start, b.start), end: Math.max(a.end, b.end) };
-}
-
 export function spanText(span: Span): string {
   return span.file.text.slice(span.start, span.end);
 }
