@@ -10,6 +10,8 @@ export interface Output {
   readonly color: boolean;
   /** true when progress may redraw a line in place */
   readonly animate: boolean;
+  /** on a terminal (`animate`), show `text` as the one line redrawn in place; `""` clears it */
+  status(text: string): void;
   paint(style: Style, text: string): string;
 }
 
@@ -32,9 +34,25 @@ export function consoleOutput(
 ): Output {
   const color = Boolean(stderr.isTTY) && env.NO_COLOR === undefined && env.TERM !== "dumb";
   const animate = Boolean(stderr.isTTY) && !env.CI;
+  let live = false;
+  const clear = () => {
+    if (live) stderr.write("\r\x1b[2K");
+    live = false;
+  };
   return {
     data: (text) => void stdout.write(text.endsWith("\n") ? text : text + "\n"),
-    info: (text) => void stderr.write(text.endsWith("\n") ? text : text + "\n"),
+    info: (text) => {
+      clear();
+      stderr.write(text.endsWith("\n") ? text : text + "\n");
+    },
+    status: (text) => {
+      if (!animate) return;
+      clear();
+      if (text) {
+        stderr.write(text);
+        live = true;
+      }
+    },
     color,
     animate,
     paint: (style, text) => (color ? `\x1b[${codes[style][0]}m${text}\x1b[${codes[style][1]}m` : text),
@@ -48,6 +66,7 @@ export function memoryOutput(options: { color?: boolean } = {}): Output & { stdo
     stderr: "",
     color: options.color ?? false,
     animate: false,
+    status(_text: string) {},
     data(text: string) {
       out.stdout += text.endsWith("\n") ? text : text + "\n";
     },

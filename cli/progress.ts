@@ -20,7 +20,6 @@ const short = (id: string) => id.slice(id.indexOf("/") + 1);
 export class Progress {
   private lastPlain = 0;
   private startStep = 0;
-  private live = false;
 
   constructor(
     private readonly out: Output,
@@ -28,15 +27,7 @@ export class Progress {
     private readonly interval = 10,
   ) {}
 
-  private clearLive(): void {
-    if (this.live) {
-      process.stderr.write("\r\x1b[2K");
-      this.live = false;
-    }
-  }
-
   private line(text: string): void {
-    this.clearLive();
     this.out.info(text);
   }
 
@@ -66,8 +57,7 @@ export class Progress {
           const width = 24;
           const filled = Math.round((width * e.step) / Math.max(1, e.steps));
           const bar = `[${"=".repeat(Math.max(0, filled - 1))}${filled > 0 ? ">" : ""}${" ".repeat(width - filled)}]`;
-          process.stderr.write(`\r\x1b[2K  ${bar} ${text}`);
-          this.live = true;
+          this.out.status(`  ${bar} ${text}`);
         } else if (performance.now() - this.lastPlain > this.interval * 1000 || e.step === e.steps) {
           this.lastPlain = performance.now();
           this.out.info(`    ${text}`);
@@ -89,6 +79,6 @@ export class Progress {
   };
 
   finish(): void {
-    this.clearLive();
+    this.out.status("");
   }
 }

@@ -373,7 +373,7 @@ const evalKind: Family = {
   fields: {
     data: { type: "array", items: { mmfmKind: "dataset" }, minItems: 1, mmfmSingleOk: true, description: "the benchmark datasets" },
     max_new_tokens: int("longest answer generated", 128, 1),
-    temperature: float("sampling temperature (0 = greedy, as LLaVA's eval scripts)", 0, { minimum: 0 }),
+    temperature: float("sampling temperature (0 = greedy, as LLaVA's eval scripts); `mmfmc run` decodes greedily only and refuses more", 0, { minimum: 0 }),
     batch: int("items generated at once", 8, 1),
   },
   required: ["data"],

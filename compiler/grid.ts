@@ -100,6 +100,8 @@ export class GridBuilder {
   private readonly resolver: Resolver;
   /** applications of a value to a component, shared by every variant that makes the same one */
   private readonly applied = new Map<string, Component>();
+  /** the --set overrides some experiment used (one for another experiment of the file is skipped) */
+  readonly usedSets = new Set<SetOverride>();
   private readonly substituted = new Map<string, Component>();
   private readonly valueIds = new WeakMap<Value, number>();
 
@@ -460,7 +462,7 @@ export class GridBuilder {
       if (!target) return undefined;
       const value = this.evaluator.evaluate(set.value, this.module, target.schema);
       if (!this.checkValue(target, value, `--set ${set.raw}`)) return undefined;
-      set.applied = true;
+      this.usedSets.add(set);
       sets.push({ target, value });
     }
 
@@ -746,8 +748,6 @@ export interface SetOverride {
   readonly value: A.Expr;
   /** the flag's text, for messages */
   readonly raw: string;
-  /** set when some experiment applied it */
-  applied?: boolean;
 }
 
 /** `--only PATH=VALUE`: keeps variants whose label (or value) on that axis matches. */

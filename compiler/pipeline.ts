@@ -17,7 +17,7 @@ export interface CompileOptions {
   readonly host?: Host;
   /** the entry file's text, instead of reading it */
   readonly text?: string;
-  /** `--set PATH=VALUE`, applied to every experiment before its grid is expanded */
+  /** `--set PATH=VALUE`, applied to every variant after its axis values (an axis path is an error) */
   readonly sets?: readonly string[];
   /** `--only PATH=VALUE`, keeping the variants whose axis PATH has that label or value */
   readonly only?: readonly string[];
@@ -111,7 +111,7 @@ export function compile(entryPath: string, options: CompileOptions = {}): Compil
     if (grid) experiments.push(grid);
   }
   for (const s of setOverrides) {
-    if (!s.applied && !diagnostics.hasErrors) {
+    if (!builder.usedSets.has(s) && !diagnostics.hasErrors) {
       diagnostics.error("E0501", `--set ${s.raw}: no experiment of the file uses \`${s.path.segments[0].text}\``, {
         span: s.path.span,
         help: "an --set path is an experiment field (`seed`, `model.vision`) or NAME.FIELD of a declaration an experiment uses",
