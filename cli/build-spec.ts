@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import type { Compilation } from "../compiler/pipeline.js";
-import type { Plan } from "../runtime/plan.js";
+import type { Plan } from "../plan/plan.js";
 import { writeTree, type WriteReport } from "../runtime/run/files.js";
 
 export interface BuiltExperiment extends WriteReport {
@@ -16,8 +16,8 @@ export class InternalError extends Error {}
 export async function buildOutput(result: Compilation, specPath: string, outDir: string): Promise<BuiltExperiment[]> {
   const { buildPlan } = await import("../compiler/plan.js");
   const { emit, EmitError } = await import("../compiler/emit.js");
-  const { validatePlan } = await import("../runtime/plan-io.js");
-  const { packageRoot } = await import("../compiler/package-root.js");
+  const { validatePlan } = await import("../plan/io.js");
+  const { packageRoot } = await import("../core/package_root.js");
   const built: BuiltExperiment[] = [];
   for (const experiment of result.experiments) {
     const dir = resolve(outDir, experiment.name);

@@ -58,7 +58,7 @@ export async function main(argv: readonly string[], out: Output = consoleOutput(
     }
     const entry = commands[name];
     if (!entry) {
-      const { suggest } = await import("../compiler/suggest.js");
+      const { suggest } = await import("../core/suggest.js");
       const guess = suggest(name, Object.keys(commands));
       throw new UsageError(`unknown command \`${name}\`${guess ? `; did you mean \`${guess}\`?` : ""}`);
     }

@@ -4,7 +4,7 @@ import { listOption, type OptionSpec, type ParsedArgs } from "./args.js";
 import { UsageError } from "./exit.js";
 import type { Output } from "./output.js";
 import type { Compilation, CompileOptions } from "../compiler/pipeline.js";
-import { countSummary, jsonDiagnostic, renderDiagnostic } from "../compiler/render.js";
+import { countSummary, jsonDiagnostic, renderDiagnostic } from "../core/render.js";
 
 export const specOptions: OptionSpec = {
   json: { value: false },

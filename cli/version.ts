@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { packageRoot } from "../compiler/package-root.js";
+import { packageRoot } from "../core/package_root.js";
 import { join } from "node:path";
 
 export function packageVersion(): string {

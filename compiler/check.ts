@@ -4,10 +4,10 @@
  * of the field that caused it; errors about inherited values also point at the declaration using them.
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
-import { diagnostic, listNames, type Diagnostics, type Label } from "./diagnostics.js";
+import { diagnostic, listNames, type Diagnostics, type Label } from "../core/diagnostics.js";
 import { benchmarkFamilies, jsonSchema, type Family, type FieldSchema } from "./families.js";
-import type { Span } from "./source.js";
-import { suggest } from "./suggest.js";
+import type { Span } from "../core/source.js";
+import { suggest } from "../core/suggest.js";
 import { show, typeName, type Component, type FieldEntry, type Value } from "./values.js";
 import { article } from "./evaluate.js";
 

@@ -6,11 +6,11 @@
  * here because only here are both sides known.
  */
 import { checkSchema } from "./check.js";
-import { Diagnostics, type Label } from "./diagnostics.js";
+import { Diagnostics, type Label } from "../core/diagnostics.js";
 import type { Evaluator } from "./evaluate.js";
 import type { FieldSchema } from "./families.js";
 import { imageTokens, parameterCount } from "./params.js";
-import type { Span } from "./source.js";
+import type { Span } from "../core/source.js";
 import { show, type Component, type FieldEntry, type Value } from "./values.js";
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };

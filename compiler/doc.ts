@@ -3,7 +3,7 @@
  * Schemas the checker uses (families.ts), so the documentation cannot drift from the language.
  */
 import { families, type Family, type FieldSchema } from "./families.js";
-import { suggest } from "./suggest.js";
+import { suggest } from "../core/suggest.js";
 
 export function fieldType(schema: FieldSchema): string {
   if (schema.mmfmKind) {

@@ -19,8 +19,8 @@ import {
   type SourceFileStructure,
 } from "ts-morph";
 import { stringify as yaml } from "yaml";
-import { packageRoot } from "./package-root.js";
-import type { Plan, StagePlan, VisionPlan } from "../runtime/plan.js";
+import { packageRoot } from "../core/package_root.js";
+import type { Plan, StagePlan, VisionPlan } from "../plan/plan.js";
 
 export interface EmittedFile {
   /** relative to the build folder, `/`-separated */
@@ -165,11 +165,11 @@ function graphApiSources(): { graph: string; plan: string } {
   const root = packageRoot();
   const fromSource = join(root, "runtime", "graph.ts");
   if (existsSync(fromSource)) {
-    return { graph: readFileSync(fromSource, "utf8"), plan: readFileSync(join(root, "runtime", "plan.ts"), "utf8") };
+    return { graph: readFileSync(fromSource, "utf8"), plan: readFileSync(join(root, "plan", "plan.ts"), "utf8") };
   }
   return {
     graph: readFileSync(join(root, "dist", "runtime", "graph.d.ts"), "utf8"),
-    plan: readFileSync(join(root, "dist", "runtime", "plan.d.ts"), "utf8"),
+    plan: readFileSync(join(root, "dist", "plan", "plan.d.ts"), "utf8"),
   };
 }
 
@@ -212,7 +212,7 @@ export function emit(input: EmitInput, options: { typecheck?: boolean; unchanged
     const api = graphApiSources();
     const ext = api.graph.includes("export declare") ? ".d.ts" : ".ts";
     project.createSourceFile(`/mmfm/runtime/graph${ext}`, api.graph);
-    project.createSourceFile(`/mmfm/runtime/plan${ext}`, api.plan);
+    project.createSourceFile(`/mmfm/plan/plan${ext}`, api.plan);
     project.compilerOptions.set({ paths: { "mmfm/runtime": [`/mmfm/runtime/graph${ext}`] } });
     const problems = project.getPreEmitDiagnostics().filter((d) => d.getCategory() === 1);
     if (problems.length) {

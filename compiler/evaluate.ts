@@ -8,11 +8,11 @@
 import type * as A from "../grammar/ast.js";
 import { pathText } from "../grammar/ast.js";
 import { parseSource } from "../grammar/index.js";
-import { Diagnostics, listNames } from "./diagnostics.js";
+import { Diagnostics, listNames } from "../core/diagnostics.js";
 import { familiesNamed, familyNames, implicitFamily, needsFamily, type Family, type FieldSchema, type ValueKind } from "./families.js";
 import type { Binding, Module, Program } from "./resolve.js";
-import { SourceFile, type Span } from "./source.js";
-import { suggest } from "./suggest.js";
+import { SourceFile, type Span } from "../core/source.js";
+import { suggest } from "../core/suggest.js";
 import { Component, equalValues, isNumeric, numberOf, show, typeName, type FieldEntry, type Value } from "./values.js";
 
 const componentNames = ["vision", "connector", "language"];

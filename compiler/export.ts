@@ -19,10 +19,10 @@
  * is a warning (W0501) with the smallest change that makes it fit.
  */
 import { posix } from "node:path";
-import { diagnostic, type Code, type Diagnostic } from "./diagnostics.js";
+import { diagnostic, type Code, type Diagnostic } from "../core/diagnostics.js";
 import { breakdown, clusterStage, estimateStage, fitMemory, gib, memoryWarning, validMicroBatches, type MemoryEstimate, type MemoryFix } from "./memory.js";
-import type { Span } from "./source.js";
-import type { BenchmarkPlan, EvalStagePlan, Plan, TrainStagePlan } from "../runtime/plan.js";
+import type { Span } from "../core/source.js";
+import type { BenchmarkPlan, EvalStagePlan, Plan, TrainStagePlan } from "../plan/plan.js";
 
 export interface ExportInput {
   readonly experiment: string;

@@ -19,8 +19,8 @@
 import type * as A from "../grammar/ast.js";
 import { assertNever } from "../grammar/ast.js";
 import { parseSource } from "../grammar/index.js";
-import { Diagnostics } from "./diagnostics.js";
-import { codePointLength, SourceFile, spanText, type Span } from "./source.js";
+import { Diagnostics } from "../core/diagnostics.js";
+import { codePointLength, SourceFile, spanText, type Span } from "../core/source.js";
 
 /** Groups stay on one line when they end by this column. */
 export const maxWidth = 100;

@@ -13,12 +13,12 @@ import type * as A from "../grammar/ast.js";
 import { pathText } from "../grammar/ast.js";
 import { checkSchema, checkShapes } from "./check.js";
 import { type Json, type JsonObject, type ResolvedVariant, Resolver } from "./config.js";
-import { Diagnostics, listNames } from "./diagnostics.js";
+import { Diagnostics, listNames } from "../core/diagnostics.js";
 import { article, type Env, type Evaluator } from "./evaluate.js";
 import type { FieldSchema } from "./families.js";
 import type { Module } from "./resolve.js";
-import type { Span } from "./source.js";
-import { suggest } from "./suggest.js";
+import type { Span } from "../core/source.js";
+import { suggest } from "../core/suggest.js";
 import { Component, equalValues, show, type FieldEntry, type Value } from "./values.js";
 
 export interface Variant {

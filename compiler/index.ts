@@ -4,19 +4,19 @@
  * canonical layout. Every phase returns values; diagnostics are data, never exceptions.
  */
 export { compile, type Compilation, type CompileOptions } from "./pipeline.js";
-export { catalog, Diagnostics, type Code, type Diagnostic, type Label, type Severity } from "./diagnostics.js";
-export { renderDiagnostic, jsonDiagnostic, countSummary, type JsonDiagnostic } from "./render.js";
-export { SourceFile, type Span, type Position } from "./source.js";
+export { catalog, Diagnostics, type Code, type Diagnostic, type Label, type Severity } from "../core/diagnostics.js";
+export { renderDiagnostic, jsonDiagnostic, countSummary, type JsonDiagnostic } from "../core/render.js";
+export { SourceFile, type Span, type Position } from "../core/source.js";
 export { nodeHost, loadProgram, type Host, type Program } from "./resolve.js";
 export { families, familiesNamed, jsonSchema, type Family, type FieldSchema } from "./families.js";
 export { docFor, describeFamily, overview } from "./doc.js";
 export { canonicalJson, contentHash, type ExperimentGrid, type Variant } from "./grid.js";
 export { parameterCount, imageTokens } from "./params.js";
 export { buildPlan, stageKeys, type PlanContext } from "./plan.js";
-export { planSchema } from "./plan-schema.js";
+export { planSchema } from "./plan_schema.js";
 export { emit, EmitError, type EmitInput, type EmittedFile } from "./emit.js";
 export { exportLlava, type ExportInput, type ExportResult } from "./export.js";
 export { formatText, format, type FormatResult } from "./format.js";
 export { parseSource } from "../grammar/index.js";
 export type * as ast from "../grammar/ast.js";
-export type { Plan } from "../runtime/plan.js";
+export type { Plan } from "../plan/plan.js";

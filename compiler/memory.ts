@@ -36,7 +36,7 @@
  * generate one question at a time) of image tokens + max_new_tokens.
  */
 import type { Variant } from "./grid.js";
-import type { ModelPlan, StagePlan, TrainStagePlan } from "../runtime/plan.js";
+import type { ModelPlan, StagePlan, TrainStagePlan } from "../plan/plan.js";
 
 export interface ClusterShape {
   readonly devices: number;

@@ -6,11 +6,11 @@ import type * as A from "../grammar/ast.js";
 import { parseAssignment } from "../grammar/index.js";
 import { checkSchema, checkShapes } from "./check.js";
 import { Resolver } from "./config.js";
-import { Diagnostics } from "./diagnostics.js";
+import { Diagnostics } from "../core/diagnostics.js";
 import { Evaluator } from "./evaluate.js";
 import { GridBuilder, type ExperimentGrid, type OnlyFilter, type SetOverride } from "./grid.js";
 import { loadProgram, nodeHost, type Host, type Program } from "./resolve.js";
-import { SourceFile } from "./source.js";
+import { SourceFile } from "../core/source.js";
 import { equalValues } from "./values.js";
 
 export interface CompileOptions {

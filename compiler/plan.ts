@@ -1,5 +1,5 @@
 /**
- * Plan: a variant -> its plan, the fully resolved JSON the runtime executes (runtime/plan.ts is its
+ * Plan: a variant -> its plan, the fully resolved JSON the runtime executes (plan/plan.ts is its
  * type, schema/plan.schema.json its schema). Plans are deterministic: the same input gives the same
  * bytes.
  */
@@ -7,8 +7,8 @@ import { createHash } from "node:crypto";
 import { basename, dirname, relative, sep } from "node:path";
 import type { Json, JsonObject } from "./config.js";
 import { canonicalJson, type Variant } from "./grid.js";
-import type { Span } from "./source.js";
-import type { Plan, SourceRange } from "../runtime/plan.js";
+import type { Span } from "../core/source.js";
+import type { Plan, SourceRange } from "../plan/plan.js";
 
 export interface PlanContext {
   /** absolute path of the spec */

@@ -10,9 +10,9 @@ import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { dirname, extname, join, relative, resolve as resolvePath, sep } from "node:path";
 import { parseSource } from "../grammar/index.js";
 import type * as A from "../grammar/ast.js";
-import { Diagnostics, type Label } from "./diagnostics.js";
-import { packageRoot } from "./package-root.js";
-import { SourceFile, type Span } from "./source.js";
+import { Diagnostics, type Label } from "../core/diagnostics.js";
+import { packageRoot } from "../core/package_root.js";
+import { SourceFile, type Span } from "../core/source.js";
 
 export type Binding =
   | { readonly kind: "decl"; readonly node: A.Decl; readonly module: Module }

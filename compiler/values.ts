@@ -4,7 +4,7 @@
  */
 import type * as A from "../grammar/ast.js";
 import type { Family, ValueKind } from "./families.js";
-import type { Span } from "./source.js";
+import type { Span } from "../core/source.js";
 
 export type Value =
   | { readonly type: "int"; readonly value: bigint; readonly span: Span; readonly text?: string }

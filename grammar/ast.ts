@@ -2,7 +2,7 @@
  * The typed syntax tree of an mmfm file: a discriminated union on `kind`, every node readonly and
  * carrying its span (offsets into its file). Built from the parser's CST by one visitor (`visitor.ts`).
  */
-import type { SourceFile, Span } from "../compiler/source.js";
+import type { SourceFile, Span } from "../core/source.js";
 
 export type DeclKind = "vision" | "connector" | "language" | "dataset" | "stage" | "eval" | "model" | "experiment";
 

@@ -1,6 +1,6 @@
 /** Text -> AST: lexing, parsing with recovery, and the visitor, with every problem as a diagnostic. */
-import type { Diagnostics } from "../compiler/diagnostics.js";
-import type { SourceFile } from "../compiler/source.js";
+import type { Diagnostics } from "../core/diagnostics.js";
+import type { SourceFile } from "../core/source.js";
 import type { Expr, File, Path } from "./ast.js";
 import { lex } from "./lexer.js";
 import { parseAssignmentTokens, parseTokens } from "./parser.js";

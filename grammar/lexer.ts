@@ -3,8 +3,8 @@
  * parser can go on and report more.
  */
 import { Lexer, type IToken } from "chevrotain";
-import { Diagnostics } from "../compiler/diagnostics.js";
-import type { SourceFile } from "../compiler/source.js";
+import { Diagnostics } from "../core/diagnostics.js";
+import type { SourceFile } from "../core/source.js";
 import type { Comment } from "./ast.js";
 import * as t from "./tokens.js";
 

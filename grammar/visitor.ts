@@ -4,7 +4,7 @@
  * already reported them.
  */
 import type { CstNode, IToken } from "chevrotain";
-import type { SourceFile, Span } from "../compiler/source.js";
+import type { SourceFile, Span } from "../core/source.js";
 import type * as A from "./ast.js";
 import { decodeString } from "./lexer.js";
 

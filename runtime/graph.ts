@@ -12,7 +12,7 @@
  * (`buildModel` in runtime/models). This file has no dependency on tfjs, so type-checking a graph
  * module is cheap.
  */
-import type { Aspect, Component, Plan, Template } from "./plan.js";
+import type { Aspect, Component, Plan, Template } from "../plan/plan.js";
 
 type Act = "quick_gelu" | "gelu" | "gelu_tanh";
 type Rgb = readonly [number, number, number];

@@ -5,7 +5,7 @@ import type { Command } from "../command.js";
 import { Exit, UsageError } from "../exit.js";
 import type { Output } from "../output.js";
 import { formatText } from "../../compiler/format.js";
-import { renderDiagnostic } from "../../compiler/render.js";
+import { renderDiagnostic } from "../../core/render.js";
 
 /** What `fmt` reads besides files (a seam for tests). */
 export interface FmtIo {

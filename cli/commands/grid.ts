@@ -3,7 +3,7 @@ import type { Command } from "../command.js";
 import { Exit } from "../exit.js";
 import { compact, grouped, table } from "../format.js";
 import { compileSpec, jsonDiagnostics, printDiagnostics, specOptions, specPath } from "../spec.js";
-import type { Diagnostics } from "../../compiler/diagnostics.js";
+import type { Diagnostics } from "../../core/diagnostics.js";
 import type { ExperimentGrid } from "../../compiler/grid.js";
 import { memoryWarning, variantMemory, type MemoryEstimate, type StageMemory } from "../../compiler/memory.js";
 
@@ -54,7 +54,7 @@ function bytes(n: number): string {
 
 /** W0501 for every stage that will not fit in its devices' memory. */
 async function addMemoryWarnings(experiments: readonly ExperimentGrid[], diagnostics: Diagnostics): Promise<void> {
-  const { diagnostic } = await import("../../compiler/diagnostics.js");
+  const { diagnostic } = await import("../../core/diagnostics.js");
   for (const e of experiments) {
     for (const v of e.variants) {
       variantMemory(v).forEach((m, i) => {

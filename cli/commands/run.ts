@@ -4,8 +4,8 @@ import { listOption, stringOption } from "../args.js";
 import { buildOutput, InternalError } from "../build-spec.js";
 import type { Command } from "../command.js";
 import { Exit, UsageError } from "../exit.js";
-import { importGraphModule } from "../graph-import.js";
-import { validatePlan } from "../../runtime/plan-io.js";
+import { importGraphModule } from "../graph_import.js";
+import { validatePlan } from "../../plan/io.js";
 import { Progress } from "../progress.js";
 import { compileSpec, printDiagnostics, specOptions, specPath } from "../spec.js";
 

@@ -11,7 +11,7 @@
  * vision_feature_layer, feature patch/cls_patch -> vision_feature_select_strategy default/full.
  */
 import type { Connector, LanguageModel, LlavaModel, VisionEncoder } from "../graph.js";
-import { loadPretrained } from "../pretrained.js";
+import { loadPretrained } from "./pretrained.js";
 import type { Json } from "./config.js";
 import { createModel, type PretrainedModel } from "./model.js";
 

@@ -12,7 +12,7 @@ export {
   type ModelOutputs,
   type PretrainedModel,
 } from "./model.js";
-export { loadPretrained, saveModel, LoadError } from "../pretrained.js";
+export { loadPretrained, saveModel, LoadError } from "./pretrained.js";
 export { generate, type GenerateOptions } from "./generate.js";
 export { ConfigError, MODEL_TYPES, withDefaults } from "./config.js";
 export { ACTIVATIONS, type Activation } from "./common.js";

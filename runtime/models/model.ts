@@ -6,7 +6,7 @@
  * `siglip`), dinov2 (Dinov2Model) and llava (LlavaForConditionalGeneration).
  */
 import { tf } from "../tf.js";
-import type { Component } from "../plan.js";
+import type { Component } from "../../plan/plan.js";
 import { dims, ParamView, Specs, type ParamSpec } from "./common.js";
 import { ConfigError, gemmaShape, llavaShape, vitShape, withDefaults, type GemmaShape, type Json } from "./config.js";
 import { arangePositions, gemmaEmbed, gemmaForward, gemmaSpecs } from "./gemma.js";

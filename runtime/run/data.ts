@@ -15,7 +15,7 @@ import {
   type ShapesItemsFile,
   type TextTokenizer,
 } from "../data/index.js";
-import type { LlavaJsonPlan, Plan, SyntheticShapesPlan, VisionPlan } from "../plan.js";
+import type { LlavaJsonPlan, Plan, SyntheticShapesPlan, VisionPlan } from "../../plan/plan.js";
 
 export class RunDataError extends Error {}
 

@@ -14,7 +14,7 @@ import {
 } from "../data/index.js";
 import { benchmarkName, loadBenchmark, score, toScoringItems, withImageToken } from "../eval/index.js";
 import { generate, type PretrainedModel } from "../models/index.js";
-import type { BenchmarkPlan, EvalStagePlan, Plan, SyntheticShapesPlan } from "../plan.js";
+import type { BenchmarkPlan, EvalStagePlan, Plan, SyntheticShapesPlan } from "../../plan/plan.js";
 import { tf } from "../tf.js";
 import { processorFor, resolvePath, shapesItems, type DataContext } from "./data.js";
 import type { RunEvent } from "./events.js";

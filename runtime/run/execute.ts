@@ -7,7 +7,7 @@
 import { join } from "node:path";
 import type { LlavaModel } from "../graph.js";
 import { buildModel } from "../models/index.js";
-import type { Plan, StagePlan } from "../plan.js";
+import type { Plan, StagePlan } from "../../plan/plan.js";
 import { resolvePath, RunDataError, tokenizerFor, type DataContext } from "./data.js";
 import { evalStage } from "./evaluate.js";
 import type { RunEvent } from "./events.js";

@@ -7,4 +7,4 @@ export { LockError, RunStore, type StageRecord, type VariantRecord } from "./sto
 export { RunDataError, processorFor, tokenizerFor } from "./data.js";
 export { StageStopped, stageSteps, trainStage } from "./train.js";
 export { evalStage } from "./evaluate.js";
-export { isInputError } from "./input-errors.js";
+export { isInputError } from "./input_errors.js";

@@ -13,7 +13,7 @@
  * Time: 6 x language parameters x tokens (forward and backward) + 2 x vision parameters x patches,
  * per sample, at the backend's measured matmul rate.
  */
-import type { Plan, StagePlan } from "../plan.js";
+import type { Plan, StagePlan } from "../../plan/plan.js";
 
 export interface StageEstimate {
   readonly stage: string;

@@ -16,7 +16,7 @@ import {
   type TrainingSample,
 } from "../data/index.js";
 import { trainableParameters, type PretrainedModel } from "../models/index.js";
-import type { Plan, TrainStagePlan } from "../plan.js";
+import type { Plan, TrainStagePlan } from "../../plan/plan.js";
 import { tf } from "../tf.js";
 import { createOptimizer, readStep, schedule, trainStep, type ScheduleKind } from "../train/index.js";
 import { processorFor, trainingData, type DataContext } from "./data.js";

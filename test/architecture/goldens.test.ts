@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { compile } from "../../compiler/pipeline.js";
-import { jsonDiagnostic, renderDiagnostic } from "../../compiler/render.js";
+import { jsonDiagnostic, renderDiagnostic } from "../../core/render.js";
 import { golden, mmfmc, repo, tempDir } from "../helpers.js";
 
 const goldens = join(repo, "test", "cases", "goldens");

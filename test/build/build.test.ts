@@ -6,9 +6,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { emit } from "../../compiler/emit.js";
 import { compile } from "../../compiler/pipeline.js";
 import { buildPlan } from "../../compiler/plan.js";
-import { planSchema } from "../../compiler/plan-schema.js";
-import { validatePlan } from "../../runtime/plan-io.js";
-import type { Plan } from "../../runtime/plan.js";
+import { planSchema } from "../../compiler/plan_schema.js";
+import { validatePlan } from "../../plan/io.js";
+import type { Plan } from "../../plan/plan.js";
 import { golden, mmfmc, repo, tempDir } from "../helpers.js";
 
 const tsc = join(repo, "node_modules", "typescript", "bin", "tsc");

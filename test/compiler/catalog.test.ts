@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { catalog } from "../../compiler/diagnostics.js";
+import { catalog } from "../../core/diagnostics.js";
 import { familiesMarkdown } from "../../compiler/doc.js";
 import { repo } from "../helpers.js";
 

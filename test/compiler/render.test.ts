@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { diagnostic } from "../../compiler/diagnostics.js";
-import { jsonDiagnostic, renderDiagnostic } from "../../compiler/render.js";
-import { SourceFile } from "../../compiler/source.js";
+import { diagnostic } from "../../core/diagnostics.js";
+import { jsonDiagnostic, renderDiagnostic } from "../../core/render.js";
+import { SourceFile } from "../../core/source.js";
 import { compile } from "../../compiler/pipeline.js";
 import { repo } from "../helpers.js";
 import { join } from "node:path";

@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { exportCompilation, type ExperimentExport } from "../../cli/commands/export.js";
-import type { Diagnostic } from "../../compiler/diagnostics.js";
+import type { Diagnostic } from "../../core/diagnostics.js";
 import { compile } from "../../compiler/pipeline.js";
 import { repo, tempDir } from "../helpers.js";
 

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { compile } from "../../compiler/pipeline.js";
 import { buildPlan } from "../../compiler/plan.js";
 import { estimateStage, fitMemory, GiB, type ClusterShape } from "../../compiler/memory.js";
-import type { Plan, TrainStagePlan } from "../../runtime/plan.js";
+import type { Plan, TrainStagePlan } from "../../plan/plan.js";
 import { mmfmc } from "../helpers.js";
 
 let plans: Map<string, Plan>;

@@ -14,7 +14,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { ExperimentExport } from "../../cli/commands/export.js";
-import type { Plan } from "../../runtime/plan.js";
+import type { Plan } from "../../plan/plan.js";
 import { tempDir } from "../helpers.js";
 import { exportSpec, fakeMachine, flagPairs, writeExport } from "./helpers.js";
 

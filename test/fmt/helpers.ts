@@ -4,9 +4,9 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Diagnostics } from "../../compiler/diagnostics.js";
+import { Diagnostics } from "../../core/diagnostics.js";
 import { compile } from "../../compiler/pipeline.js";
-import { SourceFile } from "../../compiler/source.js";
+import { SourceFile } from "../../core/source.js";
 import { lex } from "../../grammar/lexer.js";
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");

@@ -6,9 +6,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { Diagnostics } from "../../compiler/diagnostics.js";
+import { Diagnostics } from "../../core/diagnostics.js";
 import { formatText, sameTree } from "../../compiler/format.js";
-import { SourceFile } from "../../compiler/source.js";
+import { SourceFile } from "../../core/source.js";
 import { parseSource } from "../../grammar/index.js";
 import { casesDir, commentTexts, goldenCases, insertComments, meaning, random, read, respace, shippedSpecs } from "./helpers.js";
 

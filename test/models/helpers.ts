@@ -6,7 +6,7 @@ import { readFile } from "node:fs/promises";
 import { readHeader } from "../../runtime/weights/checkpoint.js";
 import { decodeTensor, type HostTensor } from "../../runtime/weights/safetensors.js";
 
-export const FIXTURES = fileURLToPath(new URL("../fixtures/", import.meta.url));
+export const FIXTURES = fileURLToPath(new URL("../fixtures", import.meta.url));
 
 export function fixture(name: string): string {
   return join(FIXTURES, name);

@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Ajv, type ValidateFunction } from "ajv";
-import { packageRoot } from "../compiler/package-root.js";
+import { packageRoot } from "../core/package_root.js";
 import type { Plan } from "./plan.js";
 
 let validator: ValidateFunction | undefined;

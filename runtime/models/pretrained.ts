@@ -10,11 +10,11 @@
  */
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { registerGradients } from "./backend/gradients.js";
-import { ConfigError, type Json } from "./models/config.js";
-import { familyOf, Model, type PretrainedModel } from "./models/model.js";
-import { openCheckpoint, writeCheckpoint, type CheckpointEntry } from "./weights/checkpoint.js";
-import type { HostTensor } from "./weights/safetensors.js";
+import { registerGradients } from "../backend/gradients.js";
+import { ConfigError, type Json } from "./config.js";
+import { familyOf, Model, type PretrainedModel } from "./model.js";
+import { openCheckpoint, writeCheckpoint, type CheckpointEntry } from "../weights/checkpoint.js";
+import type { HostTensor } from "../weights/safetensors.js";
 
 export class LoadError extends Error {
   override readonly name = "LoadError";
