@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import type { Compilation } from "../compiler/pipeline.js";
+import { variantFolder } from "../plan/names.js";
 import type { Plan } from "../plan/plan.js";
 import { writeTree, type WriteReport } from "../runtime/run/files.js";
 
@@ -24,7 +25,7 @@ export async function buildOutput(result: Compilation, specPath: string, outDir:
     const plans = experiment.variants.map((v) => {
       const plan = buildPlan(v, {
         specPath: resolve(specPath),
-        planDir: join(dir, v.id.slice(v.id.indexOf("/") + 1)),
+        planDir: join(dir, variantFolder(v.id)),
         stdDir: join(packageRoot(), "std"),
       });
       const problems = validatePlan(plan);

@@ -3,6 +3,7 @@
  * loss, samples/s, ETA); elsewhere (CI, pipes), one plain line per interval. Stage starts and ends
  * are always printed.
  */
+import { variantFolder } from "../plan/names.js";
 import type { RunEvent } from "../runtime/run/events.js";
 import type { Output } from "./output.js";
 
@@ -15,7 +16,6 @@ function clock(seconds: number): string {
   return h ? `${h}:${String(m).padStart(2, "0")}:${String(r).padStart(2, "0")}` : `${m}:${String(r).padStart(2, "0")}`;
 }
 
-const short = (id: string) => id.slice(id.indexOf("/") + 1);
 
 export class Progress {
   private lastPlain = 0;
@@ -38,7 +38,7 @@ export class Progress {
         this.line(p("bold", `[${e.index + 1}/${e.count}] ${e.variant}`));
         return;
       case "stage-cached":
-        this.line(`  ${p("dim", "cached")}   ${e.stage}${e.computedBy !== e.variant ? p("dim", ` (computed by ${short(e.computedBy)})`) : ""}`);
+        this.line(`  ${p("dim", "cached")}   ${e.stage}${e.computedBy !== e.variant ? p("dim", ` (computed by ${variantFolder(e.computedBy)})`) : ""}`);
         return;
       case "stage-start": {
         const what = e.kind === "stage" ? `${e.steps} steps, training ${e.trainable ?? "?"}` : `${e.steps} items`;
@@ -52,7 +52,7 @@ export class Progress {
         const rate = e.samplesPerSecond;
         const remaining = (e.seconds / Math.max(1, e.step - this.startStep)) * (e.steps - e.step);
         const loss = Number.isNaN(e.loss) ? "" : `  loss ${e.loss.toFixed(4)}`;
-        const text = `${short(e.variant)}  ${e.stage}  ${e.step}/${e.steps}${loss}  ${rate.toFixed(1)} samples/s  ETA ${clock(remaining)}`;
+        const text = `${variantFolder(e.variant)}  ${e.stage}  ${e.step}/${e.steps}${loss}  ${rate.toFixed(1)} samples/s  ETA ${clock(remaining)}`;
         if (this.out.animate) {
           const width = 24;
           const filled = Math.round((width * e.step) / Math.max(1, e.steps));

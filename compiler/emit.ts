@@ -20,6 +20,7 @@ import {
 } from "ts-morph";
 import { stringify as yaml } from "yaml";
 import { packageRoot } from "../core/package_root.js";
+import { variantFolder } from "../plan/names.js";
 import type { Plan, StagePlan, VisionPlan } from "../plan/plan.js";
 
 export interface EmittedFile {
@@ -64,10 +65,6 @@ function camelFields(obj: object, drop: readonly string[] = ["family", "name"]):
 
 const visionConstructor: Record<VisionPlan["family"], string> = { clip_vit: "clipVit", dinov2: "dinov2", siglip: "siglip" };
 
-/** A variant folder's name: the id's labels (already checked to be safe file names). */
-export function variantFolder(plan: Plan): string {
-  return plan.id.slice(plan.id.indexOf("/") + 1);
-}
 
 const reserved = new Set(
   ("break case catch class const continue debugger default delete do else enum export extends false finally for function if " +
@@ -193,7 +190,7 @@ export function emit(input: EmitInput, options: { typecheck?: boolean; unchanged
       lib: ["lib.es2022.d.ts"],
     },
   });
-  const folders = input.plans.map(variantFolder);
+  const folders = input.plans.map((p) => variantFolder(p.id));
   const names = exportNames(folders);
   const files: EmittedFile[] = [];
   input.plans.forEach((plan, i) => {

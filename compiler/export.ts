@@ -22,6 +22,7 @@ import { posix } from "node:path";
 import { diagnostic, type Code, type Diagnostic } from "../core/diagnostics.js";
 import { breakdown, clusterStage, estimateStage, fitMemory, gib, memoryWarning, validMicroBatches, type MemoryEstimate, type MemoryFix } from "./memory.js";
 import type { Span } from "../core/source.js";
+import { variantFolder } from "../plan/names.js";
 import type { BenchmarkPlan, EvalStagePlan, Plan, TrainStagePlan } from "../plan/plan.js";
 
 export interface ExportInput {
@@ -292,7 +293,7 @@ function projectorType(plan: Plan): string {
 /** The stages of a variant as launches, or undefined after reporting what the trainer cannot express. */
 function planLaunches(plan: Plan, owner: Map<string, string>, problems: Problems): { launches: Launch[]; tower: string } | undefined {
   const before = problems.errors;
-  const labels = variantFolder(plan);
+  const labels = variantFolder(plan.id);
   const tower = visionTower(plan, problems);
   const language = languageModel(plan, problems);
   if (plan.model.image_token !== "<image>") {
@@ -393,9 +394,6 @@ function planLaunches(plan: Plan, owner: Map<string, string>, problems: Problems
   return { launches, tower };
 }
 
-function variantFolder(plan: Plan): string {
-  return plan.id.slice(plan.id.indexOf("/") + 1);
-}
 
 // ---- the files --------------------------------------------------------------------------------------------
 
@@ -571,7 +569,7 @@ function evalModel(after: TrainLaunch): [string, string | null][] {
 
 function evalScript(input: ExportInput, plan: Plan, launch: EvalLaunch, bench: BenchmarkPlan, memory: MemoryEstimate): string {
   const e = launch.plan;
-  const ckpt = `${plan.experiment}-${variantFolder(plan)}-${e.name}`;
+  const ckpt = `${plan.experiment}-${variantFolder(plan.id)}-${e.name}`;
   const name = bench.name ?? bench.family;
   const annotations = bench.annotations;
   const dir = posix.dirname(annotations);
@@ -590,7 +588,7 @@ function evalScript(input: ExportInput, plan: Plan, launch: EvalLaunch, bench: B
     `mmfm_require_done "${launch.after.outputDir}" ${launch.after.plan.cache_key}`,
     "mmfm_enter_llava",
     `CKPT=${shellWord(ckpt)}`,
-    `OUT="$RESULTS/${variantFolder(plan)}/${launch.index + 1}-${e.name}"`,
+    `OUT="$RESULTS/${variantFolder(plan.id)}/${launch.index + 1}-${e.name}"`,
     'mmfm_mkdir "$OUT"',
     "",
   ];
@@ -697,7 +695,7 @@ function evalScript(input: ExportInput, plan: Plan, launch: EvalLaunch, bench: B
 }
 
 function runScript(input: ExportInput, plan: Plan, launches: readonly Launch[]): string {
-  const folder = variantFolder(plan);
+  const folder = variantFolder(plan.id);
   const steps = launches.flatMap((l) => (l.kind === "stage" ? [l.file] : l.files.map((f) => f.file)));
   return [
     "#!/usr/bin/env bash",
@@ -712,7 +710,7 @@ function runScript(input: ExportInput, plan: Plan, launches: readonly Launch[]):
 
 function envScript(input: ExportInput, plans: readonly Plan[]): string {
   const first = plans[0];
-  const specDir = posix.normalize(`${variantFolder(first)}/${first.source.dir}`);
+  const specDir = posix.normalize(`${variantFolder(first.id)}/${first.source.dir}`);
   return `${stamp(input.source)}
 # Settings and helpers shared by the scripts of experiment ${input.experiment}; every setting can be
 # overridden from the environment. Sourced, not run.
@@ -840,7 +838,7 @@ function sbatchScript(input: ExportInput, plans: readonly Plan[]): string {
     "#SBATCH --output=%x-%A_%a.out",
     "set -euo pipefail",
     "variants=(",
-    ...plans.map((p) => `  ${shellWord(variantFolder(p))}`),
+    ...plans.map((p) => `  ${shellWord(variantFolder(p.id))}`),
     ")",
     'EXPORT_DIR="${MMFM_EXPORT_DIR:-${SLURM_SUBMIT_DIR:-$(dirname "$0")}}"',
     '[ -f "$EXPORT_DIR/env.sh" ] || { echo "mmfm: submit from the export folder or set MMFM_EXPORT_DIR" >&2; exit 1; }',
@@ -965,8 +963,8 @@ export function exportLlava(input: ExportInput): ExportResult {
         stages.push({ name: launch.plan.name, kind: "eval", scripts: launch.files.map((f) => f.file), devices: 1, perDeviceBatch: null, accumulation: null, memory, fix: null });
       }
     }
-    files.push({ path: `${variantFolder(plan)}/run.sh`, text: runScript(input, plan, launches) });
-    variants.push({ id: plan.id, dir: variantFolder(plan), stages });
+    files.push({ path: `${variantFolder(plan.id)}/run.sh`, text: runScript(input, plan, launches) });
+    variants.push({ id: plan.id, dir: variantFolder(plan.id), stages });
   }
   const diagnostics = problems.items;
   if (diagnostics.some((d) => d.severity === "error") || input.plans.length === 0) return { files: [], diagnostics, variants: [] };

@@ -19,6 +19,7 @@ import type { FieldSchema } from "./families.js";
 import type { Module } from "./resolve.js";
 import type { Span } from "../core/source.js";
 import { suggest } from "../core/suggest.js";
+import { variantId } from "../plan/names.js";
 import { Component, equalValues, show, type FieldEntry, type Value } from "./values.js";
 
 export interface Variant {
@@ -596,7 +597,7 @@ export class GridBuilder {
         if (c) axes[path] = c.choice.label;
       }
       const labels = Object.values(axes);
-      const id = `${name}/${labels.length ? labels.join("-") : "default"}`;
+      const id = variantId(name, labels);
       const hash = contentHash(resolved.config);
       const same = byHash.get(hash);
       if (same) {

@@ -8,6 +8,7 @@ import { basename, dirname, relative, sep } from "node:path";
 import type { Json, JsonObject } from "./config.js";
 import { canonicalJson, type Variant } from "./grid.js";
 import type { Span } from "../core/source.js";
+import { experimentOf } from "../plan/names.js";
 import type { Plan, SourceRange } from "../plan/plan.js";
 
 export interface PlanContext {
@@ -67,7 +68,7 @@ export function buildPlan(variant: Variant, ctx: PlanContext): Plan {
   for (const p of pointers) spanJson[planPointer(p)] = spanRange(spans.get(p)!, ctx);
   const plan = {
     version: 1,
-    experiment: variant.id.split("/")[0],
+    experiment: experimentOf(variant.id),
     id: variant.id,
     hash: variant.hash,
     axes: variant.axes,

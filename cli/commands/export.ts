@@ -9,6 +9,7 @@ import type { Diagnostic } from "../../core/diagnostics.js";
 import type { ExportedVariant, ExportResult } from "../../compiler/export.js";
 import type { Compilation } from "../../compiler/pipeline.js";
 import type { Variant } from "../../compiler/grid.js";
+import { variantFolder } from "../../plan/names.js";
 import type { Plan } from "../../plan/plan.js";
 
 const targets = ["llava"];
@@ -120,11 +121,10 @@ export async function exportCompilation(
   const { exportLlava } = await import("../../compiler/export.js");
   const { packageRoot } = await import("../../core/package_root.js");
   const { diagnostic } = await import("../../core/diagnostics.js");
-  const labels = (id: string) => id.slice(id.indexOf("/") + 1);
   const allIds = result.experiments.flatMap((e) => e.variants.map((v) => v.id));
-  const matches = (id: string) => wanted.length === 0 || wanted.some((w) => w === id || w === labels(id));
+  const matches = (id: string) => wanted.length === 0 || wanted.some((w) => w === id || w === variantFolder(id));
   const diagnostics: Diagnostic[] = wanted
-    .filter((w) => !allIds.some((id) => w === id || w === labels(id)))
+    .filter((w) => !allIds.some((id) => w === id || w === variantFolder(id)))
     .map((w) => diagnostic("E0502", `--variant \`${w}\` matches no variant`, { help: `the variants are ${allIds.join(", ")}` }));
   const exports = result.experiments.flatMap((experiment) => {
     const dir = resolve(outDir, experiment.name);
@@ -132,7 +132,7 @@ export async function exportCompilation(
     if (variants.length === 0) return [];
     const byId = new Map<string, Variant>(variants.map((v) => [v.id, v]));
     const plans: Plan[] = variants.map((v) =>
-      buildPlan(v, { specPath: resolve(file), planDir: join(dir, labels(v.id)), stdDir: join(packageRoot(), "std") }),
+      buildPlan(v, { specPath: resolve(file), planDir: join(dir, variantFolder(v.id)), stdDir: join(packageRoot(), "std") }),
     );
     // the plan moves the experiment's own fields under /cluster; spans are kept by config pointer
     const spanOf = (id: string, pointer: string) => byId.get(id)?.resolved.spans.get(pointer.replace(/^\/cluster\//, "/"));

@@ -6,6 +6,7 @@ import type { Command } from "../command.js";
 import { Exit, UsageError } from "../exit.js";
 import { importGraphModule } from "../graph_import.js";
 import { validatePlan } from "../../plan/io.js";
+import { variantFolder } from "../../plan/names.js";
 import { Progress } from "../progress.js";
 import { compileSpec, printDiagnostics, specOptions, specPath } from "../spec.js";
 
@@ -65,7 +66,7 @@ options:
       return Exit.Ok;
     }
     const wanted = listOption(args, "variant");
-    const all = built.flatMap((b) => b.plans.map((plan) => ({ experiment: b.name, dir: b.dir, plan, folder: plan.id.slice(plan.id.indexOf("/") + 1) })));
+    const all = built.flatMap((b) => b.plans.map((plan) => ({ experiment: b.name, dir: b.dir, plan, folder: variantFolder(plan.id) })));
     const unknown = wanted.filter((w) => !all.some((v) => v.plan.id === w || v.folder === w));
     if (unknown.length) throw new UsageError(`no variant \`${unknown[0]}\`; the variants are: ${all.map((v) => v.plan.id).join(", ")}`);
     const chosen = wanted.length ? all.filter((v) => wanted.includes(v.plan.id) || wanted.includes(v.folder)) : all;

@@ -6,6 +6,7 @@
  * Written as report.md, report.csv, report.json and loss.svg; `mmfmc report` re-renders them.
  */
 import { join } from "node:path";
+import { variantFolder } from "../../plan/names.js";
 import { writeAtomic } from "./files.js";
 import type { LogLine, RunStore, StageRecord, VariantRecord } from "./store.js";
 
@@ -93,7 +94,6 @@ export function buildReport(store: RunStore, options: { experiment: string; base
 
 const fmt = (x: number | undefined, digits = 2): string => (x === undefined || !Number.isFinite(x) ? "–" : x.toFixed(digits));
 const signed = (x: number | undefined): string => (x === undefined ? "–" : `${x >= 0 ? "+" : ""}${x.toFixed(2)}`);
-const shortId = (id: string) => id.slice(id.indexOf("/") + 1);
 
 function mdTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const line = (cells: readonly string[]) => `| ${cells.map((c) => c.replace(/\|/g, "\\|")).join(" | ")} |`;
@@ -102,11 +102,11 @@ function mdTable(header: readonly string[], rows: readonly (readonly string[])[]
 
 export function renderMarkdown(r: Report): string {
   const out = [`# ${r.experiment}: results`, ""];
-  out.push(`${r.variants.length} variants; baseline \`${r.baseline ? shortId(r.baseline) : "none"}\`. Metrics are the benchmarks' headline numbers (percent unless the benchmark reports a fraction).`, "");
+  out.push(`${r.variants.length} variants; baseline \`${r.baseline ? variantFolder(r.baseline) : "none"}\`. Metrics are the benchmarks' headline numbers (percent unless the benchmark reports a fraction).`, "");
   out.push("## Results", "");
-  out.push(mdTable(["variant", ...r.axes, ...r.metrics], r.variants.map((v) => [shortId(v.id), ...r.axes.map((a) => v.axes[a] ?? "–"), ...r.metrics.map((m) => fmt(v.metrics[m]))])));
+  out.push(mdTable(["variant", ...r.axes, ...r.metrics], r.variants.map((v) => [variantFolder(v.id), ...r.axes.map((a) => v.axes[a] ?? "–"), ...r.metrics.map((m) => fmt(v.metrics[m]))])));
   out.push("", "## Difference against the baseline", "");
-  out.push(mdTable(["variant", ...r.metrics], r.variants.map((v) => [shortId(v.id), ...r.metrics.map((m) => signed(v.delta[m]))])));
+  out.push(mdTable(["variant", ...r.metrics], r.variants.map((v) => [variantFolder(v.id), ...r.metrics.map((m) => signed(v.delta[m]))])));
   out.push("", "## Average effect of each axis", "");
   out.push("Mean difference over the pairs of variants that differ only on that axis (the paper's Figure 1).", "");
   const effectRows: string[][] = [];
@@ -119,10 +119,10 @@ export function renderMarkdown(r: Report): string {
   out.push("", "## Stages", "");
   const stageRows = r.variants.flatMap((v) =>
     v.stages.map((s) => [
-      shortId(v.id),
+      variantFolder(v.id),
       s.name,
       s.kind,
-      s.done ? (s.computedBy && s.computedBy !== v.id ? `shared with ${shortId(s.computedBy)}` : "computed") : "not run",
+      s.done ? (s.computedBy && s.computedBy !== v.id ? `shared with ${variantFolder(s.computedBy)}` : "computed") : "not run",
       s.seconds === undefined ? "–" : `${s.seconds.toFixed(1)} s`,
       fmt(s.finalLoss, 4),
     ]),
@@ -166,8 +166,8 @@ export function renderLossSvg(r: Report, logs: (key: string) => LogLine[]): stri
       const s = v.stages.find((x) => x.name === name && x.kind === "stage" && x.done);
       if (!s) return;
       const existing = curves.get(s.key);
-      if (existing) existing.label += `, ${shortId(v.id)}`;
-      else curves.set(s.key, { label: shortId(v.id), color: palette[i % palette.length], log: logs(s.key) });
+      if (existing) existing.label += `, ${variantFolder(v.id)}`;
+      else curves.set(s.key, { label: variantFolder(v.id), color: palette[i % palette.length], log: logs(s.key) });
     });
     const all = [...curves.values()].flatMap((c) => c.log);
     const maxStep = Math.max(1, ...all.map((l) => l.step));
@@ -188,7 +188,7 @@ export function renderLossSvg(r: Report, logs: (key: string) => LogLine[]): stri
   });
   r.variants.slice(0, 12).forEach((v, i) => {
     const y = panelH + 14 + 16 * i;
-    parts.push(`<rect x="12" y="${y - 9}" width="12" height="4" fill="${palette[i % palette.length]}"/><text x="30" y="${y - 4}">${escapeXml(shortId(v.id))}</text>`);
+    parts.push(`<rect x="12" y="${y - 9}" width="12" height="4" fill="${palette[i % palette.length]}"/><text x="30" y="${y - 4}">${escapeXml(variantFolder(v.id))}</text>`);
   });
   parts.push("</svg>");
   return parts.join("\n") + "\n";
