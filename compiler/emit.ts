@@ -19,6 +19,7 @@ import {
   type SourceFileStructure,
 } from "ts-morph";
 import { stringify as yaml } from "yaml";
+import { InternalError } from "../core/errors.js";
 import { packageRoot } from "../core/package_root.js";
 import { variantFolder } from "../plan/names.js";
 import type { Plan, StagePlan, VisionPlan } from "../plan/plan.js";
@@ -37,7 +38,10 @@ export interface EmitInput {
   readonly plans: readonly Plan[];
 }
 
-export class EmitError extends Error {}
+/** The emitted TypeScript does not type-check: a bug in the compiler. */
+export class EmitError extends InternalError {
+  override readonly name = "EmitError";
+}
 
 const identifier = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 

@@ -1,17 +1,29 @@
 /**
- * The pipeline: resolve (imports, scopes) -> evaluate -> check -> grid. It carries the diagnostics and
- * skips a phase whose input is broken. Each phase is a plain function of the previous one's result.
+ * The pipeline, every phase from text to files: resolve (imports, scopes) -> evaluate -> check ->
+ * grid (`compile`), then plan (`planExperiments`), emit (`emitExperiments`: typed graph modules) and
+ * export (`exportExperiments`: launch scripts for a trainer). It carries the diagnostics and skips a
+ * phase whose input is broken; each phase is a plain function of the previous one's result, and none
+ * touches the file system (the command line writes what they return).
  */
+import { join, resolve } from "node:path";
+import { InternalError } from "../core/errors.js";
+import { packageRoot } from "../core/package_root.js";
 import type * as A from "../grammar/ast.js";
 import { parseAssignment } from "../grammar/index.js";
 import { checkSchema, checkShapes } from "./check.js";
 import { Resolver } from "./config.js";
 import { Diagnostics } from "../core/diagnostics.js";
 import { Evaluator } from "./evaluate.js";
-import { GridBuilder, type ExperimentGrid, type OnlyFilter, type SetOverride } from "./grid.js";
+import type { EmittedFile } from "./emit.js";
+import { exportLlava, type ExportResult } from "./export.js";
+import { GridBuilder, type ExperimentGrid, type OnlyFilter, type SetOverride, type Variant } from "./grid.js";
+import { buildPlan } from "./plan.js";
 import { loadProgram, nodeHost, type Host, type Program } from "./resolve.js";
 import { SourceFile } from "../core/source.js";
 import { equalValues } from "./values.js";
+import { validatePlan } from "../plan/io.js";
+import { variantFolder } from "../plan/names.js";
+import type { Plan } from "../plan/plan.js";
 
 export interface CompileOptions {
   readonly host?: Host;
@@ -174,4 +186,110 @@ function unusedWarnings(program: Program, evaluator: Evaluator, diagnostics: Dia
       diagnostics.error("W0201", `nothing imported by \`import ${item.path.text}\` is used`, { span: item.span, help: "remove the import" });
     }
   }
+}
+
+// ---- from variants to files: plans, typed graph modules, export targets ---------------------------
+
+/** An experiment's variants with their plans, as they are written under `OUT/EXPERIMENT/FOLDER`. */
+export interface PlannedExperiment {
+  readonly name: string;
+  /** absolute folder of the experiment's output */
+  readonly dir: string;
+  readonly axes: readonly string[];
+  readonly variants: readonly Variant[];
+  readonly plans: readonly Plan[];
+}
+
+export interface PlanOptions {
+  /** the spec's path */
+  readonly specPath: string;
+  /** the output folder holding one folder per experiment */
+  readonly outDir: string;
+}
+
+/** The plan of every variant, each checked against the plan schema (a mismatch is a compiler bug). */
+export function planExperiments(compilation: Compilation, options: PlanOptions): PlannedExperiment[] {
+  const specPath = resolve(options.specPath);
+  const stdDir = join(packageRoot(), "std");
+  return compilation.experiments.map((experiment) => {
+    const dir = resolve(options.outDir, experiment.name);
+    const plans = experiment.variants.map((v) => {
+      const plan = buildPlan(v, { specPath, planDir: join(dir, variantFolder(v.id)), stdDir });
+      const problems = validatePlan(plan);
+      if (problems.length) throw new InternalError(`the plan of ${v.id} does not match schema/plan.schema.json:\n  ${problems.slice(0, 8).join("\n  ")}`);
+      return plan;
+    });
+    return { name: experiment.name, dir, axes: experiment.axes, variants: experiment.variants, plans };
+  });
+}
+
+/**
+ * The variants named by id or folder (`--variant`; none named keeps every variant). A name that
+ * matches no variant is reported (E0502) into the compilation's diagnostics.
+ */
+export function selectVariants(compilation: Compilation, planned: readonly PlannedExperiment[], wanted: readonly string[]): PlannedExperiment[] {
+  if (wanted.length === 0) return [...planned];
+  const named = (id: string) => wanted.some((w) => w === id || w === variantFolder(id));
+  const all = planned.flatMap((e) => e.variants.map((v) => v.id));
+  for (const w of wanted) {
+    if (!all.some((id) => w === id || w === variantFolder(id))) {
+      compilation.diagnostics.error("E0502", `--variant \`${w}\` matches no variant`, { help: `the variants are ${all.join(", ")}` });
+    }
+  }
+  return planned
+    .map((e) => {
+      const keep = e.variants.map((v) => named(v.id));
+      return { ...e, variants: e.variants.filter((_, i) => keep[i]), plans: e.plans.filter((_, i) => keep[i]) };
+    })
+    .filter((e) => e.variants.length > 0);
+}
+
+/** An experiment's files, relative to its folder. */
+export interface ExperimentFiles {
+  readonly name: string;
+  readonly dir: string;
+  readonly plans: readonly Plan[];
+  readonly files: readonly EmittedFile[];
+}
+
+/**
+ * Per experiment: a typed graph module and the plan of each variant, the index module and
+ * grid.yaml, type-checked before they are returned (`unchanged(path, text)`, from the caller who can
+ * see the disk, lets an output identical to what is there skip the type-check). ts-morph loads here,
+ * on the first emit, so the commands that do not emit start without it.
+ */
+export async function emitExperiments(
+  planned: readonly PlannedExperiment[],
+  options: { readonly source: string; readonly unchanged?: (dir: string, path: string, text: string) => boolean },
+): Promise<ExperimentFiles[]> {
+  const { emit } = await import("./emit.js");
+  return planned.map((e) => {
+    const unchanged = options.unchanged;
+    const files = emit(
+      { experiment: e.name, source: options.source, axes: e.axes, plans: e.plans },
+      unchanged ? { unchanged: (path, text) => unchanged(e.dir, path, text) } : {},
+    );
+    return { name: e.name, dir: e.dir, plans: e.plans, files };
+  });
+}
+
+/** An experiment's launch scripts for a trainer, with what the export tells about each variant. */
+export interface ExportedExperiment extends ExportResult {
+  readonly name: string;
+  readonly dir: string;
+}
+
+/**
+ * Launch scripts for the LLaVA/DeepSpeed trainer, per experiment. What the trainer cannot express is
+ * reported into the compilation's diagnostics (with the spec's spans).
+ */
+export function exportExperiments(compilation: Compilation, planned: readonly PlannedExperiment[], options: { readonly source: string }): ExportedExperiment[] {
+  return planned.map((e) => {
+    const byId = new Map<string, Variant>(e.variants.map((v) => [v.id, v]));
+    // the plan moves the experiment's own fields under /cluster; spans are kept by config pointer
+    const spanOf = (id: string, pointer: string) => byId.get(id)?.resolved.spans.get(pointer.replace(/^\/cluster\//, "/"));
+    const exported = exportLlava({ experiment: e.name, source: options.source, plans: e.plans, spanOf });
+    for (const d of exported.diagnostics) compilation.diagnostics.add(d);
+    return { name: e.name, dir: e.dir, ...exported };
+  });
 }

@@ -1,9 +1,9 @@
-import { relative } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { flag, stringOption } from "../args.js";
-import { buildOutput, InternalError } from "../build-spec.js";
 import type { Command } from "../command.js";
 import { Exit } from "../exit.js";
 import { compileSpec, printDiagnostics, specOptions, specPath } from "../spec.js";
+import { sameContent, writeTree } from "../../core/files.js";
 
 export const command: Command = {
   name: "build",
@@ -28,16 +28,11 @@ options:
     const result = await compileSpec(file, args);
     printDiagnostics(result, out);
     if (result.diagnostics.hasErrors) return Exit.InputErrors;
-    let built;
-    try {
-      built = await buildOutput(result, file, outDir);
-    } catch (error) {
-      if (error instanceof InternalError) {
-        out.info(`${out.paint("red", "internal error")}: ${error.message}\nthis is a bug in mmfmc, not in your spec`);
-        return Exit.Internal;
-      }
-      throw error;
-    }
+    const { emitExperiments, planExperiments } = await import("../../compiler/pipeline.js");
+    const planned = planExperiments(result, { specPath: file, outDir });
+    const source = relative(process.cwd(), resolve(file)) || file;
+    const emitted = await emitExperiments(planned, { source, unchanged: (dir, path, text) => sameContent(join(dir, path), text) });
+    const built = emitted.map((e) => ({ ...e, ...writeTree(e.dir, e.files) }));
     if (flag(args, "json")) {
       out.data(
         JSON.stringify(

@@ -1,10 +1,10 @@
 import { totalmem } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { listOption, stringOption } from "../args.js";
-import { buildOutput, InternalError } from "../build-spec.js";
 import type { Command } from "../command.js";
 import { Exit, UsageError } from "../exit.js";
 import { importGraphModule } from "../graph_import.js";
+import { sameContent, writeTree } from "../../core/files.js";
 import { validatePlan } from "../../plan/io.js";
 import { variantFolder } from "../../plan/names.js";
 import { Progress } from "../progress.js";
@@ -51,25 +51,21 @@ options:
     const threadsText = stringOption(args, "threads");
     const threads = threadsText === undefined ? undefined : Number(threadsText);
     if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) throw new UsageError(`--threads must be a positive integer, got \`${threadsText}\``);
-    let built;
-    try {
-      built = await buildOutput(result, file, stringOption(args, "out") ?? "build");
-    } catch (error) {
-      if (error instanceof InternalError) {
-        out.info(`${out.paint("red", "internal error")}: ${error.message}`);
-        return Exit.Internal;
-      }
-      throw error;
-    }
+    const { emitExperiments, planExperiments, selectVariants } = await import("../../compiler/pipeline.js");
+    const planned = planExperiments(result, { specPath: file, outDir: stringOption(args, "out") ?? "build" });
+    const source = relative(process.cwd(), resolve(file)) || file;
+    const built = await emitExperiments(planned, { source, unchanged: (dir, path, text) => sameContent(join(dir, path), text) });
+    for (const b of built) writeTree(b.dir, b.files);
     if (built.length === 0) {
       out.info(`${file} declares no experiment; nothing to run`);
       return Exit.Ok;
     }
-    const wanted = listOption(args, "variant");
-    const all = built.flatMap((b) => b.plans.map((plan) => ({ experiment: b.name, dir: b.dir, plan, folder: variantFolder(plan.id) })));
-    const unknown = wanted.filter((w) => !all.some((v) => v.plan.id === w || v.folder === w));
-    if (unknown.length) throw new UsageError(`no variant \`${unknown[0]}\`; the variants are: ${all.map((v) => v.plan.id).join(", ")}`);
-    const chosen = wanted.length ? all.filter((v) => wanted.includes(v.plan.id) || wanted.includes(v.folder)) : all;
+    const chosenExperiments = selectVariants(result, planned, listOption(args, "variant"));
+    if (result.diagnostics.hasErrors) {
+      printDiagnostics(result, out);
+      return Exit.InputErrors;
+    }
+    const chosen = chosenExperiments.flatMap((e) => e.plans.map((plan) => ({ experiment: e.name, dir: e.dir, plan, folder: variantFolder(plan.id) })));
 
     const { initBackend } = await import("../../runtime/backend/index.js");
     // the choice is printed once below; the backends passed over are listed first

@@ -7,7 +7,7 @@
  */
 import { join } from "node:path";
 import { variantFolder } from "../../plan/names.js";
-import { writeAtomic } from "./files.js";
+import { writeAtomic } from "../../core/files.js";
 import type { LogLine, RunStore, StageRecord, VariantRecord } from "./store.js";
 
 export interface ReportVariant {

@@ -18,7 +18,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, unlinkSync, writeSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { writeAtomic } from "./files.js";
+import { writeAtomic } from "../../core/files.js";
 
 export interface StageRecord {
   readonly key: string;

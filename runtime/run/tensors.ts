@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { tf } from "../tf.js";
 import { decodeTensor, parseHeader, serializeSafetensors, type HostTensor, type TensorToWrite } from "../weights/index.js";
-import { writeAtomic } from "./files.js";
+import { writeAtomic } from "../../core/files.js";
 
 /** Reads every tensor of a safetensors file into host memory. */
 export function readTensors(path: string): Map<string, HostTensor> {

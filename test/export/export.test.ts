@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { ExperimentExport } from "../../cli/commands/export.js";
+import type { ExportedExperiment } from "../../compiler/pipeline.js";
 import { flagNumber, knownCheckpointIds, shellWord } from "../../compiler/export.js";
 import { golden, mmfmc, repo, tempDir } from "../helpers.js";
 import { exportSpec, exportText, fakeMachine, flagPairs, writeExport } from "./helpers.js";
@@ -41,7 +41,7 @@ describe("golden output of the examples", () => {
 });
 
 describe("exported files of the examples", () => {
-  const written: { spec: string; dir: string; e: ExperimentExport }[] = [];
+  const written: { spec: string; dir: string; e: ExportedExperiment }[] = [];
   beforeAll(async () => {
     for (const ex of examples) {
       const out = tempDir("mmfm-export-");

@@ -1,10 +1,9 @@
 /** Shared by the export tests: exporting a spec in-process, writing the files, running the scripts. */
 import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { exportCompilation, type ExperimentExport } from "../../cli/commands/export.js";
+import { dirname, join, relative, resolve } from "node:path";
 import type { Diagnostic } from "../../core/diagnostics.js";
-import { compile } from "../../compiler/pipeline.js";
+import { compile, exportExperiments, planExperiments, type ExportedExperiment } from "../../compiler/pipeline.js";
 import { repo, tempDir } from "../helpers.js";
 
 /**
@@ -15,8 +14,8 @@ export async function exportSpec(spec: string, outDir: string, options: { sets?:
   const result = compile(spec, { sets: options.sets, text: options.text });
   const compileErrors = result.diagnostics.items.filter((d) => d.severity === "error");
   if (compileErrors.length) throw new Error(`the spec does not compile: ${compileErrors.map((d) => d.message).join("; ")}`);
-  const { exports, diagnostics } = await exportCompilation(result, spec, outDir);
-  const all: Diagnostic[] = [...diagnostics, ...exports.flatMap((e) => e.diagnostics)];
+  const exports = exportExperiments(result, planExperiments(result, { specPath: spec, outDir }), { source: relative(process.cwd(), resolve(spec)) || spec });
+  const all: Diagnostic[] = exports.flatMap((e) => e.diagnostics);
   return { exports, diagnostics: all };
 }
 
@@ -29,7 +28,7 @@ export async function exportText(text: string, sets: string[] = []) {
   return exportSpec(spec, join(dir, "out"), { sets });
 }
 
-export function writeExport(e: ExperimentExport, root: string): void {
+export function writeExport(e: ExportedExperiment, root: string): void {
   for (const f of e.files) {
     const path = join(root, f.path);
     mkdirSync(dirname(path), { recursive: true });

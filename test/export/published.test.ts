@@ -13,7 +13,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { ExperimentExport } from "../../cli/commands/export.js";
+import type { ExportedExperiment } from "../../compiler/pipeline.js";
 import type { Plan } from "../../plan/plan.js";
 import { tempDir } from "../helpers.js";
 import { exportSpec, fakeMachine, flagPairs, writeExport } from "./helpers.js";
@@ -117,7 +117,7 @@ const publishedGaudiConfig = { use_torch_autocast: false, hmp_is_verbose: false,
 const pathFlags = new Set(["--deepspeed", "--data_path", "--image_folder", "--output_dir", "--pretrain_mm_mlp_adapter", "--gaudi_config"]);
 
 describe("the 2B CLIP pretrained variant of the paper spec", () => {
-  let exported: ExperimentExport;
+  let exported: ExportedExperiment;
   let plan: Plan;
   let dir: string;
   let pretrain: string[];

@@ -16,6 +16,11 @@ export function writeAtomic(path: string, text: string | Uint8Array): void {
   renameSync(tmp, path);
 }
 
+/** Whether the file at `path` holds exactly `text` already. */
+export function sameContent(path: string, text: string): boolean {
+  return existsSync(path) && readFileSync(path, "utf8") === text;
+}
+
 export function inside(root: string, path: string): boolean {
   const rel = relative(resolve(root), resolve(path));
   return rel !== "" && !rel.startsWith("..") && !rel.startsWith(sep) && !/^[A-Za-z]:/.test(rel);
@@ -40,7 +45,7 @@ export function writeTree(root: string, files: readonly { path: string; text: st
     const target = join(root, f.path);
     if (!inside(root, target)) throw new Error(`refusing to write outside ${root}: ${f.path}`);
     keep.add(f.path.split("/")[0]);
-    if (existsSync(target) && readFileSync(target, "utf8") === f.text) {
+    if (sameContent(target, f.text)) {
       report.unchanged.push(f.path);
       continue;
     }
