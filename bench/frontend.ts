@@ -5,16 +5,16 @@
  *   - `mmfmc check` and `mmfmc build` of the paper spec from a cold process
  *   - `mmfmc build` of a generated 1,000-variant grid from a cold process
  *
- *   npm run build && node dist/bench/frontend.js [--json]
+ *   npm run build && npx tsc -p tsconfig.bench.json && node bench/out/bench/frontend.js [--json]
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { compile } from "../compiler/pipeline.js";
+import { packageRoot } from "../core/package_root.js";
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const root = packageRoot();
 const paper = join(root, "examples", "llava-gemma.mmfm");
 const bin = join(root, "bin", "mmfmc.js");
 

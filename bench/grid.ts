@@ -3,15 +3,15 @@
  * then again (everything cached). Prints the wall times, the time of every computed stage and the
  * report's results.
  *
- *   npm run build && node dist/bench/grid.js [--json] [--backend NAME] [--threads N]
+ *   npm run build && npx tsc -p tsconfig.bench.json && node bench/out/bench/grid.js [--json] [--backend NAME] [--threads N]
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { packageRoot } from "../core/package_root.js";
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const root = packageRoot();
 const args = process.argv.slice(2);
 const pass = args.filter((a) => a !== "--json");
 const runs = mkdtempSync(join(tmpdir(), "mmfm-grid-"));

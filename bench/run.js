@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// `npm run bench`: every benchmark in turn (after `tsc -p tsconfig.build.json`), each printing its own
+// `npm run bench`: every benchmark in turn (after `tsc -p tsconfig.build.json` and `tsc -p tsconfig.bench.json`, which
+// compiles the benchmarks into bench/out/, outside the shipped dist/), each printing its own
 // results; run it on a quiet machine and record the numbers in docs/benchmarks.md with the date.
 //   npm run bench [-- --quick]    (--quick skips the PyTorch peer and the tiny grid)
 import { spawnSync } from "node:child_process";
@@ -10,16 +11,16 @@ import { join } from "node:path";
 const quick = process.argv.includes("--quick");
 const decoderDir = mkdtempSync(join(tmpdir(), "mmfm-decoder-"));
 const steps = [
-  ["front end and build", ["node", ["dist/bench/frontend.js"]]],
-  ["data: decode + preprocess + tokenize", ["node", ["dist/bench/data/throughput.js"]]],
-  ["tiny decoder step, wasm 1 thread", ["node", ["dist/bench/runtime/decoder_step.js", "--backend", "wasm", "--threads", "1", "--write", decoderDir]]],
-  ["tiny decoder step, wasm 2 threads", ["node", ["dist/bench/runtime/decoder_step.js", "--backend", "wasm", "--threads", "2"]]],
-  ["tiny LLaVA step, wasm 2 threads", ["node", ["dist/bench/runtime/llava_step.js", "--backend", "wasm", "--threads", "2"]]],
+  ["front end and build", ["node", ["bench/out/bench/frontend.js"]]],
+  ["data: decode + preprocess + tokenize", ["node", ["bench/out/bench/data/throughput.js"]]],
+  ["tiny decoder step, wasm 1 thread", ["node", ["bench/out/bench/runtime/decoder_step.js", "--backend", "wasm", "--threads", "1", "--write", decoderDir]]],
+  ["tiny decoder step, wasm 2 threads", ["node", ["bench/out/bench/runtime/decoder_step.js", "--backend", "wasm", "--threads", "2"]]],
+  ["tiny LLaVA step, wasm 2 threads", ["node", ["bench/out/bench/runtime/llava_step.js", "--backend", "wasm", "--threads", "2"]]],
   ...(quick
     ? []
     : [
         ["tiny decoder step, PyTorch (python3-torch, OpenBLAS 2 threads)", [existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3", ["bench/runtime/decoder_step.py", decoderDir]]],
-        ["the tiny grid, end to end (mmfmc run examples/llava-gemma-tiny.mmfm)", ["node", ["dist/bench/grid.js"]]],
+        ["the tiny grid, end to end (mmfmc run examples/llava-gemma-tiny.mmfm)", ["node", ["bench/out/bench/grid.js"]]],
       ]),
 ];
 let failed = 0;

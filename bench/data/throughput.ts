@@ -4,10 +4,7 @@
  * and LLaVA-1.5's real one (CLIP ViT-L/14-336, aspect `pad`, on 384 px images), each stage timed
  * alone and the whole pipeline sequentially and with several samples in flight.
  *
- * Run (compiles this file and the data runtime only, into the git-ignored build/):
- *     npx tsc bench/data/throughput.ts --outDir build/bench-data --rootDir . --module nodenext \
- *       --moduleResolution nodenext --target es2022 --skipLibCheck --esModuleInterop --types node
- *     node build/bench-data/bench/data/throughput.js [--samples N] [--json]
+ * Run: npx tsc -p tsconfig.bench.json && node bench/out/bench/data/throughput.js [--samples N] [--json]
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";

@@ -1,6 +1,6 @@
 """The tiny decoder training step in PyTorch, on the same weights and batch as decoder_step.ts.
 
-    node dist/bench/runtime/decoder_step.js --backend wasm --write /tmp/decoder   # writes the inputs
+    node bench/out/bench/runtime/decoder_step.js --backend wasm --write /tmp/decoder   # writes the inputs
     python3 bench/runtime/decoder_step.py /tmp/decoder [--steps 5]
 
 Debian's torch 1.13 runs its GEMMs in OpenBLAS (pthreads), which torch.set_num_threads does not

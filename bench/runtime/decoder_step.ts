@@ -1,7 +1,7 @@
 /**
  * Benchmark: one training step (forward, backward, clip, AdamW) of the tiny decoder on one backend.
  *
- *   npx tsc -p tsconfig.json && node dist/bench/runtime/decoder_step.js --backend wasm --threads 2
+ *   npm run build && npx tsc -p tsconfig.bench.json && node bench/out/bench/runtime/decoder_step.js --backend wasm --threads 2
  *
  * Options: --backend NAME (as MMFM_BACKEND), --threads N, --steps N (timed steps, default 5),
  * --webgpu-software, --profile (per-kernel times of one step), --unfused (plain tfjs ops for RMSNorm

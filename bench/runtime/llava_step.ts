@@ -1,7 +1,7 @@
 /**
  * Benchmark: one LLaVA fine-tuning step (CLIP frozen; connector and Gemma trained) on one backend.
  *
- *   npx tsc -p tsconfig.json && node dist/bench/runtime/llava_step.js --backend wasm --threads 2
+ *   npm run build && npx tsc -p tsconfig.bench.json && node bench/out/bench/runtime/llava_step.js --backend wasm --threads 2
  *
  * The model is the runtime's own (`createModel` from a Hugging Face-style config): CLIP ViT (112 px,
  * patch 14: 64 patches, width 256, 4 layers), a 2-layer MLP connector, and the tiny decoder of
