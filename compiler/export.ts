@@ -23,6 +23,7 @@ import { diagnostic, type Code, type Diagnostic } from "../core/diagnostics.js";
 import { breakdown, clusterStage, estimateStage, fitMemory, gib, memoryWarning, validMicroBatches, type MemoryEstimate, type MemoryFix } from "./memory.js";
 import type { Span } from "../core/source.js";
 import { variantFolder } from "../plan/names.js";
+import { CLIP_MEAN, CLIP_STD } from "../plan/normalization.js";
 import type { BenchmarkPlan, EvalStagePlan, Plan, TrainStagePlan } from "../plan/plan.js";
 
 export interface ExportInput {
@@ -99,7 +100,7 @@ function stamp(source: string): string {
  * A test checks this table against the std presets.
  */
 const knownCheckpoints: Readonly<Record<string, Readonly<Record<string, number | string | readonly number[]>>>> = (() => {
-  const clipNorm = { mean: [0.48145466, 0.4578275, 0.40821073], std: [0.26862954, 0.26130258, 0.27577711] };
+  const clipNorm = { mean: CLIP_MEAN, std: CLIP_STD };
   const clip = { patch: 14, width: 1024, depth: 24, heads: 16, mlp: 4096, act: "quick_gelu", norm_eps: 1e-5, ...clipNorm };
   const imagenet = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
   // the DINOv2 processor resizes to 256 and crops 224; the position grid is the checkpoint's 518

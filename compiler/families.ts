@@ -9,6 +9,7 @@
  * Defaults follow the Hugging Face config classes of the real models unless said otherwise.
  */
 import type { DeclKind } from "../grammar/ast.js";
+import { CLIP_MEAN, CLIP_STD, IMAGENET_MEAN, IMAGENET_STD, SIGLIP_MEAN, SIGLIP_STD, type Rgb } from "../plan/normalization.js";
 
 export type ValueKind = DeclKind | "schedule" | "optimizer";
 
@@ -63,7 +64,7 @@ function bool(description: string, def?: boolean): FieldSchema {
   return { type: "boolean", description, default: def };
 }
 
-function rgb(description: string, def: readonly number[]): FieldSchema {
+function rgb(description: string, def: Rgb): FieldSchema {
   return { type: "array", items: { type: "number" }, minItems: 3, maxItems: 3, description, default: def };
 }
 
@@ -73,17 +74,12 @@ function ref(kind: ValueKind | readonly ValueKind[], description: string): Field
 
 // ---- vision ---------------------------------------------------------------------------------------
 
-const clipMean = [0.48145466, 0.4578275, 0.40821073];
-const clipStd = [0.26862954, 0.26130258, 0.27577711];
-const imagenetMean = [0.485, 0.456, 0.406];
-const imagenetStd = [0.229, 0.224, 0.225];
-
 function visionFields(defaults: {
   patch: number;
   act: string;
   eps: number;
-  mean: number[];
-  std: number[];
+  mean: Rgb;
+  std: Rgb;
   resize: string;
 }): Record<string, FieldSchema> {
   return {
@@ -115,7 +111,7 @@ const clipVit: Family = {
   implicit: false,
   description:
     "CLIP's vision transformer (transformers' CLIPVisionModel): class token, pre- and post-layernorm, conv patch embedding without bias, quick_gelu MLP.",
-  fields: visionFields({ patch: 32, act: "quick_gelu", eps: 1e-5, mean: clipMean, std: clipStd, resize: "image" }),
+  fields: visionFields({ patch: 32, act: "quick_gelu", eps: 1e-5, mean: CLIP_MEAN, std: CLIP_STD, resize: "image" }),
   required: [],
 };
 
@@ -126,7 +122,7 @@ const dinov2: Family = {
   description:
     "DINOv2 (transformers' Dinov2Model): class and mask tokens, layer scale, MLP or SwiGLU feed-forward, final layernorm; positions are interpolated (bicubic) when `image` differs from `position_image`.",
   fields: {
-    ...visionFields({ patch: 16, act: "gelu", eps: 1e-6, mean: imagenetMean, std: imagenetStd, resize: "image × 8/7, rounded down (256 for 224)" }),
+    ...visionFields({ patch: 16, act: "gelu", eps: 1e-6, mean: IMAGENET_MEAN, std: IMAGENET_STD, resize: "image × 8/7, rounded down (256 for 224)" }),
     mlp: {
       ...int("hidden size of each layer's feed-forward block", undefined, 1),
       mmfmDefault: "4 × width for `mlp`; for `swiglu`, ((int(4 × width × 2/3) + 7) // 8) × 8 as transformers computes it",
@@ -149,7 +145,7 @@ const siglip: Family = {
   description:
     "SigLIP's vision transformer (transformers' SiglipVisionModel): no class token, conv patch embedding with bias, post-layernorm and an attention-pooling head. `patch` features are all patches (there is no class token to drop).",
   fields: {
-    ...visionFields({ patch: 16, act: "gelu_tanh", eps: 1e-6, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], resize: "image (resized straight to image × image, no crop)" }),
+    ...visionFields({ patch: 16, act: "gelu_tanh", eps: 1e-6, mean: SIGLIP_MEAN, std: SIGLIP_STD, resize: "image (resized straight to image × image, no crop)" }),
     head: bool("whether the attention-pooling head is part of the model (it is in the released checkpoints)", true),
   },
   required: [],

@@ -119,7 +119,7 @@ export function show(v: Value): string {
     case "int":
       return v.text ?? v.value.toString();
     case "float":
-      return v.text ?? formatFloat(v.value);
+      return v.text ?? showFloat(v.value);
     case "string":
       return JSON.stringify(v.value);
     case "bool":
@@ -138,7 +138,7 @@ export function show(v: Value): string {
 }
 
 /** Floats as a person writes them: `0.03`, `2e-5`, `1.0`. */
-export function formatFloat(x: number): string {
+export function showFloat(x: number): string {
   if (Number.isInteger(x) && Math.abs(x) < 1e21) return x.toFixed(1);
   const s = String(x);
   return s.replace(/e([+-])(\d)$/, "e$1$2").replace("e+", "e");

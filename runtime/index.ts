@@ -5,7 +5,7 @@
 export * from "./graph.js";
 export type * from "../plan/plan.js";
 export { readPlan, validatePlan, PlanError } from "../plan/io.js";
-export * from "./eval/index.js";
+export * from "./benchmarks/index.js";
 export * from "./data/index.js";
 export * from "./models/index.js";
 export { tf } from "./tf.js";

@@ -3,7 +3,7 @@ import { join, relative, resolve } from "node:path";
 import { flag, listOption, stringOption } from "../args.js";
 import type { Command } from "../command.js";
 import { Exit, UsageError } from "../exit.js";
-import { table } from "../format.js";
+import { table } from "../table.js";
 import { compileSpec, printDiagnostics, specOptions, specPath } from "../spec.js";
 import { writeTree } from "../../core/files.js";
 import type { ExportedVariant } from "../../compiler/export.js";

@@ -1,7 +1,7 @@
 import { flag } from "../args.js";
 import type { Command } from "../command.js";
 import { Exit } from "../exit.js";
-import { compact, grouped, table } from "../format.js";
+import { compact, grouped, table } from "../table.js";
 import { compileSpec, jsonDiagnostics, printDiagnostics, specOptions, specPath } from "../spec.js";
 import type { Diagnostics } from "../../core/diagnostics.js";
 import type { ExperimentGrid } from "../../compiler/grid.js";

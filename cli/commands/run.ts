@@ -88,7 +88,7 @@ options:
       if (estimates.every((e) => e.fits)) {
         runnable.push(v);
         const time = estimates.reduce((t, e) => t + (e.seconds ?? 0), 0);
-        out.info(out.paint("dim", `preflight ${v.plan.id}: ${estimates.map((e) => `${e.stage} ${run.formatBytes(e.bytes)}${e.seconds !== null ? ` ~${Math.ceil(e.seconds)} s` : ""}`).join(", ")}${time ? ` (about ${time < 90 ? `${Math.ceil(time)} s` : `${Math.ceil(time / 60)} min`} of training)` : ""}`));
+        out.info(out.paint("dim", `preflight ${v.plan.id}: ${estimates.map((e) => `${e.stage} ${run.showBytes(e.bytes)}${e.seconds !== null ? ` ~${Math.ceil(e.seconds)} s` : ""}`).join(", ")}${time ? ` (about ${time < 90 ? `${Math.ceil(time)} s` : `${Math.ceil(time / 60)} min`} of training)` : ""}`));
       } else {
         refused++;
         out.info(`${out.paint("red", "refused")} ${run.refusal(v.plan, estimates, capacity, specFile)}`);

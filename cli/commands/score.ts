@@ -6,10 +6,10 @@ import { flag } from "../args.js";
 import type { Command } from "../command.js";
 import { Exit, UsageError } from "../exit.js";
 import type { Output } from "../output.js";
-import { benchmarkName, benchmarkNames, ItemError, parseItemsFile, type MmeItem } from "../../runtime/eval/items.js";
-import { mmeMissingSubtasks } from "../../runtime/eval/mme.js";
-import { scoreNotes, scoreValidated } from "../../runtime/eval/score.js";
-import { renderTables, summarizeScores } from "../../runtime/eval/summary.js";
+import { benchmarkName, benchmarkNames, ItemError, parseItemsFile, type MmeItem } from "../../runtime/benchmarks/items.js";
+import { mmeMissingSubtasks } from "../../runtime/benchmarks/mme.js";
+import { scoreNotes, scoreValidated } from "../../runtime/benchmarks/score.js";
+import { renderTables, summarizeScores } from "../../runtime/benchmarks/summary.js";
 
 export const command: Command = {
   name: "score",

@@ -4,9 +4,10 @@
  * bicubic resize, centre crop, rescale by 1/255 and normalise, in float32, channels first.
  */
 import type { RgbImage } from "./images.js";
+import { CLIP_MEAN, CLIP_STD, IMAGENET_MEAN, IMAGENET_STD, SIGLIP_MEAN, SIGLIP_STD, type Rgb } from "../../plan/normalization.js";
 import { resizeBicubic } from "./resample.js";
 
-export type Rgb = readonly [number, number, number];
+export type { Rgb } from "../../plan/normalization.js";
 
 export interface ImageProcessorConfig {
   /** `shortestEdge`: the short side becomes S, the long side `int(S * long / short)`; or an exact size */
@@ -22,12 +23,7 @@ export interface ImageProcessorConfig {
 /** `pad`: LLaVA's expand-to-square with the mean colour before the processor; `crop`: the processor alone. */
 export type AspectMode = "pad" | "crop";
 
-export const CLIP_MEAN: Rgb = [0.48145466, 0.4578275, 0.40821073];
-export const CLIP_STD: Rgb = [0.26862954, 0.26130258, 0.27577711];
-export const IMAGENET_MEAN: Rgb = [0.485, 0.456, 0.406];
-export const IMAGENET_STD: Rgb = [0.229, 0.224, 0.225];
-export const SIGLIP_MEAN: Rgb = [0.5, 0.5, 0.5];
-export const SIGLIP_STD: Rgb = [0.5, 0.5, 0.5];
+export { CLIP_MEAN, CLIP_STD, IMAGENET_MEAN, IMAGENET_STD, SIGLIP_MEAN, SIGLIP_STD } from "../../plan/normalization.js";
 
 /** CLIPImageProcessor of openai/clip-vit-large-patch14-336 (or another size, e.g. a tiny 32 px ViT). */
 export function clipProcessor(size = 336): ImageProcessorConfig {

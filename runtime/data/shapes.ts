@@ -200,7 +200,7 @@ export interface ShapesDataset {
   readonly scenes: Map<string, Scene>;
 }
 
-interface Resolved {
+interface ShapesSettings {
   seed: number;
   train: number;
   test: number;
@@ -212,8 +212,8 @@ interface Resolved {
   maxShapes: number;
 }
 
-function resolveOptions(o: ShapesOptions): Resolved {
-  const r: Resolved = {
+function withDefaults(o: ShapesOptions): ShapesSettings {
+  const r: ShapesSettings = {
     seed: o.seed ?? 0,
     train: o.train ?? 2000,
     test: o.test ?? 300,
@@ -224,7 +224,7 @@ function resolveOptions(o: ShapesOptions): Resolved {
     vocabSize: o.vocabSize ?? 384,
     maxShapes: o.maxShapes ?? 4,
   };
-  const int = (name: keyof Resolved, min: number, max: number): void => {
+  const int = (name: keyof ShapesSettings, min: number, max: number): void => {
     const v = r[name];
     if (!Number.isInteger(v) || v < min || v > max) throw new RangeError(`synthetic_shapes: \`${name}\` must be an integer in ${min}..${max}, got ${v}`);
   };
@@ -244,7 +244,7 @@ const pad = (i: number, n: number): string => String(i).padStart(Math.max(5, Str
 
 /** Builds the annotations (no files): conversations, captions, test items and the scenes. */
 export function generateShapes(options: ShapesOptions = {}): ShapesDataset {
-  const o = resolveOptions(options);
+  const o = withDefaults(options);
   const scenes = new Map<string, Scene>();
   const train: LlavaJsonSample[] = [];
   const pretrain: LlavaJsonSample[] = [];
@@ -318,7 +318,7 @@ export interface ShapesWriteSummary {
 
 /** Writes the dataset into `outDir` (images as PNG, the JSON files, a tokenizer built from the texts). */
 export async function writeShapesDataset(outDir: string, options: ShapesOptions = {}): Promise<ShapesWriteSummary> {
-  const o = resolveOptions(options);
+  const o = withDefaults(options);
   const data = generateShapes(o);
   await mkdir(join(outDir, "images", "train"), { recursive: true });
   await mkdir(join(outDir, "images", "test"), { recursive: true });

@@ -26,7 +26,8 @@ export interface DataContext {
   readonly cacheDir: string;
 }
 
-export function resolvePath(ctx: DataContext, path: string): string {
+/** A data path of the spec: relative paths are relative to the spec's folder. */
+export function dataPath(ctx: DataContext, path: string): string {
   return isAbsolute(path) ? path : resolve(ctx.specDir, path);
 }
 
@@ -87,7 +88,7 @@ export async function tokenizerFor(plan: Plan, ctx: DataContext): Promise<TextTo
   const language = plan.model.language;
   const folder = language.tokenizer ?? language.weights;
   if (folder) {
-    const dir = resolvePath(ctx, folder);
+    const dir = dataPath(ctx, folder);
     if (!existsSync(join(dir, "tokenizer.json"))) {
       throw new RunDataError(`no tokenizer.json in ${dir} (the ${language.tokenizer ? "`tokenizer`" : "`weights`"} of language \`${language.name ?? language.family}\`)`);
     }
@@ -115,11 +116,11 @@ export async function trainingData(data: LlavaJsonPlan | SyntheticShapesPlan, ct
     const dataset = await openLlavaJson(join(dir, file), dir);
     return { dataset, length: dataset.length, description: `synthetic_shapes ${data.split} (${dataset.length} samples, ${data.image}px)` };
   }
-  const annotations = resolvePath(ctx, data.annotations);
+  const annotations = dataPath(ctx, data.annotations);
   if (!existsSync(annotations)) {
     throw new RunDataError(`cannot find \`${data.annotations}\` (dataset \`${data.name ?? "llava_json"}\`, looked at ${annotations})`);
   }
-  const dataset = await openLlavaJson(annotations, resolvePath(ctx, data.images ?? "."));
+  const dataset = await openLlavaJson(annotations, dataPath(ctx, data.images ?? "."));
   const length = data.size !== null ? Math.min(data.size, dataset.length) : dataset.length;
   return { dataset, length, description: `${data.annotations} (${length} samples)` };
 }

@@ -8,8 +8,8 @@ import { join } from "node:path";
 import type { LlavaModel } from "../graph.js";
 import { buildModel } from "../models/index.js";
 import type { Plan, StagePlan } from "../../plan/plan.js";
-import { resolvePath, RunDataError, tokenizerFor, type DataContext } from "./data.js";
-import { evalStage } from "./evaluate.js";
+import { dataPath, RunDataError, tokenizerFor, type DataContext } from "./data.js";
+import { evalStage } from "./eval.js";
 import type { RunEvent } from "./events.js";
 import { RunStore, type StageRecord } from "./store.js";
 import { assignFrom } from "./tensors.js";
@@ -52,7 +52,7 @@ function weightsBefore(stages: readonly StagePlan[], index: number): string | nu
 /** The graph with `weights` paths made absolute (they are relative to the spec). */
 function resolveWeights(graph: LlavaModel<number, number>, data: DataContext): LlavaModel<number, number> {
   const fix = <T extends { config: { weights: string | null } }>(part: T): T =>
-    part.config.weights ? { ...part, config: { ...part.config, weights: resolvePath(data, part.config.weights) } } : part;
+    part.config.weights ? { ...part, config: { ...part.config, weights: dataPath(data, part.config.weights) } } : part;
   return { ...graph, vision: fix(graph.vision), language: fix(graph.language) };
 }
 

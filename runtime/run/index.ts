@@ -1,10 +1,10 @@
 /** Running variants: stage results keyed by cache key, resume, pre-flight estimates, the report. */
 export { runExperiment, type RunOptions, type RunSummary, type VariantInput } from "./execute.js";
 export type { RunEvent } from "./events.js";
-export { estimateStage, estimateVariant, formatBytes, refusal, type BackendCapacity, type StageEstimate } from "./preflight.js";
+export { estimateStage, estimateVariant, showBytes, refusal, type BackendCapacity, type StageEstimate } from "./preflight.js";
 export { buildReport, renderCsv, renderLossSvg, renderMarkdown, ReportError, writeReport, type Report } from "./report.js";
 export { LockError, RunStore, type StageRecord, type VariantRecord } from "./store.js";
 export { RunDataError, processorFor, tokenizerFor } from "./data.js";
 export { StageStopped, stageSteps, trainStage } from "./train.js";
-export { evalStage } from "./evaluate.js";
+export { evalStage } from "./eval.js";
 export { isInputError } from "./input_errors.js";

@@ -5,8 +5,8 @@
  */
 import { DataError } from "../data/errors.js";
 import { ImageDecodeError } from "../data/images.js";
-import { ItemError } from "../eval/items.js";
-import { BenchmarkFileError } from "../eval/loaders/files.js";
+import { ItemError } from "../benchmarks/items.js";
+import { BenchmarkFileError } from "../benchmarks/loaders/files.js";
 import { ConfigError } from "../models/config.js";
 import { PlanError } from "../../plan/io.js";
 import { LoadError } from "../models/pretrained.js";

@@ -35,7 +35,7 @@ export interface BackendCapacity {
 
 const GiB = 1024 ** 3;
 
-export function formatBytes(n: number): string {
+export function showBytes(n: number): string {
   if (n >= GiB) return `${(n / GiB).toFixed(1)} GiB`;
   if (n >= 1024 ** 2) return `${(n / 1024 ** 2).toFixed(0)} MiB`;
   return `${Math.ceil(n / 1024)} KiB`;
@@ -85,11 +85,11 @@ export function estimateVariant(plan: Plan, capacity: BackendCapacity): StageEst
 export function refusal(plan: Plan, estimates: readonly StageEstimate[], capacity: BackendCapacity, specFile: string): string {
   const worst = estimates.reduce((a, b) => (b.bytes > a.bytes ? b : a));
   const parts = Object.entries(worst.parts)
-    .map(([k, b]) => `${k} ${formatBytes(b)}`)
+    .map(([k, b]) => `${k} ${showBytes(b)}`)
     .join(", ");
   return [
-    `${plan.id}: stage \`${worst.stage}\` needs about ${formatBytes(worst.bytes)} (${parts}),`,
-    `  but the ${capacity.name} backend holds at most ${formatBytes(capacity.memoryLimit ?? 0)}; ${plan.model.params.total.toLocaleString("en-US")} parameters.`,
+    `${plan.id}: stage \`${worst.stage}\` needs about ${showBytes(worst.bytes)} (${parts}),`,
+    `  but the ${capacity.name} backend holds at most ${showBytes(capacity.memoryLimit ?? 0)}; ${plan.model.params.total.toLocaleString("en-US")} parameters.`,
     `  Train it on a cluster: \`mmfmc export ${specFile} --target llava --variant ${plan.id}\`, or use tiny presets (std/tiny.mmfm).`,
   ].join("\n");
 }

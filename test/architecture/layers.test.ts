@@ -14,7 +14,7 @@ const floors: readonly (readonly string[])[] = [
   ["core"],
   ["plan", "grammar"],
   ["compiler", "runtime/tf.ts", "runtime/graph.ts"],
-  ["runtime/backend", "runtime/weights", "runtime/data", "runtime/eval"],
+  ["runtime/backend", "runtime/weights", "runtime/data", "runtime/benchmarks"],
   ["runtime/models", "runtime/train"],
   ["runtime/run"],
   ["runtime/index.ts"],

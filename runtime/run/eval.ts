@@ -1,6 +1,6 @@
 /**
  * One evaluation stage: for each benchmark, one greedy answer per item with the benchmark's prompt
- * conventions, scored by its official rules (runtime/eval) or, for the synthetic shapes, by exact
+ * conventions, scored by its official rules (runtime/benchmarks) or, for the synthetic shapes, by exact
  * match. Predictions and scores are kept in the stage's folder.
  */
 import { join } from "node:path";
@@ -12,11 +12,11 @@ import {
   type AspectMode,
   type TextTokenizer,
 } from "../data/index.js";
-import { benchmarkName, loadBenchmark, score, toScoringItems, withImageToken } from "../eval/index.js";
+import { benchmarkName, loadBenchmark, score, toScoringItems, withImageToken } from "../benchmarks/index.js";
 import { generate, type PretrainedModel } from "../models/index.js";
 import type { BenchmarkPlan, EvalStagePlan, Plan, SyntheticShapesPlan } from "../../plan/plan.js";
 import { tf } from "../tf.js";
-import { processorFor, resolvePath, shapesItems, type DataContext } from "./data.js";
+import { processorFor, dataPath, shapesItems, type DataContext } from "./data.js";
 import type { RunEvent } from "./events.js";
 import type { RunStore, StageRecord } from "./store.js";
 
@@ -95,8 +95,8 @@ async function realBenchmark(args: EvalStageArgs, data: BenchmarkPlan, progress:
   const benchmark = benchmarkName(data.family);
   if (!benchmark) throw new Error(`\`${data.family}\` is not a benchmark the evaluation knows`);
   const loaded = await loadBenchmark(benchmark, {
-    annotations: resolvePath(args.data, data.annotations),
-    images: resolvePath(args.data, data.images),
+    annotations: dataPath(args.data, data.annotations),
+    images: dataPath(args.data, data.images),
     limit: data.size ?? undefined,
   });
   const items = loaded.items;

@@ -1,12 +1,12 @@
 // The scorers against test vectors whose expected scores were computed independently, in Python,
-// from the rules of evals.md (test/eval/vectors/make_vectors.py). Every number must agree exactly:
+// from the rules of evals.md (test/benchmarks/vectors/make_vectors.py). Every number must agree exactly:
 // the scorers keep the official scripts' operation order, so the doubles agree bit for bit.
 
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { benchmarkNames, score } from "../../runtime/eval/index.js";
+import { benchmarkNames, score } from "../../runtime/benchmarks/index.js";
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), "vectors");
 const read = (name: string): any => JSON.parse(readFileSync(join(dir, name), "utf8"));

@@ -1,6 +1,6 @@
 // Every answer parser against Python on 500 random strings built from the characters the rules
 // care about (Unicode whitespace, İ, ſ, astral code points, digits, punctuation): expected values
-// computed by Python's own str and re (test/eval/vectors/make_vectors.py, `parsers_fuzz`).
+// computed by Python's own str and re (test/benchmarks/vectors/make_vectors.py, `parsers_fuzz`).
 
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import {
   evalAIAnswer, gqaConvertPrediction, mmeParse, mmvpGold, mmvpLetter, normalizeVqaAnswer, popeParse, pySplit, pyStrip, scienceQaParse,
-} from "../../runtime/eval/index.js";
+} from "../../runtime/benchmarks/index.js";
 
 interface Case {
   text: string;

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { benchmarkLayouts, BenchmarkFileError, loadBenchmark, score, toScoringItems, vqav2Submission, withImageToken } from "../../runtime/eval/index.js";
+import { benchmarkLayouts, BenchmarkFileError, loadBenchmark, score, toScoringItems, vqav2Submission, withImageToken } from "../../runtime/benchmarks/index.js";
 
 function tree(files: Record<string, string>): string {
   const root = mkdtempSync(join(tmpdir(), "mmfm-bench-"));

@@ -6,7 +6,7 @@ import {
   evalAIAnswer, gqaConvertPrediction, ItemError, mmeParse, mmePrompt, mmvpGold, mmvpLetter, mmvpOptionList, popeParse,
   processDigitArticle, processPunctuation, pyRstrip, pySplit, pyStrip, roundPy2, scienceQaIndex, scienceQaParse,
   scienceQaQuestion, score, validateItems, vqaQuestionAccuracy,
-} from "../../runtime/eval/index.js";
+} from "../../runtime/benchmarks/index.js";
 
 describe("Python string semantics", () => {
   it("splits and strips on Python's whitespace set, not JavaScript's", () => {

@@ -67,7 +67,7 @@ export interface BenchmarkPaths {
 }
 
 /** The benchmark's files: given ones resolved against `root`, the rest placed as the layout does. */
-export async function resolvePaths(benchmark: BenchmarkName, options: LoadOptions): Promise<BenchmarkPaths> {
+export async function benchmarkPaths(benchmark: BenchmarkName, options: LoadOptions): Promise<BenchmarkPaths> {
   const layout = benchmarkLayouts[benchmark];
   const root = resolve(options.root ?? process.cwd());
   let annotations = resolve(root, options.annotations ?? layout.annotations);

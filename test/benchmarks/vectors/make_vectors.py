@@ -6,7 +6,7 @@ so that Python's own string semantics (str.split/strip/lower, re) are the refere
 hand-picked to exercise every quirk listed there. The TypeScript tests only read the JSON files;
 run this script (python3, standard library only) to regenerate them after changing a case:
 
-    python3 test/eval/vectors/make_vectors.py
+    python3 test/benchmarks/vectors/make_vectors.py
 """
 
 import json

@@ -9,7 +9,7 @@ import { loadMme } from "./mme.js";
 import { loadMmvp } from "./mmvp.js";
 import { loadPope } from "./pope.js";
 import { loadScienceQa } from "./scienceqa.js";
-import { applyLimit, resolvePaths, type EvalItem, type LoadedBenchmark, type LoadOptions } from "./types.js";
+import { applyLimit, benchmarkPaths, type EvalItem, type LoadedBenchmark, type LoadOptions } from "./types.js";
 import { loadVqav2 } from "./vqav2.js";
 
 /**
@@ -18,7 +18,7 @@ import { loadVqav2 } from "./vqav2.js";
  * Missing or malformed files throw `BenchmarkFileError` naming the path and its role.
  */
 export async function loadBenchmark<B extends BenchmarkName>(benchmark: B, options: LoadOptions = {}): Promise<LoadedBenchmark<B>> {
-  const paths = await resolvePaths(benchmark, options);
+  const paths = await benchmarkPaths(benchmark, options);
   const warnings: string[] = [];
   let items: EvalItem[];
   switch (benchmark) {
