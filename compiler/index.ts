@@ -1,9 +1,21 @@
 /**
- * `mmfm`: the compiler as a library. `compile` runs the pipeline (resolve, evaluate, check, grid) on a
- * spec; the other phases turn its variants into plans, typed graph modules, launch scripts, or a
- * canonical layout. Every phase returns values; diagnostics are data, never exceptions.
+ * `mmfm`: the compiler as a library. `compile` runs the front of the pipeline (resolve, evaluate, check,
+ * grid) on a spec; planExperiments, emitExperiments and exportExperiments turn its variants into plans,
+ * typed graph modules and launch scripts. Every phase returns values; diagnostics are data, never
+ * exceptions.
  */
-export { compile, type Compilation, type CompileOptions } from "./pipeline.js";
+export {
+  compile,
+  planExperiments,
+  selectVariants,
+  emitExperiments,
+  exportExperiments,
+  type Compilation,
+  type CompileOptions,
+  type PlannedExperiment,
+  type ExperimentFiles,
+  type ExportedExperiment,
+} from "./pipeline.js";
 export { catalog, Diagnostics, type Code, type Diagnostic, type Label, type Severity } from "../core/diagnostics.js";
 export { renderDiagnostic, jsonDiagnostic, countSummary, type JsonDiagnostic } from "../core/render.js";
 export { SourceFile, type Span, type Position } from "../core/source.js";
