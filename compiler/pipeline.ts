@@ -7,6 +7,7 @@ import { parseAssignment } from "../grammar/index.js";
 import { checkSchema, checkShapes } from "./check.js";
 import { Resolver } from "./config.js";
 import { Diagnostics } from "../core/diagnostics.js";
+import { M } from "../core/messages.js";
 import { Evaluator } from "./evaluate.js";
 import { GridBuilder, type ExperimentGrid, type OnlyFilter, type SetOverride } from "./grid.js";
 import { loadProgram, nodeHost, type Host, type Program } from "./resolve.js";
@@ -49,14 +50,12 @@ function parseFlag(flag: "--set" | "--only", raw: string, diagnostics: Diagnosti
   const eq = raw.indexOf("=");
   const label = eq >= 0 ? raw.slice(eq + 1).trim() : "";
   if (!parsed.path || parsed.path.segments.length === 0 || label === "") {
-    diagnostics.error("E0501", `${flag} \`${raw}\` is not PATH=VALUE`, { help: `e.g. ${flag} finetune.lr=1e-5 or ${flag} model.vision=clip` });
+    diagnostics.report(M.flagNotAssignment, { flag, raw });
     return undefined;
   }
   if (!parsed.value || local.hasErrors) {
     if (flag === "--only") return { flag, raw, path: parsed.path, label };
-    diagnostics.error("E0501", `${flag} \`${raw}\`: \`${label}\` is not an mmfm value${parsed.error ? ` (${parsed.error})` : ""}`, {
-      help: 'values are written as in a spec: 1e-5, 42, "text", clip, [a, b]',
-    });
+    diagnostics.report(M.flagNotAValue, { flag, raw, value: label, problem: parsed.error });
     return undefined;
   }
   return { flag, raw, path: parsed.path, value: parsed.value, label };
@@ -112,18 +111,13 @@ export function compile(entryPath: string, options: CompileOptions = {}): Compil
   }
   for (const s of setOverrides) {
     if (!builder.usedSets.has(s) && !diagnostics.hasErrors) {
-      diagnostics.error("E0501", `--set ${s.raw}: no experiment of the file uses \`${s.path.segments[0].text}\``, {
-        span: s.path.span,
-        help: "an --set path is an experiment field (`seed`, `model.vision`) or NAME.FIELD of a declaration an experiment uses",
-      });
+      diagnostics.report(M.setUnused, { raw: s.raw, name: s.path.segments[0].text }, { span: s.path.span });
     }
   }
   unusedWarnings(program, evaluator, diagnostics);
   suppressInBrokenItems(program, diagnostics);
   if (only.length > 0 && experiments.length > 0 && experiments.every((e) => e.variants.length === 0) && !diagnostics.hasErrors) {
-    diagnostics.error("E0502", `no variant matches ${(options.only ?? []).map((o) => `--only ${o}`).join(" ")}`, {
-      help: "`mmfmc grid FILE` lists the variants and their labels",
-    });
+    diagnostics.report(M.noVariantMatchesOnly, { only: options.only ?? [] });
   }
   return { program, diagnostics, experiments, evaluator };
 }
@@ -157,10 +151,7 @@ function unusedWarnings(program: Program, evaluator: Evaluator, diagnostics: Dia
   const used = evaluator.usedIn(entry);
   for (const binding of entry.own.values()) {
     if (binding.kind === "let" && !used.has(binding)) {
-      diagnostics.error("W0101", `\`${binding.node.name.text}\` is never used`, {
-        span: binding.node.name.span,
-        help: "remove it, or refer to it",
-      });
+      diagnostics.report(M.unusedLet, { name: binding.node.name.text }, { span: binding.node.name.span });
     }
   }
   const file = entry.files[0];
@@ -171,7 +162,7 @@ function unusedWarnings(program: Program, evaluator: Evaluator, diagnostics: Dia
     if (!target) continue;
     const usedAny = [...target.own.values()].some((b) => used.has(b));
     if (!usedAny) {
-      diagnostics.error("W0201", `nothing imported by \`import ${item.path.text}\` is used`, { span: item.span, help: "remove the import" });
+      diagnostics.report(M.unusedImport, { path: item.path.text }, { span: item.span });
     }
   }
 }

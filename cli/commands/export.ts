@@ -120,12 +120,13 @@ export async function exportCompilation(
   const { buildPlan } = await import("../../compiler/plan.js");
   const { exportLlava } = await import("../../compiler/export.js");
   const { packageRoot } = await import("../../core/package_root.js");
-  const { diagnostic } = await import("../../core/diagnostics.js");
+  const { diagnosticOf } = await import("../../core/diagnostics.js");
+  const { M } = await import("../../core/messages.js");
   const allIds = result.experiments.flatMap((e) => e.variants.map((v) => v.id));
   const matches = (id: string) => wanted.length === 0 || wanted.some((w) => w === id || w === variantFolder(id));
   const diagnostics: Diagnostic[] = wanted
     .filter((w) => !allIds.some((id) => w === id || w === variantFolder(id)))
-    .map((w) => diagnostic("E0502", `--variant \`${w}\` matches no variant`, { help: `the variants are ${allIds.join(", ")}` }));
+    .map((w) => diagnosticOf(M.noVariantMatches, { variant: w, ids: allIds }));
   const exports = result.experiments.flatMap((experiment) => {
     const dir = resolve(outDir, experiment.name);
     const variants = experiment.variants.filter((v) => matches(v.id));
