@@ -396,6 +396,27 @@ export class GridBuilder {
 
   // ---- expansion ---------------------------------------------------------------------------------
 
+  /** An experiment's grid: its variants, or undefined when a part of it is broken (reported). */
+  expand(experiment: Component, overrides: { sets?: readonly SetOverride[]; only?: readonly OnlyFilter[] } = {}): ExperimentGrid | undefined {
+    const { blocks, excludes } = gridMembers(experiment);
+    const used = this.used(experiment, blocks);
+    const sets = this.setOverrides(experiment, blocks, used, overrides.sets ?? []);
+    if (!sets) return undefined;
+    const grid = this.points(experiment, blocks, used);
+    if (!grid) {
+      this.checkConditions(experiment, blocks, excludes);
+      return undefined;
+    }
+    const made = this.apply(experiment, grid.points, sets);
+    const kept = this.exclude(experiment, excludes, made);
+    if (!kept) return undefined;
+    const only = this.only(experiment, overrides.only ?? [], made, kept, grid.axes);
+    if (!only) return undefined;
+    const variants = this.variants(experiment, only, grid.axes);
+    if (!variants) return undefined;
+    return { name: experiment.displayName, component: experiment, axes: grid.axes, variants };
+  }
+
   /** Components an experiment uses: its model and stages, and everything they refer to. */
   private used(experiment: Component, blocks: readonly A.Ablate[]): Set<Component> {
     const out = new Set<Component>();
@@ -421,27 +442,6 @@ export class GridBuilder {
       }
     }
     return out;
-  }
-
-  /** An experiment's grid: its variants, or undefined when a part of it is broken (reported). */
-  expand(experiment: Component, overrides: { sets?: readonly SetOverride[]; only?: readonly OnlyFilter[] } = {}): ExperimentGrid | undefined {
-    const { blocks, excludes } = gridMembers(experiment);
-    const used = this.used(experiment, blocks);
-    const sets = this.setOverrides(experiment, blocks, used, overrides.sets ?? []);
-    if (!sets) return undefined;
-    const grid = this.points(experiment, blocks, used);
-    if (!grid) {
-      this.checkConditions(experiment, blocks, excludes);
-      return undefined;
-    }
-    const made = this.apply(experiment, grid.points, sets);
-    const kept = this.exclude(experiment, excludes, made);
-    if (!kept) return undefined;
-    const only = this.only(experiment, overrides.only ?? [], made, kept, grid.axes);
-    if (!only) return undefined;
-    const variants = this.variants(experiment, only, grid.axes);
-    if (!variants) return undefined;
-    return { name: experiment.displayName, component: experiment, axes: grid.axes, variants };
   }
 
   /** The --set overrides of this experiment, each checked like an axis value; undefined on an error. */
