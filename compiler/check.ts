@@ -4,12 +4,12 @@
  * of the field that caused it; errors about inherited values also point at the declaration using them.
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
-import { diagnostic, listNames, type Diagnostics, type Label } from "../core/diagnostics.js";
+import { listNames, type Diagnostics, type Secondary } from "../core/diagnostics.js";
+import { article, L, M } from "../core/messages.js";
 import { benchmarkFamilies, jsonSchema, type Family, type FieldSchema } from "./families.js";
 import type { Span } from "../core/source.js";
 import { suggest } from "../core/suggest.js";
 import { show, typeName, type Component, type FieldEntry, type Value } from "./values.js";
-import { article } from "./evaluate.js";
 
 let ajv: Ajv | undefined;
 const validators = new Map<Family, ValidateFunction>();
@@ -76,12 +76,10 @@ function convert(
       return Number(value.value);
     case "float":
       if (schema?.type === "integer") {
-        diagnostics.add(
-          diagnostic("E0301", `\`${entry.name}\` must be an integer, found float \`${show(value)}\``, {
-            span: value.span,
-            secondary: inheritedLabel(component, entry),
-            help: Number.isInteger(value.value) ? `write \`${value.value}\`` : undefined,
-          }),
+        diagnostics.report(
+          M.integerExpected,
+          { field: entry.name, shown: show(value), whole: Number.isInteger(value.value) ? value.value : undefined },
+          { span: value.span, secondary: inheritedLabel(component, entry) },
         );
         return undefined;
       }
@@ -120,9 +118,9 @@ function convert(
 }
 
 /** A secondary label when the field was set in a base, not in the component being checked. */
-function inheritedLabel(component: Component, entry: FieldEntry): Label[] {
+function inheritedLabel(component: Component, entry: FieldEntry): Secondary[] {
   if (entry.owner === component) return [];
-  return [{ span: component.span, text: `used by ${component.describe()}` }];
+  return [{ span: component.span, text: L.usedBy(component.describe()) }];
 }
 
 function describeType(schema: FieldSchema | undefined): string {
@@ -175,7 +173,7 @@ function mapAjvError(error: ErrorObject, component: Component, instance: Instanc
   const span = instance.spans.get(pointer) ?? entry?.span ?? component.span;
   const secondary = entry ? inheritedLabel(component, entry) : [];
   const value = valueAt(instance.entries, pointer);
-  const shown = value ? `\`${show(value)}\`` : "";
+  const shown = value ? show(value) : undefined;
   const schema = schemaAt(family, pointer);
   const fieldName = pointer.slice(1).replace(/\/(\d+)/g, "[$1]").replace(/\//g, ".");
   const p = error.params as Record<string, unknown>;
@@ -184,13 +182,10 @@ function mapAjvError(error: ErrorObject, component: Component, instance: Instanc
       const name = String(p.additionalProperty);
       const e = instance.entries.get(name);
       const guess = suggest(name, Object.keys(family.fields));
-      diagnostics.add(
-        diagnostic("E0203", `unknown field \`${name}\` in ${where}`, {
-          span: e?.nameSpan ?? component.span,
-          label: guess ? `did you mean \`${guess}\`?` : undefined,
-          secondary: e ? inheritedLabel(component, e) : [],
-          help: guess ? undefined : `the fields of ${family.implicit ? `a ${family.kind}` : `\`${family.name}\``} are ${listNames(Object.keys(family.fields), "and")}`,
-        }),
+      diagnostics.report(
+        M.unknownField,
+        { field: name, owner: where, guess, family: { name: family.name, kind: family.kind, implicit: family.implicit, fields: Object.keys(family.fields) } },
+        { span: e?.nameSpan ?? component.span, secondary: e ? inheritedLabel(component, e) : [] },
       );
       return;
     }
@@ -198,75 +193,54 @@ function mapAjvError(error: ErrorObject, component: Component, instance: Instanc
       const name = String(p.missingProperty);
       if (instance.entries.has(name)) return; // set, but its value already had an error
       const fs = family.fields[name];
-      diagnostics.add(
-        diagnostic("E0204", `missing required field \`${name}\` in ${where}`, {
-          span: component.name ? nameSpanOf(component) : component.span,
-          label: `\`${name}\` (${describeType(fs)}) is required`,
-          help: fs ? `${name}: ${fs.description}` : undefined,
-        }),
+      diagnostics.report(
+        M.missingField,
+        { field: name, owner: where, type: describeType(fs), description: fs?.description },
+        { span: component.name ? nameSpanOf(component) : component.span },
       );
       return;
     }
     case "type":
     case "mmfmKind": {
       const expected = describeType(schema);
-      const found = value ? (value.type === "component" ? `${article(value.component.kind)} ${value.component.kind}` : `${article(typeName(value))} ${typeName(value)}`) : "another type";
-      const code = error.keyword === "mmfmKind" && value?.type === "component" ? "E0304" : "E0301";
-      diagnostics.add(
-        diagnostic(code, `\`${fieldName}\` of ${where} must be ${expected}, found ${found}${shown ? ` ${shown}` : ""}`, {
-          span,
-          label: `expected ${expected}`,
-          secondary,
-        }),
-      );
+      const found = value ? (value.type === "component" ? value.component.kind : typeName(value)) : undefined;
+      const message = error.keyword === "mmfmKind" && value?.type === "component" ? M.wrongKind : M.wrongType;
+      diagnostics.report(message, { field: fieldName, owner: where, expected, found, shown }, { span, secondary });
       return;
     }
     case "enum": {
       const allowed = (p.allowedValues as unknown[]).map(String);
       const guess = value?.type === "string" ? suggest(value.value, allowed) : undefined;
-      diagnostics.add(
-        diagnostic("E0303", `\`${fieldName}\` of ${where} must be one of ${listNames(allowed.map((a) => (typeof a === "string" && schema?.type === "string" && !["vision", "connector", "language"].includes(a) ? `"${a}"` : a)))}, found ${shown}`, {
-          span,
-          label: guess ? `did you mean \`"${guess}"\`?` : undefined,
-          secondary,
-        }),
-      );
+      const written = allowed.map((a) => (typeof a === "string" && schema?.type === "string" && !["vision", "connector", "language"].includes(a) ? `"${a}"` : a));
+      diagnostics.report(M.notAllowed, { field: fieldName, owner: where, allowed: written, shown, guess }, { span, secondary });
       return;
     }
     case "minimum":
     case "maximum":
     case "exclusiveMinimum":
     case "exclusiveMaximum": {
-      const bound = { minimum: "at least", maximum: "at most", exclusiveMinimum: "greater than", exclusiveMaximum: "less than" }[error.keyword];
-      diagnostics.add(
-        diagnostic("E0302", `\`${fieldName}\` of ${where} must be ${bound} ${p.limit}, found ${shown}`, { span, secondary }),
-      );
+      diagnostics.report(M.outOfRange, { field: fieldName, owner: where, bound: error.keyword, limit: p.limit, shown }, { span, secondary });
       return;
     }
     case "minItems":
     case "maxItems": {
       const n = (value?.type === "list" ? value.items.length : undefined) ?? "?";
-      const rule = error.keyword === "minItems" ? `at least ${p.limit}` : `at most ${p.limit}`;
-      diagnostics.add(
-        diagnostic("E0302", `\`${fieldName}\` of ${where} needs ${rule} item${p.limit === 1 ? "" : "s"}, found ${n}`, { span, secondary }),
-      );
+      diagnostics.report(M.itemCount, { field: fieldName, owner: where, bound: error.keyword, limit: p.limit, count: n }, { span, secondary });
       return;
     }
     case "uniqueItems": {
       const items = value?.type === "list" ? value.items : [];
       const twice = items[Number(p.i)];
       const first = items[Number(p.j)];
-      diagnostics.add(
-        diagnostic("E0314", `\`${fieldName}\` of ${where} lists \`${twice ? show(twice) : "an item"}\` twice`, {
-          span: twice?.span ?? span,
-          label: "listed again here",
-          secondary: [...(first ? [{ span: first.span, text: "first listed here" }] : []), ...secondary],
-        }),
+      diagnostics.report(
+        M.listedTwice,
+        { field: fieldName, owner: where, item: twice ? show(twice) : undefined },
+        { span: twice?.span ?? span, secondary: [...(first ? [{ span: first.span, text: L.firstListedHere }] : []), ...secondary] },
       );
       return;
     }
     default:
-      diagnostics.add(diagnostic("E0301", `\`${fieldName || "?"}\` of ${where}: ${error.message ?? "invalid value"}`, { span, secondary }));
+      diagnostics.report(M.invalidValue, { field: fieldName, owner: where, reason: error.message }, { span, secondary });
   }
 }
 
@@ -296,13 +270,13 @@ function intField(c: Component, name: string): { value: number; entry?: FieldEnt
   return typeof d === "number" ? { value: d } : undefined;
 }
 
-function labelsFor(c: Component, ...fields: ({ entry?: FieldEntry } | undefined)[]): { span: Span; secondary: Label[] } {
+function labelsFor(c: Component, ...fields: ({ entry?: FieldEntry } | undefined)[]): { span: Span; secondary: Secondary[] } {
   const set = fields.filter((f) => f?.entry).map((f) => f!.entry!);
   // the primary span is the value set closest to this component; the others are secondary
   const mine = set.find((e) => e.owner === c) ?? set[set.length - 1];
-  const secondary: Label[] = [];
-  for (const e of set) if (e !== mine) secondary.push({ span: e.span, text: `\`${e.name}\` set here` });
-  if (mine && mine.owner !== c) secondary.push({ span: c.span, text: `in ${c.describe()}` });
+  const secondary: Secondary[] = [];
+  for (const e of set) if (e !== mine) secondary.push({ span: e.span, text: L.setHere(e.name) });
+  if (mine && mine.owner !== c) secondary.push({ span: c.span, text: L.inComponent(c.describe()) });
   return { span: mine?.span ?? c.span, secondary };
 }
 
@@ -325,21 +299,16 @@ export function checkShapes(c: Component, diagnostics: Diagnostics): void {
 function checkDivides(
   c: Component,
   diagnostics: Diagnostics,
-  code: "E0305" | "E0306",
+  message: typeof M.widthNotDivisibleByHeads | typeof M.headsNotDivisibleByKvHeads,
   big: string,
   small: string,
-  what: string,
 ): void {
   const a = intField(c, big);
   const b = intField(c, small);
   if (!a || !b || b.value <= 0 || a.value <= 0) return;
   if (a.value % b.value === 0) return;
   const { span, secondary } = labelsFor(c, a, b);
-  diagnostics.error(code, `${what} in ${c.describe()}: \`${big}\` ${a.value} is not divisible by \`${small}\` ${b.value}`, {
-    span,
-    secondary,
-    help: `${a.value} / ${b.value} = ${(a.value / b.value).toFixed(2)}; pick values where \`${small}\` divides \`${big}\``,
-  });
+  diagnostics.report(message, { owner: c.describe(), big, small, a: a.value, b: b.value }, { span, secondary });
 }
 
 function checkVision(c: Component, diagnostics: Diagnostics): void {
@@ -349,63 +318,44 @@ function checkVision(c: Component, diagnostics: Diagnostics): void {
   const patch = intField(c, "patch");
   if (image && patch && patch.value > image.value) {
     const { span, secondary } = labelsFor(c, image, patch);
-    diagnostics.error("E0307", `the patch (${patch.value} px) is larger than the image (${image.value} px) in ${c.describe()}`, {
-      span,
-      secondary,
-      help: "an image gives floor(image / patch)² patches; make `patch` at most `image`",
-    });
+    diagnostics.report(M.patchLargerThanImage, { patch: patch.value, image: image.value, owner: c.describe() }, { span, secondary });
   }
-  checkDivides(c, diagnostics, "E0305", "width", "heads", "width not divisible by heads");
+  checkDivides(c, diagnostics, M.widthNotDivisibleByHeads, "width", "heads");
   const depth = intField(c, "depth");
   const layer = intField(c, "select_layer");
   if (depth && layer && depth.value > 0 && (layer.value > depth.value || layer.value < -(depth.value + 1))) {
     const { span, secondary } = labelsFor(c, depth, layer);
-    diagnostics.error("E0312", `\`select_layer\` ${layer.value} is out of range for ${c.describe()} with ${depth.value} layers`, {
+    diagnostics.report(M.selectLayerOutOfRange, { layer: layer.value, owner: c.describe(), depth: depth.value }, {
       span: layer.entry?.span ?? span,
       secondary: layer.entry ? secondary.filter((s) => s.span !== layer.entry!.span) : secondary,
-      help: `hidden states are numbered 0 (embeddings) to ${depth.value}, or -1 (last) to -${depth.value + 1}`,
     });
   }
   const feature = c.field("feature");
   if (c.family.name === "siglip" && feature?.value.type === "string" && feature.value.value === "cls_patch") {
-    diagnostics.error("E0318", `SigLIP has no class token, so \`feature = "cls_patch"\` is not available in ${c.describe()}`, {
-      span: feature.span,
-      help: 'use `feature = "patch"`: all patch tokens',
-    });
+    diagnostics.report(M.noClassToken, { owner: c.describe() }, { span: feature.span });
   }
 }
 
 function checkLanguage(c: Component, diagnostics: Diagnostics): void {
-  checkDivides(c, diagnostics, "E0305", "width", "heads", "width not divisible by heads");
-  checkDivides(c, diagnostics, "E0306", "heads", "kv_heads", "query heads not divisible by key/value heads");
+  checkDivides(c, diagnostics, M.widthNotDivisibleByHeads, "width", "heads");
+  checkDivides(c, diagnostics, M.headsNotDivisibleByKvHeads, "heads", "kv_heads");
 }
 
 function checkStage(c: Component, diagnostics: Diagnostics): void {
   const epochs = c.field("epochs");
   const steps = c.field("steps");
   if (epochs && steps) {
-    diagnostics.error("E0313", `${c.describe()} sets both \`epochs\` and \`steps\``, {
-      span: steps.span,
-      secondary: [{ span: epochs.span, text: "`epochs` set here" }],
-      help: "give one: `epochs` passes over the data, or `steps` optimizer steps",
-    });
+    diagnostics.report(M.epochsAndSteps, { owner: c.describe() }, { span: steps.span, secondary: [{ span: epochs.span, text: L.setHere("epochs") }] });
   }
   const batch = intField(c, "batch");
   const micro = intField(c, "micro_batch");
   if (batch && micro?.entry && micro.value > 0 && batch.value % micro.value !== 0) {
     const { span, secondary } = labelsFor(c, batch, micro);
-    diagnostics.error("E0315", `\`batch\` ${batch.value} is not a multiple of \`micro_batch\` ${micro.value} in ${c.describe()}`, {
-      span,
-      secondary,
-      help: "gradients are accumulated over batch / micro_batch forward passes, which must be whole",
-    });
+    diagnostics.report(M.batchNotMultiple, { batch: batch.value, micro: micro.value, owner: c.describe() }, { span, secondary });
   }
   const data = c.field("data");
   if (data?.value.type === "component" && data.value.component.kind === "dataset" && benchmarkFamilies.has(data.value.component.family.name)) {
-    diagnostics.error("E0316", `${c.describe()} trains on the benchmark \`${data.value.component.displayName}\``, {
-      span: data.span,
-      help: "benchmarks are evaluated by an `eval`; training data is `llava_json` or `synthetic_shapes`",
-    });
+    diagnostics.report(M.trainsOnBenchmark, { owner: c.describe(), dataset: data.value.component.displayName }, { span: data.span });
   }
 }
 
@@ -420,10 +370,7 @@ function checkEval(c: Component, diagnostics: Diagnostics): void {
     const split = fields.get("split")?.value;
     const okShapes = f === "synthetic_shapes" && split?.type === "string" && split.value === "test";
     if (!benchmarkFamilies.has(f) && !okShapes) {
-      diagnostics.error("E0316", `\`${item.component.displayName}\` (${f}) is not a benchmark`, {
-        span: item.span,
-        help: `an eval scores benchmarks: ${listNames([...benchmarkFamilies])} or \`synthetic_shapes { split = "test" }\``,
-      });
+      diagnostics.report(M.notABenchmark, { dataset: item.component.displayName, family: f, benchmarks: [...benchmarkFamilies] }, { span: item.span });
     }
   }
 }

@@ -6,7 +6,8 @@
  * here because only here are both sides known.
  */
 import { checkSchema } from "./check.js";
-import { Diagnostics, type Label } from "../core/diagnostics.js";
+import { Diagnostics, type Secondary } from "../core/diagnostics.js";
+import { L, M } from "../core/messages.js";
 import type { Evaluator } from "./evaluate.js";
 import type { FieldSchema } from "./families.js";
 import { imageTokens, parameterCount } from "./params.js";
@@ -85,7 +86,7 @@ export class Resolver {
     switch (value.type) {
       case "int":
         if (value.value > SAFE || value.value < -SAFE) {
-          this.diagnostics.error("E0311", `${value.value} is too large (integers are exact up to 2^53 - 1)`, { span: value.span });
+          this.diagnostics.report(M.integerTooLarge, { value: value.value }, { span: value.span });
           this.ok = false;
           return null;
         }
@@ -207,13 +208,12 @@ export class Resolver {
     this.checkConnectorWidth(connector, "in", vWidth, vision, "vision");
     this.checkConnectorWidth(connector, "out", lWidth, language, "language");
     if (connector.family.name === "identity" && vWidth !== lWidth) {
-      this.diagnostics.error("E0309", `the identity connector cannot map vision width ${vWidth} to language width ${lWidth}`, {
+      this.diagnostics.report(M.identityWidths, { vision: vWidth, language: lWidth }, {
         span: entry("connector")!.value.span,
         secondary: [
           ...widthLabel(vision, "vision"),
           ...widthLabel(language, "language"),
         ],
-        help: "use `linear_proj` or `mlp2x_gelu`, or backbones of equal width",
       });
       this.ok = false;
     }
@@ -239,12 +239,7 @@ export class Resolver {
   private checkConnectorWidth(connector: Component, field: "in" | "out", expected: number, from: Component, what: string): void {
     const e = connector.field(field);
     if (!e || e.value.type !== "int" || Number(e.value.value) === expected) return;
-    this.diagnostics.error("E0308", `connector \`${field}\` is ${show(e.value)} but the ${what} width is ${expected}`, {
-      span: e.span,
-      label: `the model's ${what} backbone gives ${expected}`,
-      secondary: widthLabel(from, what),
-      help: `remove \`${field}\` (it is inferred from the model) or set it to ${expected}`,
-    });
+    this.diagnostics.report(M.connectorWidth, { field, shown: show(e.value), part: what, width: expected }, { span: e.span, secondary: widthLabel(from, what) });
     this.ok = false;
   }
 
@@ -284,10 +279,7 @@ export class Resolver {
       const maxLength = json.max_length as number;
       if (model.imageTokens >= maxLength) {
         const e = stage.field("max_length");
-        this.diagnostics.error("E0317", `${model.imageTokens} image tokens leave no room for text in \`max_length\` ${maxLength} of ${stage.describe()}`, {
-          span: e?.span ?? stage.span,
-          help: `raise \`max_length\` above ${model.imageTokens}, or use a vision backbone with fewer tokens`,
-        });
+        this.diagnostics.report(M.noRoomForText, { tokens: model.imageTokens, maxLength, owner: stage.describe() }, { span: e?.span ?? stage.span });
         this.ok = false;
       }
     }
@@ -343,9 +335,9 @@ function headDim(language: Component): number {
   return heads > 0 ? Math.floor(get("width") / heads) : 0;
 }
 
-function widthLabel(c: Component, what: string): Label[] {
+function widthLabel(c: Component, what: string): Secondary[] {
   const e = c.field("width");
-  return e ? [{ span: e.span, text: `${what} width set here` }] : [{ span: c.span, text: `${what} backbone \`${c.displayName}\`` }];
+  return e ? [{ span: e.span, text: L.widthSetHere(what) }] : [{ span: c.span, text: L.backbone(what, c.displayName) }];
 }
 
 /**

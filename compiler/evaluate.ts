@@ -8,7 +8,8 @@
 import type * as A from "../grammar/ast.js";
 import { pathText } from "../grammar/ast.js";
 import { parseSource } from "../grammar/index.js";
-import { Diagnostics, listNames } from "../core/diagnostics.js";
+import { Diagnostics, type Message } from "../core/diagnostics.js";
+import { L, M } from "../core/messages.js";
 import { familiesNamed, familyNames, implicitFamily, needsFamily, type Family, type FieldSchema, type ValueKind } from "./families.js";
 import type { Binding, Module, Program } from "./resolve.js";
 import { SourceFile, type Span } from "../core/source.js";
@@ -72,10 +73,7 @@ export class Evaluator {
     const decl = binding.node;
     if (this.decls.has(decl)) return this.decls.get(decl);
     if (this.active.has(decl)) {
-      this.diagnostics.error("E0212", `\`${decl.name.text}\` is defined in terms of itself`, {
-        span: decl.name.span,
-        help: "a declaration's base and fields cannot lead back to the declaration",
-      });
+      this.diagnostics.report(M.declarationCycle, { name: decl.name.text }, { span: decl.name.span });
       this.decls.set(decl, undefined);
       return undefined;
     }
@@ -94,10 +92,7 @@ export class Evaluator {
       if (!resolved) return undefined;
       ({ family, base } = resolved);
     } else if (needsFamily(decl.declKind)) {
-      this.diagnostics.error("E0210", `${decl.declKind} \`${decl.name.text}\` needs a base family`, {
-        span: decl.name.span,
-        help: `write \`${decl.declKind} ${decl.name.text} = FAMILY { ... }\`; the ${decl.declKind} families are ${listNames(familyNames(decl.declKind))}`,
-      });
+      this.diagnostics.report(M.needsFamily, { kind: decl.declKind, name: decl.name.text, families: familyNames(decl.declKind) }, { span: decl.name.span });
       return undefined;
     } else {
       family = implicitFamily(decl.declKind)!;
@@ -113,9 +108,7 @@ export class Evaluator {
     const path = decl.base!;
     const kind = decl.declKind;
     if (path.segments.length !== 1) {
-      this.diagnostics.error("E0209", `the base of ${kind} \`${decl.name.text}\` must be a family or a ${kind} declaration`, {
-        span: path.span,
-      });
+      this.diagnostics.report(M.baseNotAName, { kind, name: decl.name.text }, { span: path.span });
       return undefined;
     }
     const name = path.segments[0].text;
@@ -127,11 +120,9 @@ export class Evaluator {
       if (value.type === "component" && value.component.kind === kind) return { family: value.component.family, base: value.component };
       const families = familiesNamed(name).filter((f) => f.kind === kind);
       if (families.length === 0) {
-        this.diagnostics.error("E0209", `\`${name}\` is ${article(typeName(value))} ${typeName(value)}, not a ${kind}`, {
+        this.diagnostics.report(M.baseOfWrongType, { name, type: typeName(value), kind, families: familyNames(kind) }, {
           span: path.span,
-          label: `expected a ${kind} family or declaration`,
-          secondary: [{ span: bindingSpanOf(binding), text: `\`${name}\` is declared here` }],
-          help: `the ${kind} families are ${listNames(familyNames(kind))}`,
+          secondary: [{ span: bindingSpanOf(binding), text: L.declaredHere(name) }],
         });
         return undefined;
       }
@@ -140,21 +131,12 @@ export class Evaluator {
     if (families.length === 1) return { family: families[0] };
     const other = familiesNamed(name)[0];
     if (other) {
-      this.diagnostics.error("E0209", `\`${name}\` is a ${other.kind} family, not a ${kind} family`, {
-        span: path.span,
-        help: `the ${kind} families are ${listNames(familyNames(kind))}`,
-      });
+      this.diagnostics.report(M.baseFamilyOfWrongKind, { name, actual: other.kind, kind, families: familyNames(kind) }, { span: path.span });
       return undefined;
     }
     const candidates = [...familyNames(kind), ...this.namesOfKind(module, kind)];
     const guess = suggest(name, candidates);
-    this.diagnostics.error("E0201", `unknown ${kind} \`${name}\``, {
-      span: path.span,
-      label: guess ? `did you mean \`${guess}\`?` : undefined,
-      help: guess
-        ? undefined
-        : `the ${kind} families are ${listNames(familyNames(kind))}${this.importsStd(module) ? "" : '; presets such as `clip_vit_l14_336` need `import "std"`'}`,
-    });
+    this.diagnostics.report(M.unknownBase, { kind, name, guess, families: familyNames(kind), importsStd: this.importsStd(module) }, { span: path.span });
     return undefined;
   }
 
@@ -175,21 +157,15 @@ export class Evaluator {
         const name = member.name.text;
         const previous = own.get(name);
         if (previous) {
-          this.diagnostics.error("E0205", `field \`${name}\` is set twice`, {
-            span: member.name.span,
-            label: "set again here",
-            secondary: [{ span: previous.nameSpan, text: "first set here" }],
-            help: "a field may be set once per block; remove one",
-          });
+          this.diagnostics.report(M.fieldSetTwice, { field: name }, { span: member.name.span, secondary: [{ span: previous.nameSpan, text: L.firstSetHere }] });
           continue;
         }
         const value = this.evaluate(member.value, module, owner.family.fields[name], env);
         own.set(name, { name, value, nameSpan: member.name.span, span: member.span, owner });
       } else if (owner.kind !== "experiment") {
         const what = member.kind === "Ablate" ? "ablate" : "exclude";
-        this.diagnostics.error("E0213", `\`${what}\` is only allowed in an experiment`, {
+        this.diagnostics.report(M.gridOutsideExperiment, { member: what, kind: owner.kind, example: owner.name ?? owner.kind }, {
           span: member.kind === "Ablate" ? { ...member.span, end: member.span.start + 6 } : { ...member.span, end: member.span.start + 7 },
-          help: `move it into the \`experiment\` that varies this ${owner.kind}, e.g. \`ablate { ${owner.name ?? owner.kind}.FIELD: [...] }\``,
         });
       }
     }
@@ -200,7 +176,7 @@ export class Evaluator {
     const cached = this.lets.get(node);
     if (cached) return cached;
     if (this.active.has(node)) {
-      this.diagnostics.error("E0212", `\`${node.name.text}\` is defined in terms of itself`, { span: node.name.span });
+      this.diagnostics.report(M.letCycle, { name: node.name.text }, { span: node.name.span });
       const err: Value = { type: "error", span: node.value.span };
       this.lets.set(node, err);
       return err;
@@ -239,10 +215,7 @@ export class Evaluator {
         for (const e of expr.entries) {
           const first = seen.get(e.key.text);
           if (first) {
-            this.diagnostics.error("E0205", `key \`${e.key.text}\` appears twice in this record`, {
-              span: e.key.span,
-              secondary: [{ span: first, text: "first here" }],
-            });
+            this.diagnostics.report(M.keyTwice, { key: e.key.text }, { span: e.key.span, secondary: [{ span: first, text: L.firstHere }] });
             continue;
           }
           seen.set(e.key.text, e.key.span);
@@ -301,38 +274,25 @@ export class Evaluator {
       return { type: "component", component, span: name.span };
     }
     if (families.length > 1) {
-      this.diagnostics.error("E0214", `\`${text}\` is ${listNames(families.map((f) => `${f.kind} family`), "and")} here; which one is meant is unclear`, {
-        span: name.span,
-        help: `use it where the kind is known (e.g. in a \`schedule\` or \`connector\` field), or declare it: \`connector c = ${text}\``,
-      });
+      this.diagnostics.report(M.ambiguousFamily, { name: text, kinds: families.map((f) => f.kind) }, { span: name.span });
       return { type: "error", span: name.span };
     }
     if (componentNames.includes(text) || ["dataset", "stage", "eval", "model", "experiment"].includes(text)) {
-      this.diagnostics.error("E0214", `\`${text}\` is a kind, not a value`, {
-        span: name.span,
-        help: componentNames.includes(text) ? "component names are only values in a stage's `train` list" : "refer to a declaration by its name",
-      });
+      this.diagnostics.report(M.kindAsValue, { name: text, component: componentNames.includes(text) }, { span: name.span });
       return { type: "error", span: name.span };
     }
     const candidates = new Set<string>(module.scope.keys());
     for (const k of kinds ?? []) for (const f of familyNames(k)) candidates.add(f);
     const guess = suggest(text, candidates);
     const missingStd = !this.importsStd(module) && /^(clip|dinov2|siglip|gemma|mlp2x|linear_proj|gqa|pope|mme|scienceqa|vqav2|mmvp|tiny)/.test(text);
-    this.diagnostics.error("E0201", `unknown name \`${text}\``, {
-      span: name.span,
-      label: guess ? `did you mean \`${guess}\`?` : "not declared in this file or its imports",
-      help: missingStd ? 'the standard library is not imported: add `import "std"`' : undefined,
-    });
+    this.diagnostics.report(M.unknownName, { name: text, guess, missingStd }, { span: name.span });
     return { type: "error", span: name.span };
   }
 
   /** `value.segment`: a field of a declaration (set, inherited, or its family default). */
   private member(value: Value, segment: A.Name, expr: A.Path): Value {
     if (value.type !== "component") {
-      this.diagnostics.error("E0301", `\`${segment.text}\` cannot be read from ${article(typeName(value))} ${typeName(value)}`, {
-        span: segment.span,
-        help: "only declarations have fields",
-      });
+      this.diagnostics.report(M.noFields, { field: segment.text, type: typeName(value) }, { span: segment.span });
       return { type: "error", span: expr.span };
     }
     const c = value.component;
@@ -342,17 +302,11 @@ export class Evaluator {
     if (schema && schema.default !== undefined && typeof schema.default !== "string") return literalValue(schema.default, segment.span);
     if (schema && typeof schema.default === "string" && schema.type === "string") return { type: "string", value: schema.default, span: segment.span };
     if (schema) {
-      this.diagnostics.error("E0201", `field \`${segment.text}\` of ${c.describe()} has no value here`, {
-        span: segment.span,
-        help: schema.mmfmDefault ? `its default (${schema.mmfmDefault}) is computed when the model is resolved` : "set it in the declaration",
-      });
+      this.diagnostics.report(M.fieldHasNoValue, { field: segment.text, owner: c.describe(), computedDefault: schema.mmfmDefault }, { span: segment.span });
       return { type: "error", span: expr.span };
     }
     const guess = suggest(segment.text, Object.keys(c.family.fields));
-    this.diagnostics.error("E0203", `unknown field \`${segment.text}\` in ${c.describe()}`, {
-      span: segment.span,
-      label: guess ? `did you mean \`${guess}\`?` : undefined,
-    });
+    this.diagnostics.report(M.unknownField, { field: segment.text, owner: c.describe(), guess }, { span: segment.span });
     return { type: "error", span: expr.span };
   }
 
@@ -364,11 +318,7 @@ export class Evaluator {
       return { type: "error", span: expr.span };
     }
     if (base.type !== "component") {
-      this.diagnostics.error("E0211", `${article(typeName(base))} ${typeName(base)} cannot be refined`, {
-        span: expr.base.span,
-        label: `\`${show(base)}\` is not a declaration or family`,
-        help: "`BASE { field = value }` needs a family (`cosine`) or a declaration (`clip_vit_l14_336`) as BASE",
-      });
+      this.diagnostics.report(M.cannotRefine, { type: typeName(base), shown: show(base) }, { span: expr.base.span });
       return { type: "error", span: expr.span };
     }
     const own = new Map<string, FieldEntry>();
@@ -389,16 +339,16 @@ export class Evaluator {
     const v = this.evaluate(expr.operand, module, undefined, env);
     if (v.type === "error") return { type: "error", span: expr.span };
     if (expr.op === "not") {
-      if (v.type !== "bool") return this.typeError(expr.span, `\`not\` needs a boolean, found ${article(typeName(v))} ${typeName(v)}`, "E0409");
+      if (v.type !== "bool") return this.typeError(expr.span, M.notNeedsBoolean, { type: typeName(v) });
       return { type: "bool", value: !v.value, span: expr.span };
     }
     if (v.type === "int") return { type: "int", value: -v.value, span: expr.span, text: v.text ? `-${v.text}` : undefined };
     if (v.type === "float") return { type: "float", value: -v.value, span: expr.span, text: v.text ? `-${v.text}` : undefined };
-    return this.typeError(expr.span, `cannot negate ${article(typeName(v))} ${typeName(v)}`, "E0310");
+    return this.typeError(expr.span, M.cannotNegate, { type: typeName(v) });
   }
 
-  private typeError(span: Span, message: string, code: "E0301" | "E0310" | "E0409" = "E0301"): Value {
-    this.diagnostics.error(code, message, { span });
+  private typeError<Args>(span: Span, message: Message<Args>, args: Args): Value {
+    this.diagnostics.report(message, args, { span });
     return { type: "error", span };
   }
 
@@ -411,7 +361,7 @@ export class Evaluator {
       case "and":
       case "or": {
         for (const [v, e] of [[l, expr.left], [r, expr.right]] as const) {
-          if (v.type !== "bool") return this.typeError(e.span, `\`${expr.op}\` needs booleans, found ${article(typeName(v))} ${typeName(v)}`, "E0409");
+          if (v.type !== "bool") return this.typeError(e.span, M.logicNeedsBooleans, { op: expr.op, type: typeName(v) });
         }
         const a = (l as { value: boolean }).value;
         const b = (r as { value: boolean }).value;
@@ -421,13 +371,12 @@ export class Evaluator {
       case "!=": {
         const eq = equalValues(l, r);
         if (eq === undefined) {
-          this.diagnostics.error("E0301", `cannot compare ${article(typeName(l))} ${typeName(l)} with ${article(typeName(r))} ${typeName(r)}`, {
+          this.diagnostics.report(M.cannotCompare, { left: typeName(l), right: typeName(r), declarations: l.type === "component" || r.type === "component" }, {
             span: expr.opSpan,
             secondary: [
-              { span: expr.left.span, text: `${typeName(l)} \`${show(l)}\`` },
-              { span: expr.right.span, text: `${typeName(r)} \`${show(r)}\`` },
+              { span: expr.left.span, text: L.typedValue(typeName(l), show(l)) },
+              { span: expr.right.span, text: L.typedValue(typeName(r), show(r)) },
             ],
-            help: l.type === "component" || r.type === "component" ? "declarations compare with declarations, by identity (e.g. `model.vision == clip`)" : undefined,
           });
           return { type: "error", span };
         }
@@ -442,10 +391,7 @@ export class Evaluator {
     const span = expr.span;
     if (!isNumeric(l) || !isNumeric(r)) {
       const bad = !isNumeric(l) ? l : r;
-      this.diagnostics.error("E0310", `\`${expr.op}\` works on numbers only, found ${article(typeName(bad))} ${typeName(bad)}`, {
-        span: bad.span,
-        label: `\`${show(bad)}\``,
-      });
+      this.diagnostics.report(M.notNumbers, { op: expr.op, type: typeName(bad), shown: show(bad) }, { span: bad.span });
       return { type: "error", span };
     }
     if (l.type === "int" && r.type === "int") {
@@ -460,14 +406,11 @@ export class Evaluator {
           return { type: "int", value: a * b, span };
         case "/":
           if (b === 0n) {
-            this.diagnostics.error("E0310", "division by zero", { span: expr.right.span });
+            this.diagnostics.report(M.divisionByZero, {}, { span: expr.right.span });
             return { type: "error", span };
           }
           if (a % b !== 0n) {
-            this.diagnostics.error("E0310", `${a} / ${b} is not a whole number`, {
-              span,
-              help: `integer division must be exact; write \`${a}.0 / ${b}\` for a float`,
-            });
+            this.diagnostics.report(M.inexactDivision, { a, b }, { span });
             return { type: "error", span };
           }
           return { type: "int", value: a / b, span };
@@ -490,7 +433,7 @@ export class Evaluator {
         break;
       case "/":
         if (b === 0) {
-          this.diagnostics.error("E0310", "division by zero", { span: expr.right.span });
+          this.diagnostics.report(M.divisionByZero, {}, { span: expr.right.span });
           return { type: "error", span };
         }
         value = a / b;
@@ -499,7 +442,7 @@ export class Evaluator {
         return { type: "error", span };
     }
     if (!Number.isFinite(value)) {
-      this.diagnostics.error("E0310", "the result is not a finite number", { span });
+      this.diagnostics.report(M.notFinite, {}, { span });
       return { type: "error", span };
     }
     return { type: "float", value, span };
@@ -514,9 +457,7 @@ export class Evaluator {
       if (item.type === "error") return { type: "error", span: expr.span };
       const eq = equalValues(v, item);
       if (eq === undefined) {
-        this.diagnostics.error("E0301", `cannot compare ${article(typeName(v))} ${typeName(v)} with ${article(typeName(item))} ${typeName(item)}`, {
-          span: item.span,
-        });
+        this.diagnostics.report(M.cannotCompareInList, { left: typeName(v), right: typeName(item) }, { span: item.span });
         return { type: "error", span: expr.span };
       }
       if (eq) found = true;
@@ -534,10 +475,6 @@ export class Evaluator {
     const value = this.evaluate(item.value, empty, expect);
     return value;
   }
-}
-
-export function article(word: string): string {
-  return /^[aeiou]/.test(word) ? "an" : "a";
 }
 
 function bindingSpanOf(b: Binding): Span {

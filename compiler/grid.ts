@@ -13,8 +13,9 @@ import type * as A from "../grammar/ast.js";
 import { pathText } from "../grammar/ast.js";
 import { checkSchema, checkShapes } from "./check.js";
 import { type Json, type JsonObject, type ResolvedVariant, Resolver } from "./config.js";
-import { Diagnostics, listNames } from "../core/diagnostics.js";
-import { article, type Env, type Evaluator } from "./evaluate.js";
+import { Diagnostics } from "../core/diagnostics.js";
+import { L, M, onBehalf, onBehalfOf } from "../core/messages.js";
+import type { Env, Evaluator } from "./evaluate.js";
 import type { FieldSchema } from "./families.js";
 import type { Module } from "./resolve.js";
 import type { Span } from "../core/source.js";
@@ -67,6 +68,36 @@ interface Axis {
 
 interface Point {
   readonly choices: readonly { axis: Axis; choice: AxisValue }[];
+}
+
+/** A --set value and the path it replaces. */
+interface Override {
+  readonly target: Target;
+  readonly value: Value;
+}
+
+/** A grid point and its experiment, with the point's values and the --set values applied. */
+interface Applied {
+  readonly point: Point;
+  readonly experiment: Component;
+}
+
+/**
+ * A value tried in the place of a field: the owner refined with that one field, checked like any
+ * component. Messages about it name the owner, since that is what the value will change.
+ */
+class Probe extends Component {
+  constructor(
+    private readonly owner: Component,
+    span: Span,
+    fields: ReadonlyMap<string, FieldEntry>,
+  ) {
+    super(owner.kind, owner.family, undefined, span, owner, fields, owner.block);
+  }
+
+  override describe(): string {
+    return this.owner.describe();
+  }
 }
 
 /** Canonical JSON: keys sorted, names dropped (renaming does not change what is computed). */
@@ -139,10 +170,7 @@ export class GridBuilder {
       const declared = this.evaluator.declaration(binding);
       if (!declared) return undefined;
       if (!used.has(declared)) {
-        this.diagnostics.error("E0401", `\`${segments[0]}\` is not used by experiment \`${experiment.displayName}\``, {
-          span: path.segments[0].span,
-          help: `an axis \`NAME.FIELD\` names a ${listNames(["stage", "eval", "dataset", "vision", "connector", "language"])} the experiment uses`,
-        });
+        this.diagnostics.report(M.axisOfUnusedDeclaration, { name: segments[0], experiment: experiment.displayName }, { span: path.segments[0].span });
         return undefined;
       }
       const inner = this.componentPath(declared, path, 1, text);
@@ -164,11 +192,11 @@ export class GridBuilder {
     }
     const candidates = [...Object.keys(fields), ...[...used].filter((c) => c.name).map((c) => `${c.name}.FIELD`)];
     const guess = suggest(segments[0], [...Object.keys(fields), ...[...used].map((c) => c.name ?? "")]);
-    this.diagnostics.error("E0401", `unknown axis \`${text}\` in experiment \`${experiment.displayName}\``, {
-      span: path.span,
-      label: guess ? `did you mean \`${guess}${segments.length > 1 ? "." + segments.slice(1).join(".") : ""}\`?` : undefined,
-      help: guess ? undefined : `an axis is ${listNames(candidates.slice(0, 12))} or a deeper path such as \`model.connector.depth\``,
-    });
+    this.diagnostics.report(
+      M.unknownAxis,
+      { path: text, experiment: experiment.displayName, guess: guess && [guess, ...segments.slice(1)].join("."), candidates: candidates.slice(0, 12) },
+      { span: path.span },
+    );
     return undefined;
   }
 
@@ -187,10 +215,7 @@ export class GridBuilder {
     const head = segments[0];
     const value = experiment.field(head)?.value;
     if (value?.type !== "component") {
-      this.diagnostics.error("E0401", `\`${head}\` of experiment \`${experiment.displayName}\` has no fields to vary`, {
-        span: path.segments[1].span,
-        help: `\`${head}\` is ${value ? show(value) : "not set"}; vary it as a whole with \`${head}: [...]\``,
-      });
+      this.diagnostics.report(M.axisIntoValue, { field: head, experiment: experiment.displayName, shown: value && show(value) }, { span: path.segments[1].span });
       return undefined;
     }
     const inner = this.componentPath(value.component, path, 1, text);
@@ -226,11 +251,7 @@ export class GridBuilder {
     const schema = component.family.fields[name];
     if (!schema) {
       const guess = suggest(name, Object.keys(component.family.fields));
-      this.diagnostics.error("E0401", `unknown axis \`${text}\`: ${component.describe()} has no field \`${name}\``, {
-        span: segment.span,
-        label: guess ? `did you mean \`${guess}\`?` : undefined,
-        help: guess ? undefined : `its fields are ${listNames(Object.keys(component.family.fields), "and")}`,
-      });
+      this.diagnostics.report(M.axisUnknownField, { path: text, owner: component.describe(), field: name, guess, fields: Object.keys(component.family.fields) }, { span: segment.span });
       return undefined;
     }
     if (from === path.segments.length - 1) {
@@ -246,9 +267,7 @@ export class GridBuilder {
       c.field(name)?.value ?? (schema.mmfmKind && typeof schema.default === "string" ? this.evaluator.defaultValue(schema.default, schema, segment.span) : undefined);
     const value = fieldValue(component);
     if (value?.type !== "component") {
-      this.diagnostics.error("E0401", `unknown axis \`${text}\`: \`${name}\` of ${component.describe()} has no fields`, {
-        span: path.segments[from + 1].span,
-      });
+      this.diagnostics.report(M.axisFieldWithoutFields, { path: text, field: name, owner: component.describe() }, { span: path.segments[from + 1].span });
       return undefined;
     }
     const inner = this.componentPath(value.component, path, from + 1, text);
@@ -307,10 +326,7 @@ export class GridBuilder {
         const label = this.label(value);
         if (label === undefined) {
           if (value.type !== "error") {
-            this.diagnostics.error("E0410", `no label can be derived for \`${show(value)}\``, {
-              span: item.span,
-              help: `give labels with a record: \`${pathText(node.path)}: { name = ${show(value)}, ... }\``,
-            });
+            this.diagnostics.report(M.noLabel, { shown: show(value), path: pathText(node.path) }, { span: item.span });
           }
           continue;
         }
@@ -321,16 +337,13 @@ export class GridBuilder {
     } else {
       const value = this.evaluator.evaluate(expr, this.module);
       if (value.type !== "error") {
-        this.diagnostics.error("E0402", `the values of axis \`${pathText(node.path)}\` must be a list or a record, found ${show(value)}`, {
-          span: expr.span,
-          help: `write \`${pathText(node.path)}: [a, b]\` or \`${pathText(node.path)}: { label = a, other = b }\``,
-        });
+        this.diagnostics.report(M.axisNotListOrRecord, { path: pathText(node.path), shown: show(value) }, { span: expr.span });
       }
       return undefined;
     }
     if (!target) return undefined;
     if (values.length === 0 && (expr.kind === "List" ? expr.items.length === 0 : expr.kind === "Record" && expr.entries.length === 0)) {
-      this.diagnostics.error("E0406", `axis \`${target.path}\` has no values`, { span: expr.span, help: "an axis needs at least one value" });
+      this.diagnostics.report(M.axisWithoutValues, { path: target.path }, { span: expr.span });
       return undefined;
     }
     let ok = true;
@@ -338,36 +351,27 @@ export class GridBuilder {
     for (const v of values) {
       if (v.value.type === "error") ok = false;
       if (!safeLabel.test(v.label) || v.label === "default") {
-        this.diagnostics.error("E0408", `label \`${v.label}\` cannot be part of a variant id and folder name`, {
-          span: v.value.span,
-          help: v.label === "default"
-            ? "`default` is the id of an experiment without axes; pick another label"
-            : "labels are letters, digits and `_ . + = @ -` (not starting with `.`); give a safe label with a record: `{ safe_name = value }`",
-        });
+        this.diagnostics.report(M.unsafeLabel, { label: v.label }, { span: v.value.span });
         ok = false;
       }
       const first = labels.get(v.label);
       if (first && v.value.type !== "error") {
-        this.diagnostics.error("E0405", `two values of axis \`${target.path}\` have the label \`${v.label}\``, {
-          span: v.value.span,
-          secondary: [{ span: first, text: "the same label here" }],
-          help: `variant ids would collide; give distinct labels with a record: \`${target.path}: { a = ..., b = ... }\``,
-        });
+        this.diagnostics.report(M.sameLabel, { path: target.path, label: v.label }, { span: v.value.span, secondary: [{ span: first, text: L.sameLabelHere }] });
         ok = false;
       }
       labels.set(v.label, v.value.span);
-      if (!this.checkValue(target, v.value, `axis \`${target.path}\``)) ok = false;
+      if (!this.checkValue(target, v.value, onBehalf.axis(target.path))) ok = false;
     }
     return ok ? { target, values, span: node.span } : undefined;
   }
 
   /**
-   * Whether a value fits the field it replaces (type, range, kind, shape rules): checked once, on a
-   * refinement of the base owner, reporting only what the owner alone does not already have.
+   * Whether a value fits the field it replaces (type, range, kind, shape rules): checked once, on the
+   * base owner with the value in place, reporting only what the owner alone does not already have.
    */
   private checkValue(target: Target, value: Value, what: string): boolean {
     if (value.type === "error") return false;
-    const probe = target.owner.refine(value.span, new Map([[lastSegment(target.path), this.entry(target, value, target.owner)]]));
+    const probe = new Probe(target.owner, value.span, new Map([[lastSegment(target.path), this.entry(target, value, target.owner)]]));
     const local = new Diagnostics();
     checkSchema(probe, local);
     checkShapes(probe, local);
@@ -379,14 +383,9 @@ export class GridBuilder {
     for (const d of local.items) {
       if (known.has(`${d.code}|${d.span?.start}|${d.span?.end}`)) continue;
       ok = false;
-      const message = d.message.replace(probe.describe(), target.owner.describe());
-      const inside = d.span && d.span.file === value.span.file && d.span.start >= value.span.start && d.span.end <= value.span.end;
+      // labels at the probe's span point at the value, which onBehalfOf labels itself
       const secondary = d.secondary.filter((l) => l.span !== probe.span);
-      this.diagnostics.add(
-        inside
-          ? { ...d, message: `${message} (in ${what})`, secondary }
-          : { ...d, message, secondary: [...secondary, { span: value.span, text: `with this value of ${what}` }] },
-      );
+      this.diagnostics.add(onBehalfOf(d, what, value.span, secondary));
     }
     return ok;
   }
@@ -396,6 +395,27 @@ export class GridBuilder {
   }
 
   // ---- expansion ---------------------------------------------------------------------------------
+
+  /** An experiment's grid: its variants, or undefined when a part of it is broken (reported). */
+  expand(experiment: Component, overrides: { sets?: readonly SetOverride[]; only?: readonly OnlyFilter[] } = {}): ExperimentGrid | undefined {
+    const { blocks, excludes } = gridMembers(experiment);
+    const used = this.used(experiment, blocks);
+    const sets = this.setOverrides(experiment, blocks, used, overrides.sets ?? []);
+    if (!sets) return undefined;
+    const grid = this.points(experiment, blocks, used);
+    if (!grid) {
+      this.checkConditions(experiment, blocks, excludes);
+      return undefined;
+    }
+    const made = this.apply(experiment, grid.points, sets);
+    const kept = this.exclude(experiment, excludes, made);
+    if (!kept) return undefined;
+    const only = this.only(experiment, overrides.only ?? [], made, kept, grid.axes);
+    if (!only) return undefined;
+    const variants = this.variants(experiment, only, grid.axes);
+    if (!variants) return undefined;
+    return { name: experiment.displayName, component: experiment, axes: grid.axes, variants };
+  }
 
   /** Components an experiment uses: its model and stages, and everything they refer to. */
   private used(experiment: Component, blocks: readonly A.Ablate[]): Set<Component> {
@@ -424,123 +444,117 @@ export class GridBuilder {
     return out;
   }
 
-  expand(experiment: Component, overrides: { sets?: readonly SetOverride[]; only?: readonly OnlyFilter[] } = {}): ExperimentGrid | undefined {
-    const name = experiment.displayName;
-    const chain: Component[] = [];
-    for (let c: Component | undefined = experiment; c; c = c.base) chain.unshift(c);
-    const seenBlocks = new Set<A.Block>();
-    const members: A.Member[] = [];
-    for (const c of chain) {
-      if (c.block && !seenBlocks.has(c.block)) {
-        seenBlocks.add(c.block);
-        members.push(...c.block.members);
-      }
-    }
-    const blocks = members.filter((m): m is A.Ablate => m.kind === "Ablate");
-    const excludes = members.filter((m): m is A.Exclude => m.kind === "Exclude");
-    const base = experiment;
-    const used = this.used(experiment, blocks);
-    const axisPaths = new Set(blocks.flatMap((b) => b.axes.map((a) => pathText(a.path))));
-
-    // --set: checked like an axis value, applied to every variant after its axis values
-    const sets: { target: Target; value: Value }[] = [];
-    for (const set of overrides.sets ?? []) {
+  /** The --set overrides of this experiment, each checked like an axis value; undefined on an error. */
+  private setOverrides(experiment: Component, blocks: readonly A.Ablate[], used: Set<Component>, sets: readonly SetOverride[]): Override[] | undefined {
+    const axes = axisPaths(blocks);
+    const out: Override[] = [];
+    for (const set of sets) {
       const path = pathText(set.path);
-      if (axisPaths.has(path)) {
-        this.diagnostics.error("E0501", `--set ${set.raw}: \`${path}\` is an axis of experiment \`${name}\``, {
-          span: set.path.span,
-          help: `keep only some of its values with --only ${path}=LABEL`,
-        });
+      if (axes.has(path)) {
+        this.diagnostics.report(M.setOnAxis, { raw: set.raw, path, experiment: experiment.displayName }, { span: set.path.span });
         return undefined;
       }
       const head = this.module.scope.get(set.path.segments[0].text);
       // a declaration this experiment does not use: the --set is for another experiment of the file
-      if (set.path.segments.length > 1 && !(set.path.segments[0].text in base.family.fields) && head?.kind === "decl") {
+      if (set.path.segments.length > 1 && !(set.path.segments[0].text in experiment.family.fields) && head?.kind === "decl") {
         const declared = this.evaluator.declaration(head);
         if (declared && !used.has(declared)) continue;
       }
-      const target = this.target(base, set.path, used);
+      const target = this.target(experiment, set.path, used);
       if (!target) return undefined;
       const value = this.evaluator.evaluate(set.value, this.module, target.schema);
-      if (!this.checkValue(target, value, `--set ${set.raw}`)) return undefined;
+      if (!this.checkValue(target, value, onBehalf.set(set.raw))) return undefined;
       this.usedSets.add(set);
-      sets.push({ target, value });
+      out.push({ target, value });
     }
+    return out;
+  }
 
-    // the grid points of each block; a block with a broken axis contributes nothing
+  /**
+   * The grid points of every `ablate` block (the union of the blocks' grids) and the axis paths in
+   * order of first appearance; undefined when an axis is broken. The axes of every block are checked
+   * even after a broken one, to report their own errors.
+   */
+  private points(experiment: Component, blocks: readonly A.Ablate[], used: Set<Component>): { points: Point[]; axes: string[] } | undefined {
     const points: Point[] = [];
-    const axisOrder: string[] = [];
+    const order: string[] = [];
     let broken = false;
     for (const block of blocks) {
-      const axes: Axis[] = [];
-      const seen = new Map<string, Span>();
-      for (const node of block.axes) {
-        const path = pathText(node.path);
-        const first = seen.get(path);
-        if (first) {
-          this.diagnostics.error("E0407", `axis \`${path}\` is given twice in one \`ablate\` block`, {
-            span: node.path.span,
-            secondary: [{ span: first, text: "first given here" }],
-            help: "put all its values in one list, or use separate `ablate` blocks for a union",
-          });
-          broken = true;
-          continue;
-        }
-        seen.set(path, node.path.span);
-        const axis = this.axis(base, node, used);
-        if (axis) axes.push(axis);
-        else broken = true;
-        if (!axisOrder.includes(path)) axisOrder.push(path);
-      }
+      const { axes, ok } = this.blockAxes(experiment, block, used, order);
+      if (!ok) broken = true;
       if (broken || axes.length === 0) continue;
-      if (block.zip) {
-        const n = axes[0].values.length;
-        const bad = axes.find((a) => a.values.length !== n);
-        if (bad) {
-          this.diagnostics.error("E0403", `zipped axes have different lengths: \`${axes[0].target.path}\` has ${n}, \`${bad.target.path}\` has ${bad.values.length}`, {
-            span: bad.span,
-            secondary: [{ span: axes[0].span, text: `${n} values` }],
-            help: "`ablate zip` pairs the i-th values of every axis, so all need the same number",
-          });
-          broken = true;
-          continue;
-        }
-        for (let i = 0; i < n; i++) points.push({ choices: axes.map((axis) => ({ axis, choice: axis.values[i] })) });
-      } else {
-        let partial: Point[] = [{ choices: [] }];
-        for (const axis of axes) {
-          const next: Point[] = [];
-          for (const p of partial) for (const choice of axis.values) next.push({ choices: [...p.choices, { axis, choice }] });
-          partial = next;
-        }
-        points.push(...partial);
-      }
+      const made = this.blockPoints(block, axes);
+      if (made) points.push(...made);
+      else broken = true;
     }
-    if (broken) {
-      // still report the conditions' own errors (unknown names), reading every axis as unknown
-      const axisPaths = new Set(blocks.flatMap((b) => b.axes.map((a) => pathText(a.path))));
-      const env: Env = { lookupPath: (path, span) => (axisPaths.has(path) || path.split(".")[0] in experiment.family.fields ? { type: "error", span } : undefined) };
-      for (const ex of excludes) this.evaluator.evaluate(ex.condition, this.module, undefined, env);
+    if (broken) return undefined;
+    if (blocks.length === 0) points.push({ choices: [] });
+    return { points, axes: order };
+  }
+
+  /** The axes of one `ablate` block; `ok` is false when one is broken or given twice. Adds new paths to `order`. */
+  private blockAxes(experiment: Component, block: A.Ablate, used: Set<Component>, order: string[]): { axes: Axis[]; ok: boolean } {
+    const axes: Axis[] = [];
+    const seen = new Map<string, Span>();
+    let ok = true;
+    for (const node of block.axes) {
+      const path = pathText(node.path);
+      const first = seen.get(path);
+      if (first) {
+        this.diagnostics.report(M.axisTwice, { path }, { span: node.path.span, secondary: [{ span: first, text: L.firstGivenHere }] });
+        ok = false;
+        continue;
+      }
+      seen.set(path, node.path.span);
+      const axis = this.axis(experiment, node, used);
+      if (axis) axes.push(axis);
+      else ok = false;
+      if (!order.includes(path)) order.push(path);
+    }
+    return { axes, ok };
+  }
+
+  /** A block's points: every combination of its axes' values, or with `zip` the i-th value of each. */
+  private blockPoints(block: A.Ablate, axes: readonly Axis[]): Point[] | undefined {
+    if (!block.zip) return crossed(axes);
+    const n = axes[0].values.length;
+    const bad = axes.find((a) => a.values.length !== n);
+    if (bad) {
+      this.diagnostics.report(
+        M.zipLengths,
+        { first: axes[0].target.path, n, other: bad.target.path, m: bad.values.length },
+        { span: bad.span, secondary: [{ span: axes[0].span, text: L.valueCount(n) }] },
+      );
       return undefined;
     }
-    if (blocks.length === 0) points.push({ choices: [] });
+    return Array.from({ length: n }, (_, i) => ({ choices: axes.map((axis) => ({ axis, choice: axis.values[i] })) }));
+  }
 
-    // apply each point's values, deepest paths last, so `finetune.lr` applies to the chosen `stages`
-    const made: { point: Point; experiment: Component }[] = [];
-    for (const point of points) {
+  /** With a broken grid, still the `exclude` conditions' own errors (unknown names), every axis read as unknown. */
+  private checkConditions(experiment: Component, blocks: readonly A.Ablate[], excludes: readonly A.Exclude[]): void {
+    const axes = axisPaths(blocks);
+    const env: Env = { lookupPath: (path, span) => (axes.has(path) || path.split(".")[0] in experiment.family.fields ? { type: "error", span } : undefined) };
+    for (const ex of excludes) this.evaluator.evaluate(ex.condition, this.module, undefined, env);
+  }
+
+  /** Each point's experiment: its values applied, deepest paths last (so `finetune.lr` applies to the chosen `stages`), then the --set values. */
+  private apply(experiment: Component, points: readonly Point[], sets: readonly Override[]): Applied[] {
+    return points.map((point) => {
       const ordered = [...point.choices].sort((a, b) => a.axis.target.path.split(".").length - b.axis.target.path.split(".").length);
-      let exp = base;
+      let exp = experiment;
       for (const { axis, choice } of ordered) exp = axis.target.apply(exp, this.entry(axis.target, choice.value, exp));
       for (const { target, value } of sets) exp = target.apply(exp, this.entry(target, value, exp));
-      made.push({ point, experiment: exp });
-    }
+      return { point, experiment: exp };
+    });
+  }
 
-    // exclude
+  /** The points no `exclude` drops; undefined when a condition has an error or they drop every point. */
+  private exclude(experiment: Component, excludes: readonly A.Exclude[], made: Applied[]): Applied[] | undefined {
     let kept = made;
     for (const ex of excludes) {
       let dropped = 0;
       let errors = false;
-      const next: typeof made = [];
+      const next: Applied[] = [];
       for (const m of kept) {
         const result = this.condition(ex, m.point, m.experiment);
         if (result === undefined) errors = true;
@@ -549,32 +563,23 @@ export class GridBuilder {
       }
       if (errors) return undefined;
       if (dropped === 0) {
-        this.diagnostics.error("W0401", "this `exclude` drops no variant", {
-          span: { ...ex.span, end: ex.span.start + 7 },
-          label: `no variant of \`${name}\` satisfies the condition`,
-          help: "check the condition's names and values; remove it if it is no longer needed",
-        });
+        this.diagnostics.report(M.excludeDropsNothing, { experiment: experiment.displayName }, { span: { ...ex.span, end: ex.span.start + 7 } });
       }
       kept = next;
     }
     if (made.length > 0 && kept.length === 0 && excludes.length > 0) {
-      const last = excludes[excludes.length - 1];
-      this.diagnostics.error("E0404", `the \`exclude\` conditions drop every variant of experiment \`${name}\``, {
-        span: last.span,
-        help: `${made.length} variant${made.length === 1 ? "" : "s"} before excluding, none after`,
-      });
+      this.diagnostics.report(M.excludeDropsAll, { experiment: experiment.displayName, before: made.length }, { span: excludes[excludes.length - 1].span });
       return undefined;
     }
+    return kept;
+  }
 
-    // --only
-    for (const only of overrides.only ?? []) {
+  /** The kept points --only keeps (their label or value on its axis matches); undefined when it names no axis. */
+  private only(experiment: Component, filters: readonly OnlyFilter[], made: readonly Applied[], kept: Applied[], axes: readonly string[]): Applied[] | undefined {
+    for (const only of filters) {
       const axis = made[0]?.point.choices.find((c) => c.axis.target.path === only.path)?.axis;
       if (!axis) {
-        const paths = axisOrder;
-        const guess = suggest(only.path, paths);
-        this.diagnostics.error("E0501", `--only: \`${only.path}\` is not an axis of experiment \`${name}\``, {
-          help: guess ? `did you mean \`${guess}\`?` : paths.length ? `its axes are ${listNames(paths)}` : "it has no axes",
-        });
+        this.diagnostics.report(M.onlyNotAnAxis, { path: only.path, experiment: experiment.displayName, guess: suggest(only.path, axes), axes });
         return undefined;
       }
       kept = kept.filter((m) => {
@@ -583,8 +588,15 @@ export class GridBuilder {
         return c.choice.label === only.value || only.matches(c.choice.value);
       });
     }
+    return kept;
+  }
 
-    // resolve, hash, deduplicate
+  /**
+   * The variants of the points: each resolved, named by its labels in axis order and hashed; a
+   * configuration reached twice is one variant. Undefined on an id clash, or when none resolves.
+   */
+  private variants(experiment: Component, kept: readonly Applied[], order: readonly string[]): Variant[] | undefined {
+    const name = experiment.displayName;
     const variants: Variant[] = [];
     const byHash = new Map<string, Variant>();
     const byId = new Map<string, Variant>();
@@ -592,28 +604,21 @@ export class GridBuilder {
       const resolved = this.resolver.variant(m.experiment);
       if (!resolved) continue;
       const axes: Record<string, string> = {};
-      for (const path of axisOrder) {
+      for (const path of order) {
         const c = m.point.choices.find((x) => x.axis.target.path === path);
         if (c) axes[path] = c.choice.label;
       }
-      const labels = Object.values(axes);
-      const id = variantId(name, labels);
+      const id = variantId(name, Object.values(axes));
       const hash = contentHash(resolved.config);
       const same = byHash.get(hash);
       if (same) {
         if (same.id !== id && sameBlock(same, axes)) {
-          this.diagnostics.error("W0402", `variants \`${same.id}\` and \`${id}\` have the same configuration; keeping the first`, {
-            span: m.point.choices[0]?.choice.value.span,
-          });
+          this.diagnostics.report(M.sameConfiguration, { first: same.id, second: id }, { span: m.point.choices[0]?.choice.value.span });
         }
         continue;
       }
-      const clash = byId.get(id);
-      if (clash) {
-        this.diagnostics.error("E0405", `two different variants have the id \`${id}\``, {
-          span: m.point.choices[m.point.choices.length - 1]?.choice.value.span ?? experiment.span,
-          help: "give the values distinct labels with a record (`{ label = value }`)",
-        });
+      if (byId.has(id)) {
+        this.diagnostics.report(M.sameId, { id }, { span: m.point.choices[m.point.choices.length - 1]?.choice.value.span ?? experiment.span });
         return undefined;
       }
       const variant: Variant = { id, axes, experiment: m.experiment, resolved, hash };
@@ -622,7 +627,7 @@ export class GridBuilder {
       variants.push(variant);
     }
     if (kept.length > 0 && variants.length === 0) return undefined;
-    return { name, component: experiment, axes: axisOrder, variants };
+    return variants;
   }
 
   /** The value of an `exclude` condition at one grid point; undefined on error. */
@@ -637,11 +642,7 @@ export class GridBuilder {
           if (v) return { ...v, span } as Value;
           const known = [...point.choices.map((x) => x.axis.target.path), ...Object.keys(experiment.family.fields)];
           const guess = suggest(path, known);
-          this.diagnostics.error("E0401", `unknown axis \`${path}\` in \`exclude\``, {
-            span,
-            label: guess ? `did you mean \`${guess}\`?` : undefined,
-            help: guess ? undefined : `the axes of \`${experiment.displayName}\` are ${listNames(point.choices.map((x) => x.axis.target.path))}`,
-          });
+          this.diagnostics.report(M.unknownAxisInExclude, { path, guess, experiment: experiment.displayName, axes: point.choices.map((x) => x.axis.target.path) }, { span });
           return { type: "error", span };
         }
         return undefined;
@@ -650,10 +651,11 @@ export class GridBuilder {
     const value = this.evaluator.evaluate(ex.condition, this.module, undefined, env);
     if (value.type === "error") return undefined;
     if (value.type !== "bool") {
-      this.diagnostics.error("E0409", `an \`exclude\` condition must be a boolean, found ${article(value.type)} ${value.type === "component" ? value.component.kind : value.type} \`${show(value)}\``, {
-        span: ex.condition.span,
-        help: "compare axes with values: `exclude model.vision == dino and model.language == gemma_7b_it`",
-      });
+      this.diagnostics.report(
+        M.excludeNotBoolean,
+        { type: value.type, kind: value.type === "component" ? value.component.kind : undefined, shown: show(value) },
+        { span: ex.condition.span },
+      );
       return undefined;
     }
     return value.value;
@@ -669,6 +671,35 @@ export class GridBuilder {
     }
     return v;
   }
+}
+
+/** The `ablate` blocks and `exclude`s of an experiment's block and its bases' blocks, bases first. */
+function gridMembers(experiment: Component): { blocks: A.Ablate[]; excludes: A.Exclude[] } {
+  const chain: Component[] = [];
+  for (let c: Component | undefined = experiment; c; c = c.base) chain.unshift(c);
+  const seen = new Set<A.Block>();
+  const members: A.Member[] = [];
+  for (const c of chain) {
+    if (c.block && !seen.has(c.block)) {
+      seen.add(c.block);
+      members.push(...c.block.members);
+    }
+  }
+  return {
+    blocks: members.filter((m): m is A.Ablate => m.kind === "Ablate"),
+    excludes: members.filter((m): m is A.Exclude => m.kind === "Exclude"),
+  };
+}
+
+function axisPaths(blocks: readonly A.Ablate[]): Set<string> {
+  return new Set(blocks.flatMap((b) => b.axes.map((a) => pathText(a.path))));
+}
+
+/** Every combination of the axes' values, the first axis varying slowest. */
+function crossed(axes: readonly Axis[]): Point[] {
+  let points: Point[] = [{ choices: [] }];
+  for (const axis of axes) points = points.flatMap((p) => axis.values.map((choice) => ({ choices: [...p.choices, { axis, choice }] })));
+  return points;
 }
 
 function lastSegment(path: string): string {

@@ -13,6 +13,7 @@ import { parseAssignment } from "../grammar/index.js";
 import { checkSchema, checkShapes } from "./check.js";
 import { Resolver } from "./config.js";
 import { Diagnostics } from "../core/diagnostics.js";
+import { M } from "../core/messages.js";
 import { Evaluator } from "./evaluate.js";
 import type { EmittedFile } from "./emit.js";
 import { exportLlava, type ExportResult } from "./export.js";
@@ -61,14 +62,12 @@ function parseFlag(flag: "--set" | "--only", raw: string, diagnostics: Diagnosti
   const eq = raw.indexOf("=");
   const label = eq >= 0 ? raw.slice(eq + 1).trim() : "";
   if (!parsed.path || parsed.path.segments.length === 0 || label === "") {
-    diagnostics.error("E0501", `${flag} \`${raw}\` is not PATH=VALUE`, { help: `e.g. ${flag} finetune.lr=1e-5 or ${flag} model.vision=clip` });
+    diagnostics.report(M.flagNotAssignment, { flag, raw });
     return undefined;
   }
   if (!parsed.value || local.hasErrors) {
     if (flag === "--only") return { flag, raw, path: parsed.path, label };
-    diagnostics.error("E0501", `${flag} \`${raw}\`: \`${label}\` is not an mmfm value${parsed.error ? ` (${parsed.error})` : ""}`, {
-      help: 'values are written as in a spec: 1e-5, 42, "text", clip, [a, b]',
-    });
+    diagnostics.report(M.flagNotAValue, { flag, raw, value: label, problem: parsed.error });
     return undefined;
   }
   return { flag, raw, path: parsed.path, value: parsed.value, label };
@@ -124,18 +123,13 @@ export function compile(entryPath: string, options: CompileOptions = {}): Compil
   }
   for (const s of setOverrides) {
     if (!builder.usedSets.has(s) && !diagnostics.hasErrors) {
-      diagnostics.error("E0501", `--set ${s.raw}: no experiment of the file uses \`${s.path.segments[0].text}\``, {
-        span: s.path.span,
-        help: "an --set path is an experiment field (`seed`, `model.vision`) or NAME.FIELD of a declaration an experiment uses",
-      });
+      diagnostics.report(M.setUnused, { raw: s.raw, name: s.path.segments[0].text }, { span: s.path.span });
     }
   }
   unusedWarnings(program, evaluator, diagnostics);
   suppressInBrokenItems(program, diagnostics);
   if (only.length > 0 && experiments.length > 0 && experiments.every((e) => e.variants.length === 0) && !diagnostics.hasErrors) {
-    diagnostics.error("E0502", `no variant matches ${(options.only ?? []).map((o) => `--only ${o}`).join(" ")}`, {
-      help: "`mmfmc grid FILE` lists the variants and their labels",
-    });
+    diagnostics.report(M.noVariantMatchesOnly, { only: options.only ?? [] });
   }
   return { program, diagnostics, experiments, evaluator };
 }
@@ -169,10 +163,7 @@ function unusedWarnings(program: Program, evaluator: Evaluator, diagnostics: Dia
   const used = evaluator.usedIn(entry);
   for (const binding of entry.own.values()) {
     if (binding.kind === "let" && !used.has(binding)) {
-      diagnostics.error("W0101", `\`${binding.node.name.text}\` is never used`, {
-        span: binding.node.name.span,
-        help: "remove it, or refer to it",
-      });
+      diagnostics.report(M.unusedLet, { name: binding.node.name.text }, { span: binding.node.name.span });
     }
   }
   const file = entry.files[0];
@@ -183,7 +174,7 @@ function unusedWarnings(program: Program, evaluator: Evaluator, diagnostics: Dia
     if (!target) continue;
     const usedAny = [...target.own.values()].some((b) => used.has(b));
     if (!usedAny) {
-      diagnostics.error("W0201", `nothing imported by \`import ${item.path.text}\` is used`, { span: item.span, help: "remove the import" });
+      diagnostics.report(M.unusedImport, { path: item.path.text }, { span: item.span });
     }
   }
 }
@@ -233,7 +224,7 @@ export function selectVariants(compilation: Compilation, planned: readonly Plann
   const all = planned.flatMap((e) => e.variants.map((v) => v.id));
   for (const w of wanted) {
     if (!all.some((id) => w === id || w === variantFolder(id))) {
-      compilation.diagnostics.error("E0502", `--variant \`${w}\` matches no variant`, { help: `the variants are ${all.join(", ")}` });
+      compilation.diagnostics.report(M.noVariantMatches, { variant: w, ids: all });
     }
   }
   return planned

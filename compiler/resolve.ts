@@ -10,7 +10,8 @@ import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { dirname, extname, join, relative, resolve as resolvePath, sep } from "node:path";
 import { parseSource } from "../grammar/index.js";
 import type * as A from "../grammar/ast.js";
-import { Diagnostics, type Label } from "../core/diagnostics.js";
+import { Diagnostics } from "../core/diagnostics.js";
+import { L, M } from "../core/messages.js";
 import { packageRoot } from "../core/package_root.js";
 import { SourceFile, type Span } from "../core/source.js";
 
@@ -128,10 +129,7 @@ export function loadProgram(entryPath: string, host: Host, diagnostics: Diagnost
   const loadFile = (path: string, text: string | undefined, importSpan?: Span): Module | undefined => {
     if (inProgress.includes(path)) {
       const cycle = [...inProgress.slice(inProgress.indexOf(path)), path].map((p) => host.displayPath(p));
-      diagnostics.error("E0207", `import cycle: ${cycle.join(" -> ")}`, {
-        span: importSpan,
-        help: "move the shared declarations into a file that both import",
-      });
+      diagnostics.report(M.importCycle, { cycle }, { span: importSpan });
       return undefined;
     }
     const existing = byId.get(path);
@@ -140,8 +138,9 @@ export function loadProgram(entryPath: string, host: Host, diagnostics: Diagnost
     try {
       source = text ?? host.readFile(path);
     } catch (error) {
-      const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message;
-      diagnostics.error(importSpan ? "E0206" : "E0503", `cannot read \`${host.displayPath(path)}\`: ${reason}`, { span: importSpan });
+      const unreadable = { path: host.displayPath(path), reason: (error as NodeJS.ErrnoException).code === "ENOENT" ? undefined : (error as Error).message };
+      if (importSpan) diagnostics.report(M.cannotReadImport, unreadable, { span: importSpan });
+      else diagnostics.report(M.cannotReadInput, unreadable);
       return undefined;
     }
     inProgress.push(path);
@@ -186,26 +185,18 @@ function importTarget(item: A.Import, from: string, root: string, host: Host, di
   const spec = item.path.value;
   if (spec === "std") return "std";
   if (spec === "") {
-    diagnostics.error("E0206", "empty import path", { span: item.path.span, help: 'write `import "std"` or a relative path such as `import "./common.mmfm"`' });
+    diagnostics.report(M.emptyImport, {}, { span: item.path.span });
     return undefined;
   }
   let target = resolvePath(dirname(from), spec);
   if (!host.isFile(target) && extname(target) !== ".mmfm" && host.isFile(target + ".mmfm")) target += ".mmfm";
   const inside = target === root || target.startsWith(root.endsWith(sep) ? root : root + sep);
   if (!inside) {
-    diagnostics.error("E0208", `import \`${spec}\` reaches outside the project root`, {
-      span: item.path.span,
-      label: `resolves to \`${host.displayPath(target)}\``,
-      help: `imports stay inside \`${host.displayPath(root) || "."}\` (the nearest folder with mmfm.json or package.json); only "std" is shared`,
-    });
+    diagnostics.report(M.importOutsideRoot, { spec, resolved: host.displayPath(target), root: host.displayPath(root) }, { span: item.path.span });
     return undefined;
   }
   if (!host.isFile(target)) {
-    diagnostics.error("E0206", `cannot find \`${spec}\``, {
-      span: item.path.span,
-      label: `no file at \`${host.displayPath(target)}\``,
-      help: spec.startsWith(".") ? undefined : 'paths are relative to this file: write `"./' + spec + '"`; the standard library is `"std"`',
-    });
+    diagnostics.report(M.importNotFound, { spec, resolved: host.displayPath(target) }, { span: item.path.span });
     return undefined;
   }
   return target;
@@ -216,13 +207,8 @@ export function bindingSpan(b: Binding): Span {
 }
 
 function duplicate(name: string, at: Span, first: Span, diagnostics: Diagnostics, via?: Span, also?: Span): void {
-  const secondary: Label[] = [{ span: first, text: `\`${name}\` first declared here` }];
-  if (also) secondary.push({ span: also, text: "and declared again here" });
-  if (via) secondary.push({ span: via, text: "imported here" });
-  diagnostics.error("E0202", `\`${name}\` is declared twice`, {
-    span: at,
-    label: "declared again here",
-    secondary,
-    help: "rename one of them; names share one scope across a file and its imports",
-  });
+  const secondary = [{ span: first, text: L.firstDeclaredHere(name) }];
+  if (also) secondary.push({ span: also, text: L.declaredAgainToo });
+  if (via) secondary.push({ span: via, text: L.importedHere });
+  diagnostics.report(M.declaredTwice, { name }, { span: at, secondary });
 }

@@ -1,7 +1,8 @@
 /**
- * Diagnostics: values collected along the pipeline, never exceptions. Every diagnostic comes from the
- * catalog below (stable code, severity, message), with a primary span, an optional label under it,
- * labelled secondary spans (where a value came from) and `help:` notes.
+ * Diagnostics: values collected along the pipeline, never exceptions. Every diagnostic is a message of
+ * the catalog in `messages.ts` (its wording) under one of the codes below (stable code, severity,
+ * summary), with a primary span, an optional label under it, labelled secondary spans (where a value
+ * came from) and `help:` notes. Code reports one with `diagnostics.report(M.name, args, { span })`.
  *
  * Codes are grouped by phase: E01xx syntax, E02xx names, imports and fields, E03xx types, values and
  * shapes, E04xx ablation grids, E05xx build and command line, Wxxxx warnings. `docs/language.md` lists
@@ -98,6 +99,38 @@ export const catalog = {
 
 export type Code = keyof typeof catalog;
 
+/** The text of a label, made only by the label templates of the catalog (`L` in messages.ts). */
+export type LabelText = string & { readonly [labelText]: true };
+declare const labelText: unique symbol;
+
+/**
+ * A message of the catalog: its code and the templates of its text, of the label under its primary
+ * span and of its `help:` notes, all functions of the message's arguments.
+ */
+export interface Message<Args> {
+  readonly code: Code;
+  readonly text: (args: Args) => string;
+  readonly label?: (args: Args) => string | undefined;
+  readonly help?: (args: Args) => string | readonly string[] | undefined;
+}
+
+/** A labelled secondary span of a reported message. */
+export interface Secondary {
+  readonly span: Span;
+  readonly text: LabelText;
+}
+
+/** Where a reported message points: its primary span and labelled secondary spans. */
+export interface At {
+  readonly span?: Span;
+  readonly secondary?: readonly Secondary[];
+}
+
+/** A catalog message with its arguments, placed: the one way the compiler makes a diagnostic. */
+export function diagnosticOf<Args>(message: Message<Args>, args: Args, at: At = {}): Diagnostic {
+  return diagnostic(message.code, message.text(args), { span: at.span, label: message.label?.(args), secondary: at.secondary, help: message.help?.(args) });
+}
+
 export interface DiagnosticInit {
   readonly span?: Span;
   readonly label?: string;
@@ -105,6 +138,11 @@ export interface DiagnosticInit {
   readonly help?: string | readonly string[];
 }
 
+/**
+ * A diagnostic from its parts, for `diagnosticOf` and for tests of the renderer. The compiler does not
+ * call it: its messages come from the catalog (a test checks no source does, but compiler/export.ts
+ * until its messages move into the catalog).
+ */
 export function diagnostic(code: Code, message: string, init: DiagnosticInit = {}): Diagnostic {
   const help = init.help === undefined ? [] : typeof init.help === "string" ? [init.help] : init.help;
   return {
@@ -131,8 +169,9 @@ export class Diagnostics {
     this.items.push(d);
   }
 
-  error(code: Code, message: string, init?: DiagnosticInit): void {
-    this.add(diagnostic(code, message, init));
+  /** Reports a message of the catalog (`M` in messages.ts) with its arguments at a place. */
+  report<Args>(message: Message<Args>, args: Args, at?: At): void {
+    this.add(diagnosticOf(message, args, at));
   }
 
   get errorCount(): number {

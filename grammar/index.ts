@@ -1,5 +1,6 @@
 /** Text -> AST: lexing, parsing with recovery, and the visitor, with every problem as a diagnostic. */
 import type { Diagnostics } from "../core/diagnostics.js";
+import { M, type AssignmentProblem } from "../core/messages.js";
 import type { SourceFile } from "../core/source.js";
 import type { Expr, File, Path } from "./ast.js";
 import { lex } from "./lexer.js";
@@ -16,24 +17,34 @@ export function parseSource(source: SourceFile, diagnostics: Diagnostics): File 
     const last = tokens[tokens.length - 1];
     let start = atEnd ? (last ? last.startOffset + last.image.length : source.text.length) : token.startOffset;
     let end = atEnd ? start : token.startOffset + token.image.length;
-    let label: string | undefined;
     // a missing closer is the fault of the line that should have ended with it, not of the next one
-    const closer = /^expected (`[}\])]`)/.exec(error.message);
+    const problem = error.problem;
+    const closer = problem.kind === "expectedToken" && /^`[}\])]`$/.test(problem.expected);
     const previous = error.previous;
-    if (closer && previous && Number.isFinite(previous.startOffset) && source.lineIndex(previous.startOffset) < source.lineIndex(start)) {
+    const after = closer && previous !== undefined && Number.isFinite(previous.startOffset) && source.lineIndex(previous.startOffset) < source.lineIndex(start);
+    if (after) {
       start = previous.startOffset;
       end = previous.startOffset + previous.image.length;
-      label = `expected ${closer[1]} after this`;
     }
     // one syntax error per line: recovery often reports the same mistake twice
     const line = source.lineIndex(start);
-    if (line === lastLine && !error.keywordAsName) continue;
+    if (line === lastLine && problem.kind !== "keywordAsName") continue;
     lastLine = line;
-    diagnostics.error(error.keywordAsName ? "E0107" : "E0106", error.message, {
-      span: source.span(start, end),
-      label,
-      help: error.keywordAsName ? "pick another name; keywords are listed in docs/language.md" : undefined,
-    });
+    const at = { span: source.span(start, end) };
+    switch (problem.kind) {
+      case "keywordAsName":
+        diagnostics.report(M.keywordAsName, problem, at);
+        break;
+      case "expectedToken":
+        diagnostics.report(M.expectedToken, { ...problem, after }, at);
+        break;
+      case "expectedItem":
+        diagnostics.report(M.expectedItem, problem, at);
+        break;
+      case "unexpectedToken":
+        diagnostics.report(M.unexpectedToken, problem, at);
+        break;
+    }
   }
   return new AstBuilder(source).file(csts, comments);
 }
@@ -41,7 +52,7 @@ export function parseSource(source: SourceFile, diagnostics: Diagnostics): File 
 export type * from "./ast.js";
 
 /** `PATH=VALUE` from the command line, in a source file of its own (the flag's text). */
-export function parseAssignment(source: SourceFile, diagnostics: Diagnostics): { path?: Path; value?: Expr; error?: string } {
+export function parseAssignment(source: SourceFile, diagnostics: Diagnostics): { path?: Path; value?: Expr; error?: AssignmentProblem } {
   const { tokens } = lex(source, diagnostics);
   const result = parseAssignmentTokens(tokens);
   const builder = new AstBuilder(source);

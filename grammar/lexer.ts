@@ -3,7 +3,8 @@
  * parser can go on and report more.
  */
 import { Lexer, type IToken } from "chevrotain";
-import { Diagnostics } from "../core/diagnostics.js";
+import type { Diagnostics } from "../core/diagnostics.js";
+import { M } from "../core/messages.js";
 import type { SourceFile } from "../core/source.js";
 import type { Comment } from "./ast.js";
 import * as t from "./tokens.js";
@@ -22,39 +23,23 @@ export function lex(source: SourceFile, diagnostics: Diagnostics): LexResult {
   for (const error of result.errors) {
     const ch = String.fromCodePoint(source.text.codePointAt(error.offset) ?? 0xfffd);
     const shown = /\s/.test(ch) || ch.charCodeAt(0) < 32 ? `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}` : ch;
-    diagnostics.error("E0101", `unexpected character \`${shown}\``, {
-      span: source.span(error.offset, error.offset + error.length),
-      help: ch === "'" ? "strings use double quotes" : ch === "#" ? "comments start with `//`" : undefined,
-    });
+    diagnostics.report(M.unexpectedCharacter, { char: ch, shown }, { span: source.span(error.offset, error.offset + error.length) });
   }
   const comments: Comment[] = [];
   for (const token of result.groups.comments ?? []) {
     const span = source.span(token.startOffset, token.startOffset + token.image.length);
     if (token.tokenType === t.UnterminatedComment) {
-      diagnostics.error("E0104", "unterminated block comment", {
-        span: source.span(token.startOffset, token.startOffset + 2),
-        label: "this comment is never closed",
-        help: "close it with `*/` (block comments do not nest)",
-      });
+      diagnostics.report(M.unterminatedComment, {}, { span: source.span(token.startOffset, token.startOffset + 2) });
     }
     comments.push({ kind: "Comment", text: token.image, block: token.tokenType !== t.LineComment, span });
   }
   for (const token of result.tokens) {
     if (token.tokenType === t.NumberLiteral && !validNumber.test(token.image)) {
       const span = source.span(token.startOffset, token.startOffset + token.image.length);
-      const startsLikeLabel = /^[0-9]+[A-Za-z]/.test(token.image) && !/^[0-9]+[eE][0-9+-]/.test(token.image);
-      diagnostics.error("E0105", `malformed number \`${token.image}\``, {
-        span,
-        help: startsLikeLabel
-          ? `a name cannot start with a digit; to use it as a label, quote it: "${token.image}"`
-          : "numbers look like `42`, `-2`, `0.03`, `2e-5`, `256_000` (underscores only between digits)",
-      });
+      const startsLikeName = /^[0-9]+[A-Za-z]/.test(token.image) && !/^[0-9]+[eE][0-9+-]/.test(token.image);
+      diagnostics.report(M.malformedNumber, { text: token.image, startsLikeName }, { span });
     } else if (token.tokenType === t.UnterminatedString) {
-      diagnostics.error("E0102", "unterminated string", {
-        span: source.span(token.startOffset, token.startOffset + token.image.length),
-        label: "the closing `\"` is missing on this line",
-        help: "strings cannot span lines; write `\\n` for a line break",
-      });
+      diagnostics.report(M.unterminatedString, {}, { span: source.span(token.startOffset, token.startOffset + token.image.length) });
     } else if (token.tokenType === t.StringLiteral) {
       decodeString(token.image, token.startOffset, source, diagnostics);
     }
@@ -96,20 +81,14 @@ export function decodeString(image: string, offset: number, source?: SourceFile,
       } else {
         const len = m ? 2 + m[0].length : 2;
         if (source && diagnostics) {
-          diagnostics.error("E0103", `invalid unicode escape \`${body.slice(i, i + len)}\``, {
-            span: source.span(at, at + len),
-            help: "write a code point as `\\u{1F600}`: 1 to 6 hex digits, at most 10FFFF, not a surrogate",
-          });
+          diagnostics.report(M.invalidUnicodeEscape, { escape: body.slice(i, i + len) }, { span: source.span(at, at + len) });
         }
         out += body.slice(i, i + len);
         i += len - 1;
       }
     } else {
       if (source && diagnostics) {
-        diagnostics.error("E0103", `unknown escape \`\\${next ?? ""}\``, {
-          span: source.span(at, at + (next === undefined ? 1 : 1 + next.length)),
-          help: "the escapes are `\\\"`, `\\\\`, `\\n`, `\\t` and `\\u{...}`",
-        });
+        diagnostics.report(M.unknownEscape, { char: next ?? "" }, { span: source.span(at, at + (next === undefined ? 1 : 1 + next.length)) });
       }
       out += c + (next ?? "");
       i++;

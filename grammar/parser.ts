@@ -4,6 +4,7 @@
  * the visitor so later phases can report more.
  */
 import { CstParser, EOF, type CstNode, type IParserErrorMessageProvider, type IToken, type TokenType } from "chevrotain";
+import type { AssignmentProblem, SyntaxProblem } from "../core/messages.js";
 import * as t from "./tokens.js";
 
 function describe(token: IToken): string {
@@ -34,51 +35,27 @@ function tokenDescription(type: TokenType): string {
   }
 }
 
+/**
+ * Chevrotain keeps an error's message as a string: the parser's is the problem as data (JSON), read
+ * back by `parseTokens`; the catalog (core/messages.ts) words it.
+ */
+const problem = (p: SyntaxProblem): string => JSON.stringify(p);
+
 const messages: IParserErrorMessageProvider = {
   buildMismatchTokenMessage({ expected, actual, ruleName }) {
-    if (expected === t.Identifier && t.keywords.includes(actual.image)) {
-      return `KEYWORD|\`${actual.image}\` is a keyword and cannot be used as a name`;
-    }
-    return `expected ${tokenDescription(expected)}${context(ruleName)}, found ${describe(actual)}`;
+    if (expected === t.Identifier && t.keywords.includes(actual.image)) return problem({ kind: "keywordAsName", keyword: actual.image });
+    return problem({ kind: "expectedToken", expected: tokenDescription(expected), rule: ruleName, found: describe(actual) });
   },
   buildNotAllInputParsedMessage({ firstRedundant }) {
-    return `expected a declaration, \`import\` or \`let\`, found ${describe(firstRedundant)}`;
+    return problem({ kind: "expectedItem", found: describe(firstRedundant) });
   },
   buildNoViableAltMessage({ actual, ruleName }) {
-    return `unexpected ${describe(actual[0])}${context(ruleName)}`;
+    return problem({ kind: "unexpectedToken", found: describe(actual[0]), rule: ruleName });
   },
   buildEarlyExitMessage({ actual, ruleName }) {
-    return `unexpected ${describe(actual[0])}${context(ruleName)}`;
+    return problem({ kind: "unexpectedToken", found: describe(actual[0]), rule: ruleName });
   },
 };
-
-function context(rule: string): string {
-  switch (rule) {
-    case "item":
-      return " (a file holds `import`, `let` and declarations like `vision NAME = BASE { ... }`)";
-    case "declaration":
-      return " in a declaration";
-    case "field":
-    case "member":
-      return " in a block of fields";
-    case "axis":
-    case "ablate":
-      return " in an `ablate` block (`AXIS: VALUES`)";
-    case "primary":
-    case "unary":
-    case "postfix":
-      return " where a value is expected";
-    case "list":
-      return " in a list";
-    case "record":
-    case "entry":
-      return " in a record";
-    case "path":
-      return " in a path";
-    default:
-      return "";
-  }
-}
 
 class MmfmParser extends CstParser {
   constructor() {
@@ -350,11 +327,10 @@ class MmfmParser extends CstParser {
 export const parser = new MmfmParser();
 
 export interface ParseError {
-  readonly message: string;
+  readonly problem: SyntaxProblem;
   readonly token: IToken;
   /** the token before the error, to place "expected X" after it when the found token is far away */
   readonly previous?: IToken;
-  readonly keywordAsName: boolean;
 }
 
 function startsItem(tokens: IToken[], i: number): boolean {
@@ -381,13 +357,7 @@ export function parseTokens(tokens: IToken[]): { csts: CstNode[]; errors: ParseE
     csts.push(cst);
     let resumeAt = tokens.length;
     for (const e of parser.errors) {
-      const keywordAsName = e.message.startsWith("KEYWORD|");
-      errors.push({
-        message: keywordAsName ? e.message.slice("KEYWORD|".length) : e.message,
-        token: e.token,
-        previous: (e as { previousToken?: IToken }).previousToken,
-        keywordAsName,
-      });
+      errors.push({ problem: JSON.parse(e.message) as SyntaxProblem, token: e.token, previous: (e as { previousToken?: IToken }).previousToken });
       if (e.name === "NotAllInputParsedException") {
         const at = tokens.indexOf(e.token, from);
         if (at < 0) break;
@@ -405,16 +375,16 @@ export function parseTokens(tokens: IToken[]): { csts: CstNode[]; errors: ParseE
  * `PATH=VALUE` as given on the command line (`--set finetune.lr=1e-5`): the path and the value's CST,
  * or the reason they do not parse.
  */
-export function parseAssignmentTokens(tokens: IToken[]): { path?: CstNode; value?: CstNode; error?: string } {
+export function parseAssignmentTokens(tokens: IToken[]): { path?: CstNode; value?: CstNode; error?: AssignmentProblem } {
   const eq = tokens.findIndex((tk) => tk.tokenType === t.Equals);
-  if (eq <= 0) return { error: "expected PATH=VALUE" };
+  if (eq <= 0) return { error: { kind: "noEquals" } };
   parser.input = tokens.slice(0, eq);
   const path = parser.path();
-  if (parser.errors.length) return { error: `\`${tokens.slice(0, eq).map((x) => x.image).join("")}\` is not a path like \`finetune.lr\`` };
+  if (parser.errors.length) return { error: { kind: "notAPath", text: tokens.slice(0, eq).map((x) => x.image).join("") } };
   const rest = tokens.slice(eq + 1);
-  if (rest.length === 0) return { path, error: "the value is missing" };
+  if (rest.length === 0) return { path, error: { kind: "noValue" } };
   parser.input = rest;
   const value = parser.expression();
-  if (parser.errors.length) return { path, error: parser.errors[0].message };
+  if (parser.errors.length) return { path, error: JSON.parse(parser.errors[0].message) as SyntaxProblem };
   return { path, value };
 }

@@ -5,7 +5,7 @@ import { compact, grouped, table } from "../table.js";
 import { compileSpec, jsonDiagnostics, printDiagnostics, specOptions, specPath } from "../spec.js";
 import type { Diagnostics } from "../../core/diagnostics.js";
 import type { ExperimentGrid } from "../../compiler/grid.js";
-import { memoryWarning, variantMemory, type MemoryEstimate, type StageMemory } from "../../compiler/memory.js";
+import { breakdown, gib, variantMemory, type MemoryEstimate, type StageMemory } from "../../compiler/memory.js";
 
 /** A stage's per-device memory estimate on the cluster, in bytes (`--json`). */
 function memoryJson(m: StageMemory) {
@@ -54,13 +54,23 @@ function bytes(n: number): string {
 
 /** W0501 for every stage that will not fit in its devices' memory. */
 async function addMemoryWarnings(experiments: readonly ExperimentGrid[], diagnostics: Diagnostics): Promise<void> {
-  const { diagnostic } = await import("../../core/diagnostics.js");
+  const { M } = await import("../../core/messages.js");
   for (const e of experiments) {
     for (const v of e.variants) {
-      variantMemory(v).forEach((m, i) => {
-        if (m.estimate.fits) return;
-        const w = memoryWarning(v.id, v.resolved.stages[i].name, m.estimate, m.fix);
-        diagnostics.add(diagnostic("W0501", w.message, { span: v.resolved.spans.get(`/stages/${i}`), help: w.help }));
+      variantMemory(v).forEach(({ estimate, fix }, i) => {
+        if (estimate.fits) return;
+        diagnostics.report(
+          M.stageDoesNotFit,
+          {
+            stage: v.resolved.stages[i].name,
+            id: v.id,
+            needs: gib(estimate.total),
+            available: gib(estimate.available),
+            breakdown: breakdown(estimate),
+            fix: fix && { change: fix.change, needs: gib(fix.estimate.total) },
+          },
+          { span: v.resolved.spans.get(`/stages/${i}`) },
+        );
       });
     }
   }

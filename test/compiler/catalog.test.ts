@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative, sep } from "node:path";
 import { describe, expect, it } from "vitest";
 import { catalog } from "../../core/diagnostics.js";
+import { M } from "../../core/messages.js";
 import { familiesMarkdown } from "../../compiler/doc.js";
 import { repo } from "../helpers.js";
 
@@ -14,9 +15,13 @@ function sources(dir: string): string[] {
 
 describe("the diagnostic catalog", () => {
   const codes = Object.keys(catalog);
-  const code = ["grammar", "compiler", "cli", "runtime"].flatMap((d) => sources(join(repo, d))).filter((f) => !f.endsWith("diagnostics.ts"));
-  const text = code.map((f) => readFileSync(f, "utf8")).join("\n");
+  const files = ["core", "grammar", "compiler", "cli", "runtime", "plan"].flatMap((d) => sources(join(repo, d)));
+  const text = new Map(files.map((f) => [relative(repo, f).split(sep).join("/"), readFileSync(f, "utf8")]));
+  const catalogFiles = ["core/diagnostics.ts", "core/messages.ts"];
+  /** still makes its diagnostics from codes and text, until its messages move into the catalog */
+  const pending = ["compiler/export.ts"];
   const docs = readFileSync(join(repo, "docs", "language.md"), "utf8");
+  const outside = (allowed: readonly string[]) => [...text].filter(([f]) => !allowed.includes(f));
 
   it("has unique codes grouped by phase, errors E and warnings W", () => {
     expect(new Set(codes).size).toBe(codes.length);
@@ -26,9 +31,24 @@ describe("the diagnostic catalog", () => {
     }
   });
 
-  it("uses every code somewhere in the compiler or the command line", () => {
-    const unused = codes.filter((c) => !text.includes(`"${c}"`));
+  it("uses every code: each has messages (or is made by a file not yet moved into the catalog)", () => {
+    const withMessages = new Set<string>(Object.values(M).map((m) => m.code));
+    const unused = codes.filter((c) => !withMessages.has(c) && !pending.some((f) => text.get(f)?.includes(`"${c}"`)));
     expect(unused).toEqual([]);
+  });
+
+  it("reports every message of the catalog somewhere", () => {
+    const code = outside(["core/messages.ts"]).map(([, t]) => t).join("\n");
+    const unused = Object.keys(M).filter((name) => !new RegExp(`\\bM\\.${name}\\b`).test(code));
+    expect(unused).toEqual([]);
+  });
+
+  it("makes no diagnostic outside the catalog: no codes or raw diagnostics in the sources", () => {
+    const offenders: string[] = [];
+    for (const [file, t] of outside([...catalogFiles, ...pending])) {
+      for (const m of t.matchAll(/["'`][EW]0\d{3}["'`]|\bdiagnostic\(/g)) offenders.push(`${file}: ${m[0]}`);
+    }
+    expect(offenders).toEqual([]);
   });
 
   it("documents every code in docs/language.md with its summary", () => {
