@@ -374,3 +374,45 @@ function checkEval(c: Component, diagnostics: Diagnostics): void {
     }
   }
 }
+
+/** The label of a backbone's width: where it is set, or the backbone itself. */
+function widthLabel(c: Component, what: string): Secondary[] {
+  const e = c.field("width");
+  return e ? [{ span: e.span, text: L.widthSetHere(what) }] : [{ span: c.span, text: L.backbone(what, c.displayName) }];
+}
+
+/**
+ * A model as a whole: an explicit connector `in`/`out` must be the backbones' widths (E0308), and an
+ * identity connector needs equal widths (E0309). Returns whether the model passes.
+ */
+export function checkModelWidths(
+  parts: { readonly vision: Component; readonly connector: Component; readonly language: Component; readonly connectorSpan: Span },
+  widths: { readonly vision: number; readonly language: number },
+  diagnostics: Diagnostics,
+): boolean {
+  let ok = true;
+  const side = (field: "in" | "out", expected: number, from: Component, what: string) => {
+    const e = parts.connector.field(field);
+    if (!e || e.value.type !== "int" || Number(e.value.value) === expected) return;
+    diagnostics.report(M.connectorWidth, { field, shown: show(e.value), part: what, width: expected }, { span: e.span, secondary: widthLabel(from, what) });
+    ok = false;
+  };
+  side("in", widths.vision, parts.vision, "vision");
+  side("out", widths.language, parts.language, "language");
+  if (parts.connector.family.name === "identity" && widths.vision !== widths.language) {
+    diagnostics.report(M.identityWidths, { vision: widths.vision, language: widths.language }, {
+      span: parts.connectorSpan,
+      secondary: [...widthLabel(parts.vision, "vision"), ...widthLabel(parts.language, "language")],
+    });
+    ok = false;
+  }
+  return ok;
+}
+
+/** A training stage against its model: the image tokens must leave room for text in `max_length` (E0317). */
+export function checkImageTokensFit(stage: Component, imageTokens: number, maxLength: number, diagnostics: Diagnostics): boolean {
+  if (imageTokens < maxLength) return true;
+  const e = stage.field("max_length");
+  diagnostics.report(M.noRoomForText, { tokens: imageTokens, maxLength, owner: stage.describe() }, { span: e?.span ?? stage.span });
+  return false;
+}

@@ -12,7 +12,8 @@ import { createHash } from "node:crypto";
 import type * as A from "../grammar/ast.js";
 import { pathText } from "../grammar/ast.js";
 import { checkSchema, checkShapes } from "./check.js";
-import { type Json, type JsonObject, type ResolvedVariant, Resolver } from "./config.js";
+import type { Json, JsonObject } from "../core/json.js";
+import { Configurer, type VariantConfig } from "./configure.js";
 import { Diagnostics } from "../core/diagnostics.js";
 import { L, M, onBehalf, onBehalfOf } from "../core/messages.js";
 import type { Env, Evaluator } from "./evaluate.js";
@@ -28,7 +29,7 @@ export interface Variant {
   /** axis path -> label, in axis order */
   readonly axes: Readonly<Record<string, string>>;
   readonly experiment: Component;
-  readonly resolved: ResolvedVariant;
+  readonly config: VariantConfig;
   /** sha256 of the canonical JSON of the resolved configuration (names excluded) */
   readonly hash: string;
 }
@@ -129,7 +130,7 @@ let nextValueId = 1;
 const safeLabel = /^[A-Za-z0-9_-][A-Za-z0-9_.+=@-]*$/;
 
 export class GridBuilder {
-  private readonly resolver: Resolver;
+  private readonly configurer: Configurer;
   /** applications of a value to a component, shared by every variant that makes the same one */
   private readonly applied = new Map<string, Component>();
   /** the --set overrides some experiment used (one for another experiment of the file is skipped) */
@@ -154,7 +155,7 @@ export class GridBuilder {
     private readonly diagnostics: Diagnostics,
     private readonly module: Module,
   ) {
-    this.resolver = new Resolver(evaluator, diagnostics);
+    this.configurer = new Configurer(evaluator, diagnostics);
   }
 
   // ---- paths -------------------------------------------------------------------------------------
@@ -601,15 +602,15 @@ export class GridBuilder {
     const byHash = new Map<string, Variant>();
     const byId = new Map<string, Variant>();
     for (const m of kept) {
-      const resolved = this.resolver.variant(m.experiment);
-      if (!resolved) continue;
+      const config = this.configurer.variant(m.experiment);
+      if (!config) continue;
       const axes: Record<string, string> = {};
       for (const path of order) {
         const c = m.point.choices.find((x) => x.axis.target.path === path);
         if (c) axes[path] = c.choice.label;
       }
       const id = variantId(name, Object.values(axes));
-      const hash = contentHash(resolved.config);
+      const hash = contentHash(config.json);
       const same = byHash.get(hash);
       if (same) {
         if (same.id !== id && sameBlock(same, axes)) {
@@ -621,7 +622,7 @@ export class GridBuilder {
         this.diagnostics.report(M.sameId, { id }, { span: m.point.choices[m.point.choices.length - 1]?.choice.value.span ?? experiment.span });
         return undefined;
       }
-      const variant: Variant = { id, axes, experiment: m.experiment, resolved, hash };
+      const variant: Variant = { id, axes, experiment: m.experiment, config, hash };
       byHash.set(hash, variant);
       byId.set(id, variant);
       variants.push(variant);

@@ -257,7 +257,7 @@ export function clusterStage<S extends StagePlan>(model: ModelPlan, stage: S, cl
 
 /** The estimate of every stage of a variant, from its resolved configuration (what the plan will hold). */
 export function variantMemory(variant: Variant): StageMemory[] {
-  const { config, model, stages, spans } = variant.resolved;
+  const { json: config, model, stages, spans } = variant.config;
   const modelPlan = { ...(config.model as object), params: model.params, image_tokens: model.imageTokens } as unknown as ModelPlan;
   const cluster = { devices: config.devices, device_memory: config.device_memory, zero: config.zero } as unknown as ClusterShape;
   return (config.stages as object[]).map((json, i) => {

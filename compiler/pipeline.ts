@@ -11,7 +11,7 @@ import { packageRoot } from "../core/package_root.js";
 import type * as A from "../grammar/ast.js";
 import { parseAssignment } from "../grammar/index.js";
 import { checkSchema, checkShapes } from "./check.js";
-import { Resolver } from "./config.js";
+import { Configurer } from "./configure.js";
 import { Diagnostics } from "../core/diagnostics.js";
 import { M } from "../core/messages.js";
 import { Evaluator } from "./evaluate.js";
@@ -79,12 +79,12 @@ export function compile(entryPath: string, options: CompileOptions = {}): Compil
   const program = loadProgram(entryPath, host, diagnostics, options.text);
   const evaluator = new Evaluator(program, diagnostics);
   evaluator.evaluateAll();
-  const resolver = new Resolver(evaluator, diagnostics);
+  const configurer = new Configurer(evaluator, diagnostics);
   for (const component of [...evaluator.components]) {
     checkSchema(component, diagnostics);
     checkShapes(component, diagnostics);
     // a model is checked as a whole too (connector widths), used by an experiment or not
-    if (component.kind === "model") resolver.model(component, new Map());
+    if (component.kind === "model") configurer.model(component, new Map());
   }
   const experiments: ExperimentGrid[] = [];
   const sets = (options.sets ?? []).map((s) => parseFlag("--set", s, diagnostics)).filter((s): s is ParsedFlag => !!s);
@@ -278,7 +278,7 @@ export function exportExperiments(compilation: Compilation, planned: readonly Pl
   return planned.map((e) => {
     const byId = new Map<string, Variant>(e.variants.map((v) => [v.id, v]));
     // the plan moves the experiment's own fields under /cluster; spans are kept by config pointer
-    const spanOf = (id: string, pointer: string) => byId.get(id)?.resolved.spans.get(pointer.replace(/^\/cluster\//, "/"));
+    const spanOf = (id: string, pointer: string) => byId.get(id)?.config.spans.get(pointer.replace(/^\/cluster\//, "/"));
     const exported = exportLlava({ experiment: e.name, source: options.source, plans: e.plans, spanOf });
     for (const d of exported.diagnostics) compilation.diagnostics.add(d);
     return { name: e.name, dir: e.dir, ...exported };

@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { basename, dirname, relative, sep } from "node:path";
-import type { Json, JsonObject } from "./config.js";
+import type { Json, JsonObject } from "../core/json.js";
 import { canonicalJson, type Variant } from "./grid.js";
 import type { Span } from "../core/source.js";
 import { experimentOf } from "../plan/names.js";
@@ -60,7 +60,7 @@ export function stageKeys(model: Json, seed: Json, stages: readonly Json[]): str
 }
 
 export function buildPlan(variant: Variant, ctx: PlanContext): Plan {
-  const { config, spans, model, stages } = variant.resolved;
+  const { json: config, spans, model, stages } = variant.config;
   const stageJson = config.stages as JsonObject[];
   const keys = stageKeys(config.model, config.seed, stageJson);
   const spanJson: Record<string, SourceRange> = {};

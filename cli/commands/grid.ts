@@ -33,9 +33,9 @@ export function gridJson(experiments: readonly ExperimentGrid[]) {
         id: v.id,
         hash: v.hash,
         axes: v.axes,
-        params: v.resolved.model.params,
-        imageTokens: v.resolved.model.imageTokens,
-        stages: v.resolved.stages.map((s, i) => ({
+        params: v.config.model.params,
+        imageTokens: v.config.model.imageTokens,
+        stages: v.config.stages.map((s, i) => ({
           name: s.name,
           kind: s.kind,
           trainable: s.trainable,
@@ -62,14 +62,14 @@ async function addMemoryWarnings(experiments: readonly ExperimentGrid[], diagnos
         diagnostics.report(
           M.stageDoesNotFit,
           {
-            stage: v.resolved.stages[i].name,
+            stage: v.config.stages[i].name,
             id: v.id,
             needs: gib(estimate.total),
             available: gib(estimate.available),
             breakdown: breakdown(estimate),
             fix: fix && { change: fix.change, needs: gib(fix.estimate.total) },
           },
-          { span: v.resolved.spans.get(`/stages/${i}`) },
+          { span: v.config.spans.get(`/stages/${i}`) },
         );
       });
     }
@@ -112,14 +112,14 @@ options:
       const rows = e.variants.map((v) => [
         v.id,
         ...e.axes.map((a) => v.axes[a] ?? "-"),
-        n(v.resolved.model.params.total),
-        n(v.resolved.model.params.vision),
-        n(v.resolved.model.params.connector),
-        n(v.resolved.model.params.language),
-        String(v.resolved.model.imageTokens),
-        v.resolved.stages.map((s) => `${s.name} ${s.kind === "eval" ? "(eval)" : n(s.trainable)}`).join(", "),
+        n(v.config.model.params.total),
+        n(v.config.model.params.vision),
+        n(v.config.model.params.connector),
+        n(v.config.model.params.language),
+        String(v.config.model.imageTokens),
+        v.config.stages.map((s) => `${s.name} ${s.kind === "eval" ? "(eval)" : n(s.trainable)}`).join(", "),
         variantMemory(v)
-          .map((m, i) => `${v.resolved.stages[i].name} ${bytes(m.estimate.total)}${m.estimate.fits ? "" : "!"}`)
+          .map((m, i) => `${v.config.stages[i].name} ${bytes(m.estimate.total)}${m.estimate.fits ? "" : "!"}`)
           .join(", "),
       ]);
       const numeric = new Set([1, 2, 3, 4, 5].map((i) => e.axes.length + i));

@@ -26,7 +26,7 @@ function configs(file: string, experiment: string, options: { text?: string; set
   if (errors.length) throw new Error(`${file} has errors: ${errors.map((d) => `${d.code} ${d.message}`).join("; ")}`);
   const e = result.experiments.find((x) => x.name === experiment);
   if (!e) throw new Error(`no experiment ${experiment}`);
-  return new Map(e.variants.map((v) => [v.id, { config: v.resolved.config as Obj, hash: v.hash }]));
+  return new Map(e.variants.map((v) => [v.id, { config: v.config.json as Obj, hash: v.hash }]));
 }
 
 function stage(config: Obj, name: string): Obj | undefined {

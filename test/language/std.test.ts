@@ -118,14 +118,14 @@ describe("std holds every preset of LANGUAGE.md §5", () => {
   it("image tokens per image: 576, 256, 256, 256 and SigLIP's 729 patches", () => {
     const result = compile(casePath("valid", "std_presets.mmfm"), { only: ["model.connector=mlp2x_gelu", "model.language=gemma_2b"] });
     const e = result.experiments.find((x) => x.name === "presets")!;
-    const tokens = Object.fromEntries(e.variants.map((v) => [v.axes["model.vision"], v.resolved.model.imageTokens]));
+    const tokens = Object.fromEntries(e.variants.map((v) => [v.axes["model.vision"], v.config.model.imageTokens]));
     expect(tokens).toEqual(Object.fromEntries(Object.entries(visionPresets).map(([n, p]) => [n, p.tokens])));
   });
 
   it("the benchmark datasets have default paths and the schedules work as families", () => {
     const result = compile(casePath("valid", "std_presets.mmfm"), { only: ["model.connector=mlp2x_gelu", "model.language=gemma_2b", "model.vision=clip_vit_l14_336"] });
     const [variant] = result.experiments.find((x) => x.name === "presets")!.variants;
-    const stages = variant.resolved.config.stages as Obj[];
+    const stages = variant.config.json.stages as Obj[];
     const bench = stages.find((s) => s.name === "benchmarks")!.data as Obj[];
     expect(bench.map((d) => d.family)).toEqual(["gqa", "pope", "mme", "scienceqa", "vqav2", "mmvp"]);
     for (const d of bench) {
@@ -168,13 +168,13 @@ experiment every_language {
   it("counts exactly what the reference formulas give for its architecture", () => {
     const seen = new Set<string>();
     for (const v of variants) {
-      const model = v.resolved.model.json as Obj;
+      const model = v.config.model.json as Obj;
       const vision = model.vision as Obj;
       const language = model.language as Obj;
       seen.add(v.axes["model.vision"] ?? v.axes["model.language"]);
-      expect(v.resolved.model.params.vision, `${v.id} vision`).toBe(visionFormula(String(vision.family), vision));
-      expect(v.resolved.model.params.language, `${v.id} language`).toBe(gemmaFormula(language));
-      expect(v.resolved.model.params.connector, `${v.id} connector`).toBe(connectorFormula("linear", Number(vision.width), Number(language.width)));
+      expect(v.config.model.params.vision, `${v.id} vision`).toBe(visionFormula(String(vision.family), vision));
+      expect(v.config.model.params.language, `${v.id} language`).toBe(gemmaFormula(language));
+      expect(v.config.model.params.connector, `${v.id} connector`).toBe(connectorFormula("linear", Number(vision.width), Number(language.width)));
     }
     expect([...seen].sort()).toEqual([...visions, ...languages].sort());
   });
@@ -182,12 +182,12 @@ experiment every_language {
   it("include tiny presets of every architecture family (clip_vit, dinov2, siglip, gemma)", () => {
     const small = new Map<string, string[]>();
     for (const v of variants) {
-      const model = v.resolved.model.json as Obj;
-      if (v.axes["model.vision"] && v.resolved.model.params.vision < 5_000_000) {
+      const model = v.config.model.json as Obj;
+      if (v.axes["model.vision"] && v.config.model.params.vision < 5_000_000) {
         const f = String((model.vision as Obj).family);
         small.set(f, [...(small.get(f) ?? []), v.axes["model.vision"]]);
       }
-      if (v.axes["model.language"] && v.resolved.model.params.language < 5_000_000) {
+      if (v.axes["model.language"] && v.config.model.params.language < 5_000_000) {
         const f = String((model.language as Obj).family);
         small.set(f, [...(small.get(f) ?? []), v.axes["model.language"]]);
       }

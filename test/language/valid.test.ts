@@ -63,7 +63,7 @@ function resolved(file: string, experiment: string, options: { sets?: string[]; 
   if (errors.length) throw new Error(`${file} has errors: ${errors.map((d) => `${d.code} ${d.message}`).join("; ")}`);
   const e = result.experiments.find((x) => x.name === experiment);
   if (!e) throw new Error(`no experiment ${experiment}`);
-  return new Map(e.variants.map((v) => [v.id, { config: v.resolved.config as Obj, imageTokens: v.resolved.model.imageTokens }]));
+  return new Map(e.variants.map((v) => [v.id, { config: v.config.json as Obj, imageTokens: v.config.model.imageTokens }]));
 }
 
 function stageConfig(config: Obj, name: string): Obj {

@@ -1,45 +1,44 @@
 /**
- * Resolution of a variant's components into plain JSON with every default filled in: the model with
- * its inferred connector widths, parameter counts and image tokens, and the stages with their data,
- * schedule, optimizer and derived steps. This JSON is what the content hash covers and what the plan
- * holds. Checks that need the whole model (connector widths, image tokens against max_length) live
- * here because only here are both sides known.
+ * Configure: a variant's components -> its configuration, plain JSON with every default filled in:
+ * the model with its inferred connector widths, parameter counts and image tokens, and the stages
+ * with their data, schedule, optimizer and derived steps. This JSON is what the content hash covers
+ * and what the plan holds. The checks that need the whole model (connector widths, image tokens
+ * against max_length) are check.ts's, called here because only here are both sides known.
  */
-import { checkSchema } from "./check.js";
-import { Diagnostics, type Secondary } from "../core/diagnostics.js";
-import { L, M } from "../core/messages.js";
+import type { Json, JsonObject } from "../core/json.js";
+import { checkImageTokensFit, checkModelWidths, checkSchema } from "./check.js";
+import { Diagnostics } from "../core/diagnostics.js";
+import { M } from "../core/messages.js";
 import type { Evaluator } from "./evaluate.js";
 import type { FieldSchema } from "./families.js";
 import { imageTokens, parameterCount } from "./params.js";
 import type { Span } from "../core/source.js";
-import { show, type Component, type FieldEntry, type Value } from "./values.js";
+import type { Component, FieldEntry, Value } from "./values.js";
 
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-export type JsonObject = { [key: string]: Json };
 
 /** Where each value of a resolved configuration came from, by JSON pointer. */
 export type SpanMap = Map<string, Span>;
 
-export interface ResolvedModel {
+export interface ModelConfig {
   readonly json: JsonObject;
   readonly params: { total: number; vision: number; connector: number; language: number };
   readonly imageTokens: number;
 }
 
-export interface ResolvedStage {
+export interface StageConfig {
   readonly name: string;
   readonly kind: "stage" | "eval";
   readonly json: JsonObject;
   readonly trainable: number;
 }
 
-export interface ResolvedVariant {
+export interface VariantConfig {
   /** `{ seed, devices, device_memory, zero, model, stages }` */
-  readonly config: JsonObject;
-  /** where each value came from, by JSON pointer into `config` (assembled on first use) */
+  readonly json: JsonObject;
+  /** where each value came from, by JSON pointer into `json` */
   readonly spans: SpanMap;
-  readonly model: ResolvedModel;
-  readonly stages: readonly ResolvedStage[];
+  readonly model: ModelConfig;
+  readonly stages: readonly StageConfig[];
 }
 
 /** A resolution with its spans, cached per component (variants share most of their components). */
@@ -72,7 +71,7 @@ export function schemaValid(c: Component): boolean {
   return ok;
 }
 
-export class Resolver {
+export class Configurer {
   constructor(
     private readonly evaluator: Evaluator,
     private readonly diagnostics: Diagnostics,
@@ -171,22 +170,22 @@ export class Resolver {
     return computed;
   }
 
-  private readonly models = new WeakMap<Component, Cached<ResolvedModel>>();
-  private readonly stages = new WeakMap<Component, Map<ResolvedModel, Cached<ResolvedStage>>>();
+  private readonly models = new WeakMap<Component, Cached<ModelConfig>>();
+  private readonly stages = new WeakMap<Component, Map<ModelConfig, Cached<StageConfig>>>();
 
   /** The model with its spans under `/model`, cached per model component. */
-  model(model: Component, spans: SpanMap): ResolvedModel | undefined {
+  model(model: Component, spans: SpanMap): ModelConfig | undefined {
     let cached = this.models.get(model);
     if (!cached) {
       const own: SpanMap = new Map();
-      cached = { result: this.resolveModel(model, own), spans: own };
+      cached = { result: this.configureModel(model, own), spans: own };
       this.models.set(model, cached);
     }
     prefixed(spans, "", cached.spans);
     return cached.result;
   }
 
-  private resolveModel(model: Component, spans: SpanMap): ResolvedModel | undefined {
+  private configureModel(model: Component, spans: SpanMap): ModelConfig | undefined {
     this.ok = true;
     const entry = (name: string) => model.field(name);
     const part = (name: string): Component | undefined => {
@@ -205,16 +204,7 @@ export class Resolver {
     });
     const vWidth = visionJson.width as number;
     const lWidth = languageJson.width as number;
-    this.checkConnectorWidth(connector, "in", vWidth, vision, "vision");
-    this.checkConnectorWidth(connector, "out", lWidth, language, "language");
-    if (connector.family.name === "identity" && vWidth !== lWidth) {
-      this.diagnostics.report(M.identityWidths, { vision: vWidth, language: lWidth }, {
-        span: entry("connector")!.value.span,
-        secondary: [
-          ...widthLabel(vision, "vision"),
-          ...widthLabel(language, "language"),
-        ],
-      });
+    if (!checkModelWidths({ vision, connector, language, connectorSpan: entry("connector")!.value.span }, { vision: vWidth, language: lWidth }, this.diagnostics)) {
       this.ok = false;
     }
     const connectorJson = this.component(connector, "/model/connector", spans, { in: vWidth, out: lWidth });
@@ -236,28 +226,21 @@ export class Resolver {
     return { json: out, params, imageTokens: imageTokens(vision.family.name, visionJson) };
   }
 
-  private checkConnectorWidth(connector: Component, field: "in" | "out", expected: number, from: Component, what: string): void {
-    const e = connector.field(field);
-    if (!e || e.value.type !== "int" || Number(e.value.value) === expected) return;
-    this.diagnostics.report(M.connectorWidth, { field, shown: show(e.value), part: what, width: expected }, { span: e.span, secondary: widthLabel(from, what) });
-    this.ok = false;
-  }
-
   /** A stage in the context of a model, with its spans under `pointer`; cached per (stage, model). */
-  stage(stage: Component, model: ResolvedModel, pointer: string, spans: SpanMap): ResolvedStage | undefined {
+  stage(stage: Component, model: ModelConfig, pointer: string, spans: SpanMap): StageConfig | undefined {
     let byModel = this.stages.get(stage);
     if (!byModel) this.stages.set(stage, (byModel = new Map()));
     let cached = byModel.get(model);
     if (!cached) {
       const own: SpanMap = new Map();
-      cached = { result: this.resolveStage(stage, model, own), spans: own };
+      cached = { result: this.configureStage(stage, model, own), spans: own };
       byModel.set(model, cached);
     }
     prefixed(spans, pointer, cached.spans);
     return cached.result;
   }
 
-  private resolveStage(stage: Component, model: ResolvedModel, spans: SpanMap): ResolvedStage | undefined {
+  private configureStage(stage: Component, model: ModelConfig, spans: SpanMap): StageConfig | undefined {
     const pointer = "";
     this.ok = true;
     if (!schemaValid(stage)) return undefined;
@@ -276,12 +259,7 @@ export class Resolver {
     if (kind === "stage") {
       if (json.epochs === null && json.steps === null) json.epochs = 1;
       if (json.steps === null) json.steps = derivedSteps(json);
-      const maxLength = json.max_length as number;
-      if (model.imageTokens >= maxLength) {
-        const e = stage.field("max_length");
-        this.diagnostics.report(M.noRoomForText, { tokens: model.imageTokens, maxLength, owner: stage.describe() }, { span: e?.span ?? stage.span });
-        this.ok = false;
-      }
+      if (!checkImageTokensFit(stage, model.imageTokens, json.max_length as number, this.diagnostics)) this.ok = false;
     }
     if (!this.ok) return undefined;
     const train = kind === "stage" ? (json.train as string[] | null) ?? [] : [];
@@ -290,7 +268,7 @@ export class Resolver {
   }
 
   /** The whole variant: model, stages, and the experiment's own fields. */
-  variant(experiment: Component): ResolvedVariant | undefined {
+  variant(experiment: Component): VariantConfig | undefined {
     const collected: SpanMap = new Map();
     const spans = collected;
     const modelValue = experiment.field("model")?.value;
@@ -299,7 +277,7 @@ export class Resolver {
     if (!checkSchema(experiment, new Diagnostics())) return undefined;
     const model = this.model(modelValue.component, spans);
     if (!model) return undefined;
-    const stages: ResolvedStage[] = [];
+    const stages: StageConfig[] = [];
     let failed = false;
     stagesValue.items.forEach((item, i) => {
       if (item.type !== "component" || (item.component.kind !== "stage" && item.component.kind !== "eval")) {
@@ -319,7 +297,7 @@ export class Resolver {
     }
     config.model = model.json;
     config.stages = stages.map((s) => s.json);
-    return { config, spans, model, stages };
+    return { json: config, spans, model, stages };
   }
 }
 
@@ -333,11 +311,6 @@ function headDim(language: Component): number {
   if (explicit !== undefined) return explicit;
   const heads = get("heads");
   return heads > 0 ? Math.floor(get("width") / heads) : 0;
-}
-
-function widthLabel(c: Component, what: string): Secondary[] {
-  const e = c.field("width");
-  return e ? [{ span: e.span, text: L.widthSetHere(what) }] : [{ span: c.span, text: L.backbone(what, c.displayName) }];
 }
 
 /**
