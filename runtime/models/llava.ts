@@ -3,7 +3,8 @@
  * SigLIP or DINOv2 encoder with its own keys), `multi_modal_projector.*`, `language_model.*` (Gemma).
  *
  *   image -> vision hidden_states[select_layer]                   (no final norm: a middle layer)
- *         -> drop the class token (feature "patch") or keep all ("cls_patch"); SigLIP has none, so nothing drops
+ *         -> drop the class token (feature "patch") or keep all ("cls_patch"); SigLIP has none,
+ *            so nothing drops
  *         -> connector -> image embeddings placed at the image tokens (llava_merge.ts)
  *         -> Gemma on the merged embeddings (so √D scales the image features too)
  *         -> loss: mean next-token cross-entropy over labels != -100 at positions whose shifted

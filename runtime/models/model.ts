@@ -1,9 +1,10 @@
 /**
  * `PretrainedModel`: a family's forward pass over a map of tfjs variables named by Hugging Face keys.
  *
- * Families by config `model_type`: gemma (GemmaForCausalLM), clip_vision_model (CLIPVisionModel; a
- * full `clip` config gives its vision part), siglip_vision_model (SiglipVisionModel; likewise
- * `siglip`), dinov2 (Dinov2Model) and llava (LlavaForConditionalGeneration).
+ * Families by shape (shapes.ts): gemma (GemmaForCausalLM), clip_vit (CLIPVisionModel), siglip
+ * (SiglipVisionModel), dinov2 (Dinov2Model) and llava (LlavaForConditionalGeneration). A model is made
+ * from a shape (a graph description's, from_graph.ts) or from a Hugging Face config.json
+ * (hf_config.ts reads it into a shape; a full CLIP or SigLIP config gives its vision part).
  */
 import { isDeepStrictEqual } from "node:util";
 import { InternalError } from "../../core/errors.js";
