@@ -59,11 +59,10 @@ export function literal(value: unknown, indent = ""): string {
   return `{\n${entries.map(([k, v]) => `${inner}${key(k)}: ${literal(v, inner)}`).join(",\n")},\n${indent}}`;
 }
 
-const camel = (s: string) => s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
-
-function camelFields(obj: object, drop: readonly string[] = ["family", "name"]): Record<string, unknown> {
+/** A graph constructor's config: the plan component's fields as they are, without `family` and `name`. */
+function graphConfig(component: object): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(obj)) if (!drop.includes(k)) out[camel(k)] = v;
+  for (const [k, v] of Object.entries(component)) if (k !== "family" && k !== "name") out[k] = v;
   return out;
 }
 
@@ -96,8 +95,8 @@ function stamp(input: EmitInput, what: string, hash?: string): string {
 }
 
 function stageCall(s: StagePlan): string {
-  if (s.kind === "eval") return `evalStage(${literal({ name: s.name, cacheKey: s.cache_key }, "  ")})`;
-  return `stage(${literal({ name: s.name, train: s.train, cacheKey: s.cache_key }, "  ")})`;
+  if (s.kind === "eval") return `evalStage(${literal({ name: s.name, cache_key: s.cache_key }, "  ")})`;
+  return `stage(${literal({ name: s.name, train: s.train, cache_key: s.cache_key }, "  ")})`;
 }
 
 /**
@@ -116,12 +115,12 @@ function graphModule(plan: Plan, input: EmitInput): OptionalKind<SourceFileStruc
     statements: [
       stamp(input, `variant ${JSON.stringify(plan.id)}`, plan.hash),
       { kind: StructureKind.ImportDeclaration, moduleSpecifier: "mmfm/runtime", namedImports: [...[...imports].sort(), "type Plan"] },
-      exportConst("vision", `${visionConstructor[m.vision.family]}(${literal(camelFields(m.vision))})`, `the vision backbone (${m.vision.name ?? m.vision.family})`),
+      exportConst("vision", `${visionConstructor[m.vision.family]}(${literal(graphConfig(m.vision))})`, `the vision backbone (${m.vision.name ?? m.vision.family})`),
       exportConst("connector", `${m.connector.family}(${literal(connectorFields)})`, `the connector (${m.connector.name ?? m.connector.family})`),
-      exportConst("language", `gemma(${literal(camelFields(m.language))})`, `the language backbone (${m.language.name ?? m.language.family})`),
+      exportConst("language", `gemma(${literal(graphConfig(m.language))})`, `the language backbone (${m.language.name ?? m.language.family})`),
       exportConst(
         "model",
-        `llava({ vision, connector, language, template: ${JSON.stringify(m.template)}, imageToken: ${JSON.stringify(m.image_token)} })`,
+        `llava({ vision, connector, language, template: ${JSON.stringify(m.template)}, image_token: ${JSON.stringify(m.image_token)} })`,
         "vision -> connector -> language; the widths must agree",
       ),
       exportConst("stages", `[\n  ${plan.stages.map(stageCall).join(",\n  ")},\n] as const`, "in order; each starts from the weights the previous one left"),

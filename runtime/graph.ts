@@ -1,7 +1,9 @@
 /**
- * The typed graph API: constructors named after the families, taking the family's fields in
- * camelCase, that build a typed description of a LLaVA model. Widths are literal number types, so
- * a model whose widths disagree does not type-check:
+ * The typed graph API: constructors named after the families that build a typed description of a
+ * LLaVA model. A constructor takes its family's fields under the plan's own names (a family's config
+ * here is its plan component without `family` and `name`, plan/plan.ts), so one field has one name
+ * from spec to plan to graph to model. Widths are literal number types, so a model whose widths
+ * disagree does not type-check:
  *
  *   const vision = clipVit({ image: 336, patch: 14, width: 1024, ... });   // VisionEncoder<1024>
  *   const connector = mlp({ in: 1024, out: 2048, depth: 2, act: "gelu" }); // Connector<1024, 2048>
@@ -12,44 +14,16 @@
  * (`buildModel` in runtime/models). This file has no dependency on tfjs, so type-checking a graph
  * module is cheap.
  */
-import type { Aspect, Component, Plan, Template } from "../plan/plan.js";
+import type { ClipVitPlan, Component, Dinov2Plan, GemmaPlan, Plan, SiglipPlan, Template } from "../plan/plan.js";
 
-type Act = "quick_gelu" | "gelu" | "gelu_tanh";
-type Rgb = readonly [number, number, number];
+/** A plan component's fields without `family` and `name`, with its width as the literal type `W`. */
+type Fields<P, W extends number> = Omit<P, "family" | "name" | "width"> & { readonly width: W };
 
-interface VisionFields<W extends number> {
-  readonly image: number;
-  readonly patch: number;
-  readonly width: W;
-  readonly depth: number;
-  readonly heads: number;
-  readonly mlp: number;
-  readonly act: Act;
-  readonly normEps: number;
-  readonly selectLayer: number;
-  readonly feature: "patch" | "cls_patch";
-  readonly mean: Rgb;
-  readonly std: Rgb;
-  readonly resize: number;
-  readonly aspect: Aspect;
-  readonly weights: string | null;
-  readonly hubId: string | null;
-}
+export type ClipVitConfig<W extends number> = Fields<ClipVitPlan, W>;
+export type Dinov2Config<W extends number> = Fields<Dinov2Plan, W>;
+export type SiglipConfig<W extends number> = Fields<SiglipPlan, W>;
 
-export type ClipVitConfig<W extends number> = VisionFields<W>;
-
-export interface Dinov2Config<W extends number> extends VisionFields<W> {
-  readonly ffn: "mlp" | "swiglu";
-  readonly layerScale: number;
-  readonly positionImage: number;
-  readonly maskToken: boolean;
-}
-
-export interface SiglipConfig<W extends number> extends VisionFields<W> {
-  readonly head: boolean;
-}
-
-/** A vision backbone whose features (at `selectLayer`) are `W` wide. */
+/** A vision backbone whose features (at `select_layer`) are `W` wide. */
 export interface VisionEncoder<W extends number> {
   readonly kind: "vision";
   readonly width: W;
@@ -67,22 +41,7 @@ export interface Connector<I extends number, O extends number> {
   readonly act: "gelu";
 }
 
-export interface GemmaConfig<W extends number> {
-  readonly vocab: number;
-  readonly width: W;
-  readonly depth: number;
-  readonly heads: number;
-  readonly kvHeads: number;
-  readonly headDim: number;
-  readonly mlp: number;
-  readonly act: "gelu_tanh" | "gelu";
-  readonly ropeTheta: number;
-  readonly normEps: number;
-  readonly maxPositions: number;
-  readonly tokenizer: string | null;
-  readonly weights: string | null;
-  readonly hubId: string | null;
-}
+export type GemmaConfig<W extends number> = Fields<GemmaPlan, W>;
 
 /** A language backbone whose embeddings are `W` wide. */
 export interface LanguageModel<W extends number> {
@@ -98,7 +57,7 @@ export interface LlavaModel<V extends number, L extends number> {
   readonly connector: Connector<V, L>;
   readonly language: LanguageModel<L>;
   readonly template: Template;
-  readonly imageToken: string;
+  readonly image_token: string;
 }
 
 function checkWidth(what: string, width: number): void {
@@ -158,7 +117,7 @@ export function llava<V extends number, L extends number>(parts: {
   readonly connector: Connector<NoInfer<V>, NoInfer<L>>;
   readonly language: LanguageModel<L>;
   readonly template?: Template;
-  readonly imageToken?: string;
+  readonly image_token?: string;
 }): LlavaModel<V, L> {
   const { vision, connector, language } = parts;
   if (connector.in !== vision.width || connector.out !== language.width) {
@@ -172,7 +131,7 @@ export function llava<V extends number, L extends number>(parts: {
     connector,
     language,
     template: parts.template ?? "gemma",
-    imageToken: parts.imageToken ?? "<image>",
+    image_token: parts.image_token ?? "<image>",
   };
 }
 
@@ -181,15 +140,15 @@ export interface StageSpec {
   readonly kind: "stage" | "eval";
   readonly name: string;
   readonly train: readonly Component[];
-  readonly cacheKey: string;
+  readonly cache_key: string;
 }
 
-export function stage(spec: { readonly name: string; readonly train: readonly Component[]; readonly cacheKey: string }): StageSpec {
+export function stage(spec: { readonly name: string; readonly train: readonly Component[]; readonly cache_key: string }): StageSpec {
   return { kind: "stage", ...spec };
 }
 
-export function evalStage(spec: { readonly name: string; readonly cacheKey: string }): StageSpec {
-  return { kind: "eval", name: spec.name, train: [], cacheKey: spec.cacheKey };
+export function evalStage(spec: { readonly name: string; readonly cache_key: string }): StageSpec {
+  return { kind: "eval", name: spec.name, train: [], cache_key: spec.cache_key };
 }
 
 /** What a generated module exports. */

@@ -11,7 +11,7 @@
  */
 import { tf } from "../tf.js";
 import { checkPixels, layerNorm, patchEmbed, ParamView, Specs, dims } from "./common.js";
-import type { VitShape } from "./config.js";
+import type { VitShape } from "./shapes.js";
 import { normal } from "./init.js";
 import { checkGrid, preNormLayer, preNormLayerSpecs, runLayers, type VisionEncoder, type VisionOutputs } from "./vision.js";
 
@@ -28,15 +28,15 @@ export function clipVision(v: VitShape): VisionEncoder {
 function clipSpecs(s: Specs, v: VitShape): void {
   const D = v.width;
   const f = v.initFactor;
-  const N = Math.floor(v.imageSize / v.patch) ** 2;
-  const layersForInit = Math.max(v.layers, 1);
+  const N = Math.floor(v.position_image / v.patch) ** 2;
+  const layersForInit = Math.max(v.depth, 1);
   const e = s.scope("embeddings");
   e.add("class_embedding", [D], normal(D ** -0.5 * f));
   e.add("patch_embedding.weight", [D, v.channels, v.patch, v.patch], normal(v.initStd * f));
   e.add("position_embedding.weight", [N + 1, D], normal(v.initStd * f));
   s.layerNorm("pre_layrnorm", D);
   const inStd = D ** -0.5 * (2 * layersForInit) ** -0.5 * f;
-  for (let i = 0; i < v.layers; i++) {
+  for (let i = 0; i < v.depth; i++) {
     preNormLayerSpecs(s.scope(`encoder.layers.${i}`), v, {
       qkv: normal(inStd),
       out: normal(D ** -0.5 * f),
@@ -57,7 +57,7 @@ function clipEmbeddings(p: ParamView, v: VitShape, pixels: tf.Tensor): tf.Tensor
   const B = dims(x)[0];
   const cls = tf.broadcastTo(tf.reshape(e.get("class_embedding"), [1, 1, v.width]), [B, 1, v.width]); // [B, 1, D]
   const tokens = tf.add(tf.concat([cls, x], 1), e.get("position_embedding.weight")); // [B, N+1, D]
-  return layerNorm(tokens, p, "pre_layrnorm", v.eps); // [B, N+1, D]
+  return layerNorm(tokens, p, "pre_layrnorm", v.norm_eps); // [B, N+1, D]
 }
 
 function clipHiddenStates(p: ParamView, v: VitShape, pixels: tf.Tensor, upTo: number): tf.Tensor[] {
@@ -66,13 +66,13 @@ function clipHiddenStates(p: ParamView, v: VitShape, pixels: tf.Tensor, upTo: nu
 }
 
 function clipForward(p: ParamView, v: VitShape, pixels: tf.Tensor, outputHiddenStates: boolean): VisionOutputs {
-  const states = clipHiddenStates(p, v, pixels, v.layers);
+  const states = clipHiddenStates(p, v, pixels, v.depth);
   const last = states[states.length - 1]; // [B, N+1, D]
   const [B, , D] = dims(last);
   const cls = tf.reshape(tf.slice(last, [0, 0, 0], [B, 1, D]), [B, D]); // [B, D]
   return {
     lastHiddenState: last,
-    poolerOutput: layerNorm(cls, p, "post_layernorm", v.eps), // [B, D]
+    poolerOutput: layerNorm(cls, p, "post_layernorm", v.norm_eps), // [B, D]
     hiddenStates: outputHiddenStates ? states : undefined,
   };
 }

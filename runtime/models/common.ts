@@ -153,8 +153,8 @@ export const MASK_MIN = -3.4028234663852886e38;
 
 export interface AttentionShape {
   heads: number;
-  kvHeads: number;
-  headDim: number;
+  kv_heads: number;
+  head_dim: number;
   /** Multiplies the scores: 1/√Dh in every family here. */
   scale: number;
   /** Additive mask, [B or 1, 1, T, S]: 0 where allowed, MASK_MIN where not. */
@@ -171,7 +171,7 @@ export interface AttentionShape {
 export function attention(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, s: AttentionShape): tf.Tensor {
   const [B, T] = dims(q);
   const S = dims(k)[1];
-  const { heads: H, kvHeads: KV, headDim: Dh } = s;
+  const { heads: H, kv_heads: KV, head_dim: Dh } = s;
   const G = H / KV;
   const qf = tf.reshape(tf.transpose(tf.reshape(q, [B, T, KV, G, Dh]), [0, 2, 3, 1, 4]), [B * KV, G * T, Dh]); // [B·KV, G·T, Dh]
   const kf = tf.reshape(tf.transpose(k, [0, 2, 1, 3]), [B * KV, S, Dh]); // [B·KV, S, Dh]

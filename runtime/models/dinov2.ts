@@ -13,7 +13,7 @@
  */
 import { tf } from "../tf.js";
 import { activate, checkPixels, layerNorm, linear, patchEmbed, ParamView, Specs, dims } from "./common.js";
-import type { VitShape } from "./config.js";
+import type { VitShape } from "./shapes.js";
 import { type Init, zeros } from "./init.js";
 import { resizeBicubic } from "./bicubic.js";
 import { runLayers, selfAttention, type VisionEncoder, type VisionOutputs } from "./vision.js";
@@ -30,32 +30,32 @@ export function dinov2Vision(v: VitShape): VisionEncoder {
 /** Parameters, initialised as Dinov2PreTrainedModel._init_weights does. */
 function dinoSpecs(s: Specs, v: VitShape): void {
   const D = v.width;
-  const N = Math.floor(v.imageSize / v.patch) ** 2;
+  const N = Math.floor(v.position_image / v.patch) ** 2;
   const trunc: Init = { kind: "truncNormal", std: v.initStd };
   const lin = { bias: true, weight: trunc };
   const e = s.scope("embeddings");
   e.add("cls_token", [1, 1, D], trunc);
-  if (v.maskToken) e.add("mask_token", [1, D], zeros);
+  if (v.mask_token) e.add("mask_token", [1, D], zeros);
   e.add("position_embeddings", [1, N + 1, D], trunc);
   e.add("patch_embeddings.projection.weight", [D, v.channels, v.patch, v.patch], trunc);
   e.add("patch_embeddings.projection.bias", [D], zeros);
-  for (let i = 0; i < v.layers; i++) {
+  for (let i = 0; i < v.depth; i++) {
     const l = s.scope(`encoder.layer.${i}`);
     l.layerNorm("norm1", D);
     l.linear("attention.attention.query", D, D, { bias: v.qkvBias, weight: trunc });
     l.linear("attention.attention.key", D, D, { bias: v.qkvBias, weight: trunc });
     l.linear("attention.attention.value", D, D, { bias: v.qkvBias, weight: trunc });
     l.linear("attention.output.dense", D, D, lin);
-    l.add("layer_scale1.lambda1", [D], { kind: "constant", value: v.layerScale });
+    l.add("layer_scale1.lambda1", [D], { kind: "constant", value: v.layer_scale });
     l.layerNorm("norm2", D);
-    if (v.swiglu) {
-      l.linear("mlp.weights_in", D, 2 * v.mlpWidth, lin);
-      l.linear("mlp.weights_out", v.mlpWidth, D, lin);
+    if (v.ffn === "swiglu") {
+      l.linear("mlp.weights_in", D, 2 * v.mlp, lin);
+      l.linear("mlp.weights_out", v.mlp, D, lin);
     } else {
-      l.linear("mlp.fc1", D, v.mlpWidth, lin);
-      l.linear("mlp.fc2", v.mlpWidth, D, lin);
+      l.linear("mlp.fc1", D, v.mlp, lin);
+      l.linear("mlp.fc2", v.mlp, D, lin);
     }
-    l.add("layer_scale2.lambda1", [D], { kind: "constant", value: v.layerScale });
+    l.add("layer_scale2.lambda1", [D], { kind: "constant", value: v.layer_scale });
   }
   s.layerNorm("layernorm", D);
 }
@@ -96,7 +96,7 @@ function dinoEmbeddings(p: ParamView, v: VitShape, pixels: tf.Tensor): tf.Tensor
 
 /** x [B, N, D] -> [B, N, D] */
 function mlp(x: tf.Tensor, p: ParamView, v: VitShape): tf.Tensor {
-  if (!v.swiglu) return linear(activate(linear(x, p, "mlp.fc1"), v.act), p, "mlp.fc2");
+  if (v.ffn === "mlp") return linear(activate(linear(x, p, "mlp.fc1"), v.act), p, "mlp.fc2");
   const both = linear(x, p, "mlp.weights_in"); // [B, N, 2I]
   const [x1, x2] = tf.split(both, 2, -1); // [B, N, I] each
   return linear(tf.mul(activate(x1, "silu"), x2), p, "mlp.weights_out"); // [B, N, D]
@@ -104,14 +104,14 @@ function mlp(x: tf.Tensor, p: ParamView, v: VitShape): tf.Tensor {
 
 /** One layer. x [B, N, D] -> [B, N, D] */
 function dinoLayer(x: tf.Tensor, p: ParamView, v: VitShape): tf.Tensor {
-  const attn = selfAttention(layerNorm(x, p, "norm1", v.eps), p, v, {
+  const attn = selfAttention(layerNorm(x, p, "norm1", v.norm_eps), p, v, {
     q: "attention.attention.query",
     k: "attention.attention.key",
     v: "attention.attention.value",
     out: "attention.output.dense",
   });
   const h = tf.add(x, tf.mul(attn, p.get("layer_scale1.lambda1"))); // [B, N, D]
-  return tf.add(h, tf.mul(mlp(layerNorm(h, p, "norm2", v.eps), p, v), p.get("layer_scale2.lambda1"))); // [B, N, D]
+  return tf.add(h, tf.mul(mlp(layerNorm(h, p, "norm2", v.norm_eps), p, v), p.get("layer_scale2.lambda1"))); // [B, N, D]
 }
 
 function dinoHiddenStates(p: ParamView, v: VitShape, pixels: tf.Tensor, upTo: number): tf.Tensor[] {
@@ -120,8 +120,8 @@ function dinoHiddenStates(p: ParamView, v: VitShape, pixels: tf.Tensor, upTo: nu
 }
 
 function dinoForward(p: ParamView, v: VitShape, pixels: tf.Tensor, outputHiddenStates: boolean): VisionOutputs {
-  const states = dinoHiddenStates(p, v, pixels, v.layers);
-  const last = layerNorm(states[states.length - 1], p, "layernorm", v.eps); // [B, N+1, D]
+  const states = dinoHiddenStates(p, v, pixels, v.depth);
+  const last = layerNorm(states[states.length - 1], p, "layernorm", v.norm_eps); // [B, N+1, D]
   const [B, , D] = dims(last);
   return {
     lastHiddenState: last,

@@ -1,105 +1,103 @@
 /**
- * From the typed graph descriptions (runtime/graph.ts) to models: each description becomes the
- * Hugging Face config of the same architecture, then a seeded model; a component whose `weights`
- * names a local Hugging Face folder is loaded from it (the paper's recipe: pretrained backbones, a
- * fresh connector).
+ * From the typed graph descriptions (runtime/graph.ts) to models: a description becomes the shape of
+ * the same architecture (shapes.ts) directly, field for field under the same names, and what it
+ * does not say (initialisation, biases, tying...) is what transformers' config class says
+ * (`defaultShape`). A component whose `weights` names a local Hugging Face folder is then loaded
+ * from it (the paper's recipe: pretrained backbones, a fresh connector).
  *
- * Field mapping (graph -> config.json): width -> hidden_size, depth -> num_hidden_layers,
- * heads -> num_attention_heads, mlp -> intermediate_size (DINOv2: mlp_ratio, chosen so that
- * transformers' rounding gives back `mlp`), act quick_gelu/gelu/gelu_tanh -> quick_gelu/gelu/
- * gelu_pytorch_tanh, norm_eps -> layer_norm_eps / rms_norm_eps, select_layer ->
- * vision_feature_layer, feature patch/cls_patch -> vision_feature_select_strategy default/full.
+ * The model keeps the shape's config.json as its `config` (for saveModel); `visionConfig`,
+ * `textConfig` and `llavaConfig` give that config.json of a description.
  */
 import type { Connector, LanguageModel, LlavaModel, VisionEncoder } from "../graph.js";
+import type { Activation } from "./common.js";
+import { configFromShape, defaultShape, type HfConfig } from "./hf_config.js";
+import { createModelOfShape, type PretrainedModel } from "./model.js";
 import { loadPretrained } from "./pretrained.js";
-import type { Json } from "./config.js";
-import { createModel, type PretrainedModel } from "./model.js";
+import type { ConnectorShape, GemmaShape, LlavaShape, VitShape } from "./shapes.js";
 
 type Graph = LlavaModel<number, number> | VisionEncoder<number> | LanguageModel<number>;
 
-const ACT = { quick_gelu: "quick_gelu", gelu: "gelu", gelu_tanh: "gelu_pytorch_tanh" } as const;
+/** The spec's activations by the runtime's (transformers') function names. */
+const ACT: Record<"quick_gelu" | "gelu" | "gelu_tanh", Activation> = { quick_gelu: "quick_gelu", gelu: "gelu", gelu_tanh: "gelu_pytorch_tanh" };
 
-/** DINOv2 stores mlp_ratio; transformers takes int(width·ratio), then for SwiGLU (int(h·2/3) + 7) // 8 · 8. */
-function dinoRatio(width: number, mlp: number, swiglu: boolean): number {
-  const hiddenFor = (h: number) => (swiglu ? Math.floor((Math.trunc((h * 2) / 3) + 7) / 8) * 8 : h);
-  const start = swiglu ? Math.max(1, Math.floor(((mlp - 8) * 3) / 2)) : mlp;
-  for (let h = start; h <= (swiglu ? Math.ceil((mlp * 3) / 2) + 2 : mlp); h++) {
-    if (hiddenFor(h) !== mlp) continue;
-    const exact = h / width;
-    return Math.trunc(width * exact) === h ? exact : (h + 0.5) / width;
-  }
-  throw new RangeError(`dinov2: a SwiGLU feed-forward width must be a multiple of 8 (transformers rounds it), got mlp ${mlp}`);
-}
-
-/** The config.json of a vision description. */
-export function visionConfig(v: VisionEncoder<number>): Json {
+/** The shape of a vision description. */
+export function visionShape(v: VisionEncoder<number>): VitShape {
   const c = v.config;
   const common = {
-    hidden_size: c.width,
-    num_hidden_layers: c.depth,
-    num_attention_heads: c.heads,
-    patch_size: c.patch,
-    hidden_act: ACT[c.act],
-    layer_norm_eps: c.normEps,
+    ...defaultShape(v.family),
+    width: c.width,
+    depth: c.depth,
+    heads: c.heads,
+    mlp: c.mlp,
+    patch: c.patch,
+    act: ACT[c.act],
+    norm_eps: c.norm_eps,
   };
   switch (v.family) {
     case "clip_vit":
-      return { model_type: "clip_vision_model", ...common, intermediate_size: c.mlp, image_size: c.image };
+      return { ...common, position_image: c.image };
     case "siglip":
-      return { model_type: "siglip_vision_model", ...common, intermediate_size: c.mlp, image_size: c.image, vision_use_head: "head" in c ? c.head : true };
+      return { ...common, position_image: c.image, head: "head" in c ? c.head : true };
     case "dinov2": {
       const d = c as Extract<typeof c, { ffn: unknown }>;
-      return {
-        model_type: "dinov2",
-        ...common,
-        image_size: d.positionImage,
-        mlp_ratio: dinoRatio(c.width, c.mlp, d.ffn === "swiglu"),
-        use_swiglu_ffn: d.ffn === "swiglu",
-        layerscale_value: d.layerScale,
-        use_mask_token: d.maskToken,
-      };
+      return { ...common, position_image: d.position_image, ffn: d.ffn, layer_scale: d.layer_scale, mask_token: d.mask_token };
     }
   }
 }
 
-/** The config.json of a Gemma description. */
-export function textConfig(l: LanguageModel<number>, padTokenId = 0): Json {
+/** The shape of a Gemma description. */
+export function languageShape(l: LanguageModel<number>, padTokenId = 0): GemmaShape {
   const c = l.config;
   return {
-    model_type: "gemma",
-    vocab_size: c.vocab,
-    hidden_size: c.width,
-    intermediate_size: c.mlp,
-    num_hidden_layers: c.depth,
-    num_attention_heads: c.heads,
-    num_key_value_heads: c.kvHeads,
-    head_dim: c.headDim,
-    hidden_activation: c.act === "gelu_tanh" ? "gelu_pytorch_tanh" : "gelu",
-    rope_theta: c.ropeTheta,
-    rms_norm_eps: c.normEps,
-    max_position_embeddings: c.maxPositions,
-    pad_token_id: padTokenId,
+    ...defaultShape("gemma"),
+    vocab: c.vocab,
+    width: c.width,
+    mlp: c.mlp,
+    depth: c.depth,
+    heads: c.heads,
+    kv_heads: c.kv_heads,
+    head_dim: c.head_dim,
+    act: ACT[c.act],
+    rope_theta: c.rope_theta,
+    norm_eps: c.norm_eps,
+    max_positions: c.max_positions,
+    padTokenId,
   };
 }
 
-function connectorFields(c: Connector<number, number>): Json {
-  if (c.family === "mlp") return { projector_type: "mlp", projector_depth: c.depth, projector_hidden_act: c.act };
-  return { projector_type: c.family };
+function connectorShape(c: Connector<number, number>, base: ConnectorShape): ConnectorShape {
+  return { ...base, family: c.family, depth: c.depth, act: c.act };
+}
+
+/** The shape of a LLaVA description. `imageTokenId` is the tokenizer's id of the image token. */
+export function llavaShape(m: LlavaModel<number, number>, ids: { imageTokenId: number; padTokenId?: number }): LlavaShape {
+  const base = defaultShape("llava");
+  const v = m.vision.config;
+  return {
+    ...base,
+    vision: visionShape(m.vision),
+    connector: connectorShape(m.connector, base.connector),
+    language: languageShape(m.language, ids.padTokenId ?? 0),
+    select_layer: v.select_layer,
+    feature: v.feature,
+    imageTokenId: ids.imageTokenId,
+    padTokenId: ids.padTokenId ?? -1,
+  };
+}
+
+/** The config.json of a vision description. */
+export function visionConfig(v: VisionEncoder<number>): HfConfig {
+  return configFromShape(visionShape(v));
+}
+
+/** The config.json of a Gemma description. */
+export function textConfig(l: LanguageModel<number>, padTokenId = 0): HfConfig {
+  return configFromShape(languageShape(l, padTokenId));
 }
 
 /** The config.json of a LLaVA description. `imageTokenId` is the tokenizer's id of the image token. */
-export function llavaConfig(m: LlavaModel<number, number>, ids: { imageTokenId: number; padTokenId?: number }): Json {
-  const v = m.vision.config;
-  return {
-    model_type: "llava",
-    image_token_index: ids.imageTokenId,
-    pad_token_id: ids.padTokenId ?? null,
-    vision_feature_layer: v.selectLayer,
-    vision_feature_select_strategy: v.feature === "cls_patch" ? "full" : "default",
-    ...connectorFields(m.connector),
-    vision_config: visionConfig(m.vision),
-    text_config: textConfig(m.language, ids.padTokenId ?? 0),
-  };
+export function llavaConfig(m: LlavaModel<number, number>, ids: { imageTokenId: number; padTokenId?: number }): HfConfig {
+  return configFromShape(llavaShape(m, ids));
 }
 
 export interface BuildOptions {
@@ -115,15 +113,16 @@ export interface BuildOptions {
  */
 export async function buildModel(graph: Graph, options: BuildOptions): Promise<PretrainedModel> {
   if (graph.kind === "vision" || graph.kind === "language") {
-    const config = graph.kind === "vision" ? visionConfig(graph) : textConfig(graph, options.padTokenId);
-    const model = createModel(config, { seed: options.seed });
+    const shape = graph.kind === "vision" ? visionShape(graph) : languageShape(graph, options.padTokenId);
+    const model = createModelOfShape(shape, { seed: options.seed });
     if (graph.config.weights) await copyFrom(model, graph.config.weights, "");
     return model;
   }
   if (options.imageTokenId === undefined) {
     throw new Error("buildModel: a LLaVA model needs `imageTokenId`, the tokenizer's id of the image token");
   }
-  const model = createModel(llavaConfig(graph, { imageTokenId: options.imageTokenId, padTokenId: options.padTokenId }), { seed: options.seed });
+  const shape = llavaShape(graph, { imageTokenId: options.imageTokenId, padTokenId: options.padTokenId });
+  const model = createModelOfShape(shape, { seed: options.seed });
   if (graph.vision.config.weights) await copyFrom(model, graph.vision.config.weights, "vision_tower.");
   if (graph.language.config.weights) await copyFrom(model, graph.language.config.weights, "language_model.");
   return model;

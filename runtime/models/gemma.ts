@@ -21,16 +21,17 @@
 import { geglu, rmsNorm as fusedRmsNorm, rotateHalf } from "../backend/fused/index.js";
 import { tf } from "../tf.js";
 import { activate, attention, causalLmLoss, linear, MASK_MIN, ParamView, Specs, dims } from "./common.js";
-import type { GemmaShape } from "./config.js";
+import type { ModelInputs } from "./forward.js";
+import type { GemmaShape } from "./shapes.js";
 import { normal, zeros } from "./init.js";
 
 /** Parameters, initialised as GemmaPreTrainedModel._init_weights does (norm weights zero: 1 + w). */
 export function gemmaSpecs(s: Specs, g: GemmaShape): void {
-  const { width: D, heads: H, kvHeads: KV, headDim: Dh, mlpWidth: I } = g;
+  const { width: D, heads: H, kv_heads: KV, head_dim: Dh, mlp: I } = g;
   const w = normal(g.initStd);
   const m = s.scope("model");
   m.add("embed_tokens.weight", [g.vocab, D], { kind: "normalPadded", std: g.initStd, zeroRow: g.padTokenId ?? -1 });
-  for (let i = 0; i < g.layers; i++) {
+  for (let i = 0; i < g.depth; i++) {
     const l = m.scope(`layers.${i}`);
     l.linear("self_attn.q_proj", D, H * Dh, { bias: g.bias, weight: w });
     l.linear("self_attn.k_proj", D, KV * Dh, { bias: g.bias, weight: w });
@@ -59,15 +60,15 @@ function rmsNorm(x: tf.Tensor, weight: tf.Tensor, eps: number): tf.Tensor {
 
 /** cos and sin of the rotary angles. positions [B, T] -> [B, T, 1, Dh] each */
 function rotary(positions: tf.Tensor, g: GemmaShape): { cos: tf.Tensor; sin: tf.Tensor } {
-  const half = g.headDim / 2;
+  const half = g.head_dim / 2;
   const inv = new Float32Array(half);
   for (let i = 0; i < half; i++) {
     // float32 as torch: 1.0 / (base ** (arange(0, Dh, 2).float() / Dh))
-    inv[i] = Math.fround(1 / Math.fround(Math.pow(g.ropeTheta, Math.fround((2 * i) / g.headDim))));
+    inv[i] = Math.fround(1 / Math.fround(Math.pow(g.rope_theta, Math.fround((2 * i) / g.head_dim))));
   }
   const [B, T] = dims(positions);
   const freqs = tf.mul(tf.reshape(tf.cast(positions, "float32"), [B, T, 1]), tf.tensor1d(inv)); // [B, T, Dh/2]
-  const angles = tf.reshape(tf.concat([freqs, freqs], -1), [B, T, 1, g.headDim]); // [B, T, 1, Dh]
+  const angles = tf.reshape(tf.concat([freqs, freqs], -1), [B, T, 1, g.head_dim]); // [B, T, 1, Dh]
   return { cos: tf.cos(angles), sin: tf.sin(angles) };
 }
 
@@ -105,23 +106,23 @@ function decoderLayer(
   past: { k: tf.Tensor; v: tf.Tensor } | null,
 ): { x: tf.Tensor; k: tf.Tensor; v: tf.Tensor } {
   const [B, T] = dims(x);
-  const h = rmsNorm(x, p.get("input_layernorm.weight"), g.eps); // [B, T, D]
-  const q = applyRotary(tf.reshape(linear(h, p, "self_attn.q_proj"), [B, T, g.heads, g.headDim]), rope); // [B, T, H, Dh]
-  let k = applyRotary(tf.reshape(linear(h, p, "self_attn.k_proj"), [B, T, g.kvHeads, g.headDim]), rope); // [B, T, KV, Dh]
-  let v = tf.reshape(linear(h, p, "self_attn.v_proj"), [B, T, g.kvHeads, g.headDim]); // [B, T, KV, Dh]
+  const h = rmsNorm(x, p.get("input_layernorm.weight"), g.norm_eps); // [B, T, D]
+  const q = applyRotary(tf.reshape(linear(h, p, "self_attn.q_proj"), [B, T, g.heads, g.head_dim]), rope); // [B, T, H, Dh]
+  let k = applyRotary(tf.reshape(linear(h, p, "self_attn.k_proj"), [B, T, g.kv_heads, g.head_dim]), rope); // [B, T, KV, Dh]
+  let v = tf.reshape(linear(h, p, "self_attn.v_proj"), [B, T, g.kv_heads, g.head_dim]); // [B, T, KV, Dh]
   if (past) {
     k = tf.concat([past.k, k], 1); // [B, S, KV, Dh]
     v = tf.concat([past.v, v], 1); // [B, S, KV, Dh]
   }
   const attn = attention(q, k, v, {
     heads: g.heads,
-    kvHeads: g.kvHeads,
-    headDim: g.headDim,
-    scale: 1 / Math.sqrt(g.headDim),
+    kv_heads: g.kv_heads,
+    head_dim: g.head_dim,
+    scale: 1 / Math.sqrt(g.head_dim),
     mask: mask ?? undefined,
   }); // [B, T, H·Dh]
   const x1 = tf.add(x, linear(attn, p, "self_attn.o_proj")); // [B, T, D]
-  const h2 = rmsNorm(x1, p.get("post_attention_layernorm.weight"), g.eps); // [B, T, D]
+  const h2 = rmsNorm(x1, p.get("post_attention_layernorm.weight"), g.norm_eps); // [B, T, D]
   const gate = linear(h2, p, "mlp.gate_proj"); // [B, T, I]
   const up = linear(h2, p, "mlp.up_proj"); // [B, T, I]
   // GeGLU: tanh GELU is one fused kernel on wasm; exact GELU stays composed
@@ -160,7 +161,7 @@ export function gemmaDecoder(
   let x = tf.mul(embeds, tf.scalar(Math.sqrt(g.width), "float32")); // [B, T, D] (the normaliser, rounded to float32)
   const states: tf.Tensor[] = [];
   const cache: KvCache = { keys: [], values: [] };
-  for (let i = 0; i < g.layers; i++) {
+  for (let i = 0; i < g.depth; i++) {
     if (opts.outputHiddenStates) states.push(x);
     const past = pastLen > 0 ? { k: opts.cache!.keys[i], v: opts.cache!.values[i] } : null;
     const out = decoderLayer(x, m.scope(`layers.${i}`), g, rope, mask, past);
@@ -168,7 +169,7 @@ export function gemmaDecoder(
     cache.keys.push(out.k);
     cache.values.push(out.v);
   }
-  const hidden = rmsNorm(x, m.get("norm.weight"), g.eps); // [B, T, D]
+  const hidden = rmsNorm(x, m.get("norm.weight"), g.norm_eps); // [B, T, D]
   if (opts.outputHiddenStates) states.push(hidden);
   return { hidden, hiddenStates: opts.outputHiddenStates ? states : undefined, cache };
 }
@@ -192,19 +193,11 @@ export function arangePositions(T: number, offset = 0): tf.Tensor {
   return tf.reshape(tf.range(offset, offset + T, 1, "int32"), [1, T]);
 }
 
-export interface CausalLmInputs {
-  inputIds?: tf.Tensor;
-  attentionMask?: tf.Tensor;
-  labels?: tf.Tensor;
-  positionIds?: tf.Tensor;
-  outputHiddenStates?: boolean;
-}
-
 /**
  * GemmaForCausalLM.forward. The loss is the mean next-token cross-entropy over labels != -100
  * (4.40 ignores the attention mask in this model's loss).
  */
-export function gemmaForward(p: ParamView, g: GemmaShape, inputs: CausalLmInputs) {
+export function gemmaForward(p: ParamView, g: GemmaShape, inputs: ModelInputs) {
   const ids = inputs.inputIds;
   if (!ids || ids.rank !== 2) {
     throw new Error(`gemma needs inputIds [batch, length], got ${ids ? `[${ids.shape.join(", ")}]` : "none"}`);

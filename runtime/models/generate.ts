@@ -21,7 +21,7 @@ export interface GenerateOptions {
   maxNewTokens: number;
   /** A row stops after producing one of these (the stop token is included in its output). */
   stopTokenIds?: readonly number[];
-  /** Fed to rows that have stopped, while others go on (default: the text config's pad_token_id, or 0). */
+  /** Fed to rows that have stopped, while others go on (default: the language model's pad token id, or 0). */
   padTokenId?: number;
 }
 
@@ -43,7 +43,7 @@ export async function generate(model: PretrainedModel, opts: GenerateOptions): P
   if (!Number.isInteger(opts.maxNewTokens) || opts.maxNewTokens < 0) {
     throw new Error(`maxNewTokens must be a non-negative integer, got ${opts.maxNewTokens}`);
   }
-  const g = decoder.text;
+  const g = decoder.language;
   const view = new ParamView(model.parameters);
   const lm = decoder.prefix ? view.scope(decoder.prefix) : view;
   const [B] = dims(opts.inputIds);
@@ -53,7 +53,7 @@ export async function generate(model: PretrainedModel, opts: GenerateOptions): P
   if (opts.maxNewTokens === 0) return out;
 
   let state = tf.tidy((): tf.TensorContainer => {
-    const d = decoder.inputs(view, { inputIds: opts.inputIds, attentionMask: opts.attentionMask, pixelValues: opts.pixelValues });
+    const d = decoder.sequence(view, { inputIds: opts.inputIds, attentionMask: opts.attentionMask, pixelValues: opts.pixelValues });
     const [, L] = dims(d.embeds);
     const mask = tf.cast(d.attentionMask ?? tf.ones([B, L], "int32"), "int32"); // [B, L]
     const running = tf.sub(tf.cumsum(mask, 1), 1); // [B, L]

@@ -14,7 +14,7 @@ export {
 } from "./model.js";
 export { loadPretrained, saveModel, LoadError } from "./pretrained.js";
 export { generate, type GenerateOptions } from "./generate.js";
-export { ConfigError, MODEL_TYPES, withDefaults } from "./config.js";
+export { ConfigError, MODEL_TYPES, withDefaults } from "./hf_config.js";
 export { ACTIVATIONS, type Activation } from "./common.js";
 export { SafetensorsError } from "../weights/safetensors.js";
 export { buildModel, llavaConfig, textConfig, visionConfig, type BuildOptions } from "./from_graph.js";

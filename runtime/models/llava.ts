@@ -2,8 +2,9 @@
  * LLaVA (transformers `LlavaForConditionalGeneration`, 4.40 layout): keys `vision_tower.*` (a CLIP,
  * SigLIP or DINOv2 encoder with its own keys), `multi_modal_projector.*`, `language_model.*` (Gemma).
  *
- *   image -> vision hidden_states[vision_feature_layer]           (no final norm: a middle layer)
- *         -> drop the class token ("default") or keep all ("full"); SigLIP has none, so nothing drops
+ *   image -> vision hidden_states[select_layer]                   (no final norm: a middle layer)
+ *         -> drop the class token (feature "patch") or keep all ("cls_patch"); SigLIP has none,
+ *            so nothing drops
  *         -> connector -> image embeddings placed at the image tokens (llava_merge.ts)
  *         -> Gemma on the merged embeddings (so √D scales the image features too)
  *         -> loss: mean next-token cross-entropy over labels != -100 at positions whose shifted
@@ -13,7 +14,8 @@
  */
 import { tf } from "../tf.js";
 import { causalLmLoss, readRows, ParamView, Specs, dims } from "./common.js";
-import type { LlavaShape, VitShape } from "./config.js";
+import type { ModelInputs } from "./forward.js";
+import { selectedLayers, type LlavaShape, type VitShape } from "./shapes.js";
 import { connect, connectorSpecs } from "./connector.js";
 import { arangePositions, gemmaDecoder, gemmaEmbed, gemmaLogits, gemmaSpecs } from "./gemma.js";
 import { planMerge } from "./llava_merge.js";
@@ -28,9 +30,9 @@ export const LANGUAGE_PREFIX = "language_model";
 
 export function visionEncoder(v: VitShape): VisionEncoder {
   switch (v.family) {
-    case "clip_vision_model":
+    case "clip_vit":
       return clipVision(v);
-    case "siglip_vision_model":
+    case "siglip":
       return siglipVision(v);
     case "dinov2":
       return dinov2Vision(v);
@@ -40,50 +42,44 @@ export function visionEncoder(v: VitShape): VisionEncoder {
 export function llavaSpecs(s: Specs, l: LlavaShape): void {
   visionEncoder(l.vision).specs(s.scope(VISION_PREFIX));
   connectorSpecs(s.scope(CONNECTOR_PREFIX), l);
-  gemmaSpecs(s.scope(LANGUAGE_PREFIX), l.text);
+  gemmaSpecs(s.scope(LANGUAGE_PREFIX), l.language);
 }
 
 /** Features per image after selection: patches, plus the class token when it is kept. */
 export function featuresPerImage(l: LlavaShape, h: number, w: number): number {
-  const dropCls = l.selectStrategy === "default" && l.vision.classToken;
+  const dropCls = l.feature === "patch" && l.vision.classToken;
   return h * w + (l.vision.classToken && !dropCls ? 1 : 0);
 }
 
 /**
- * Vision features of the configured layer(s), projected to the text width.
+ * Vision features of the selected layer(s), projected to the language width.
  * pixels [images, C, H, W] -> [images, P, D]
  */
 export function imageFeatures(p: ParamView, l: LlavaShape, pixels: tf.Tensor): tf.Tensor {
   const encoder = visionEncoder(l.vision);
-  const count = l.vision.layers + 1;
-  const indices = l.featureLayers.map((i) => (i < 0 ? count + i : i));
+  const count = l.vision.depth + 1;
+  const indices = selectedLayers(l).map((i) => (i < 0 ? count + i : i));
   const states = encoder.hiddenStates(p.scope(VISION_PREFIX), pixels, Math.max(...indices));
   let selected = indices.length === 1 ? states[indices[0]] : tf.concat(indices.map((i) => states[i]), -1); // [images, tokens, F]
-  if (l.selectStrategy === "default" && l.vision.classToken) {
+  if (l.feature === "patch" && l.vision.classToken) {
     const [n, tokens, F] = dims(selected);
     selected = tf.slice(selected, [0, 1, 0], [n, tokens - 1, F]); // [images, N, F] (class token dropped)
   }
   return connect(p.scope(CONNECTOR_PREFIX), l, selected); // [images, P, D]
 }
 
-export interface LlavaInputs {
-  inputIds?: tf.Tensor;
-  attentionMask?: tf.Tensor;
-  labels?: tf.Tensor;
-  pixelValues?: tf.Tensor;
-  positionIds?: tf.Tensor;
-  outputHiddenStates?: boolean;
-}
-
-/** The language model's inputs: merged embeddings (before √D), mask, labels and positions. */
-export interface DecoderInputs {
+/**
+ * The sequence the language model runs on, made from a forward call's inputs: merged embeddings
+ * (before √D), mask, labels and positions.
+ */
+export interface DecoderSequence {
   embeds: tf.Tensor; // [B, L, D]
   attentionMask?: tf.Tensor; // [B, L]
   labels?: tf.Tensor; // [B, L]
   positions: tf.Tensor; // [B or 1, L]
 }
 
-export function llavaDecoderInputs(p: ParamView, l: LlavaShape, inputs: LlavaInputs): DecoderInputs {
+export function llavaSequence(p: ParamView, l: LlavaShape, inputs: ModelInputs): DecoderSequence {
   const ids = inputs.inputIds;
   if (!ids || ids.rank !== 2) {
     throw new Error(`llava needs inputIds [batch, length], got ${ids ? `[${ids.shape.join(", ")}]` : "none"}`);
@@ -106,8 +102,8 @@ export function llavaDecoderInputs(p: ParamView, l: LlavaShape, inputs: LlavaInp
       }
     : null;
   // An image token id past the vocabulary (newer checkpoints) is looked up as 0; its row is replaced.
-  const lookup = l.imageTokenId >= l.text.vocab ? tf.where(tf.equal(ids, l.imageTokenId), tf.zerosLike(ids), ids) : ids;
-  const embeds = gemmaEmbed(lm, l.text, lookup); // [B, T, D]
+  const lookup = l.imageTokenId >= l.language.vocab ? tf.where(tf.equal(ids, l.imageTokenId), tf.zerosLike(ids), ids) : ids;
+  const embeds = gemmaEmbed(lm, l.language, lookup); // [B, T, D]
   if (!pixels || !rows) {
     return {
       embeds,
@@ -142,15 +138,15 @@ export function llavaDecoderInputs(p: ParamView, l: LlavaShape, inputs: LlavaInp
   };
 }
 
-export function llavaForward(p: ParamView, l: LlavaShape, inputs: LlavaInputs) {
-  const d = llavaDecoderInputs(p, l, inputs);
+export function llavaForward(p: ParamView, l: LlavaShape, inputs: ModelInputs) {
+  const d = llavaSequence(p, l, inputs);
   const lm = p.scope(LANGUAGE_PREFIX);
-  const out = gemmaDecoder(lm, l.text, d.embeds, {
+  const out = gemmaDecoder(lm, l.language, d.embeds, {
     positions: d.positions,
     attentionMask: d.attentionMask,
     outputHiddenStates: inputs.outputHiddenStates,
   });
-  const logits = gemmaLogits(lm, l.text, out.hidden); // [B, L, V]
+  const logits = gemmaLogits(lm, l.language, out.hidden); // [B, L, V]
   return {
     logits,
     lastHiddenState: out.hidden,

@@ -1,53 +1,38 @@
 /**
  * `PretrainedModel`: a family's forward pass over a map of tfjs variables named by Hugging Face keys.
  *
- * Families by config `model_type`: gemma (GemmaForCausalLM), clip_vision_model (CLIPVisionModel; a
- * full `clip` config gives its vision part), siglip_vision_model (SiglipVisionModel; likewise
- * `siglip`), dinov2 (Dinov2Model) and llava (LlavaForConditionalGeneration).
+ * Families by shape (shapes.ts): gemma (GemmaForCausalLM), clip_vit (CLIPVisionModel), siglip
+ * (SiglipVisionModel), dinov2 (Dinov2Model) and llava (LlavaForConditionalGeneration). A model is made
+ * from a shape (a graph description's, from_graph.ts) or from a Hugging Face config.json
+ * (hf_config.ts reads it into a shape; a full CLIP or SigLIP config gives its vision part).
  */
+import { isDeepStrictEqual } from "node:util";
+import { InternalError } from "../../core/errors.js";
 import { tf } from "../tf.js";
 import type { Component } from "../../plan/plan.js";
 import { dims, ParamView, Specs, type ParamSpec } from "./common.js";
-import { ConfigError, gemmaShape, llavaShape, vitShape, withDefaults, type GemmaShape, type Json } from "./config.js";
+import type { ModelInputs, ModelOutputs } from "./forward.js";
+import { configFromShape, shapeFromConfig, TRANSFORMERS_CLASS, type HfConfig } from "./hf_config.js";
 import { arangePositions, gemmaEmbed, gemmaForward, gemmaSpecs } from "./gemma.js";
 import { initValues } from "./init.js";
 import {
   CONNECTOR_PREFIX,
   LANGUAGE_PREFIX,
-  llavaDecoderInputs,
   llavaForward,
+  llavaSequence,
   llavaSpecs,
   VISION_PREFIX,
   visionEncoder,
-  type DecoderInputs,
+  type DecoderSequence,
 } from "./llava.js";
+import type { GemmaShape, ModelShape } from "./shapes.js";
 
-export interface ModelInputs {
-  /** int32 [B, T] token ids. */
-  inputIds?: tf.Tensor;
-  /** [B, T], 1 = attend, 0 = padding. */
-  attentionMask?: tf.Tensor;
-  /** int32 [B, T]; -100 is ignored. Shifted inside, as transformers does. */
-  labels?: tf.Tensor;
-  /** float32 [B, C, H, W], channels first. */
-  pixelValues?: tf.Tensor;
-  /** int32 [B, T] positions (default: 0..T-1; LLaVA "expand": from the merged mask). */
-  positionIds?: tf.Tensor;
-  outputHiddenStates?: boolean;
-}
-
-export interface ModelOutputs {
-  logits?: tf.Tensor;
-  lastHiddenState?: tf.Tensor;
-  poolerOutput?: tf.Tensor;
-  hiddenStates?: tf.Tensor[];
-  loss?: tf.Scalar;
-}
+export type { ModelInputs, ModelOutputs };
 
 export interface PretrainedModel {
   readonly modelType: string;
   /** The resolved Hugging Face config (class defaults filled in). */
-  readonly config: Readonly<Json>;
+  readonly config: Readonly<HfConfig>;
   /** Hugging Face checkpoint key -> variable. Tied weights appear once, under the embedding's key. */
   readonly parameters: Map<string, tf.Variable>;
   /** Synchronous, so it can run inside tf.variableGrads. Intermediate tensors are freed. */
@@ -62,91 +47,86 @@ export type { Component };
 export interface Family {
   readonly modelType: string;
   readonly architecture: string;
+  readonly shape: ModelShape;
   readonly specs: readonly ParamSpec[];
   /** Parameter-name prefixes of each component ("" = every parameter). */
   readonly components: Partial<Record<Component, string>>;
   forward(p: ParamView, inputs: ModelInputs): ModelOutputs;
-  /** For text generation: the Gemma decoder, its key prefix, and how inputs become its embeddings. */
+  /** For text generation: the Gemma decoder, its key prefix, and the sequence a forward call's inputs make. */
   readonly decoder?: {
-    readonly text: GemmaShape;
+    readonly language: GemmaShape;
     readonly prefix: string;
-    inputs(p: ParamView, inputs: ModelInputs): DecoderInputs;
+    sequence(p: ParamView, inputs: ModelInputs): DecoderSequence;
   };
 }
 
-/** Resolves a raw config (defaults, checks) and builds its family. */
-export function familyOf(raw: Json): { config: Json; family: Family } {
-  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
-    throw new ConfigError(`a model config must be a JSON object, got ${JSON.stringify(raw)}`);
-  }
-  const config = withDefaults(raw);
+/** The family a shape describes: its parameters, components and forward pass. */
+export function familyOf(shape: ModelShape): Family {
+  const { modelType, architecture } = TRANSFORMERS_CLASS[shape.family];
   const s = new Specs();
-  switch (config.model_type) {
+  switch (shape.family) {
     case "gemma": {
-      const g = gemmaShape(config);
+      const g = shape;
       gemmaSpecs(s, g);
       return {
-        config,
-        family: {
-          modelType: "gemma",
-          architecture: "GemmaForCausalLM",
-          specs: s.list,
-          components: { language: "" },
-          forward: (p, inputs) => gemmaForward(p, g, inputs),
-          decoder: {
-            text: g,
-            prefix: "",
-            inputs: (p, inputs) => {
-              if (!inputs.inputIds) throw new Error("gemma needs inputIds [batch, length]");
-              return {
-                embeds: gemmaEmbed(p, g, inputs.inputIds),
-                attentionMask: inputs.attentionMask,
-                positions: inputs.positionIds ?? arangePositions(dims(inputs.inputIds)[1]),
-              };
-            },
+        modelType,
+        architecture,
+        shape,
+        specs: s.list,
+        components: { language: "" },
+        forward: (p, inputs) => gemmaForward(p, g, inputs),
+        decoder: {
+          language: g,
+          prefix: "",
+          sequence: (p, inputs) => {
+            if (!inputs.inputIds) throw new Error("gemma needs inputIds [batch, length]");
+            return {
+              embeds: gemmaEmbed(p, g, inputs.inputIds),
+              attentionMask: inputs.attentionMask,
+              positions: inputs.positionIds ?? arangePositions(dims(inputs.inputIds)[1]),
+            };
           },
         },
       };
     }
-    case "clip_vision_model":
-    case "siglip_vision_model":
+    case "clip_vit":
+    case "siglip":
     case "dinov2": {
-      const v = vitShape(config);
+      const v = shape;
       const encoder = visionEncoder(v);
       encoder.specs(s);
-      const names = { clip_vision_model: "CLIPVisionModel", siglip_vision_model: "SiglipVisionModel", dinov2: "Dinov2Model" };
       return {
-        config,
-        family: {
-          modelType: v.family,
-          architecture: names[v.family],
-          specs: s.list,
-          components: { vision: "" },
-          forward: (p, inputs) => {
-            if (!inputs.pixelValues) throw new Error(`${v.family} needs pixelValues [batch, ${v.channels}, height, width]`);
-            return encoder.forward(p, inputs.pixelValues, inputs.outputHiddenStates === true);
-          },
+        modelType,
+        architecture,
+        shape,
+        specs: s.list,
+        components: { vision: "" },
+        forward: (p, inputs) => {
+          if (!inputs.pixelValues) throw new Error(`${modelType} needs pixelValues [batch, ${v.channels}, height, width]`);
+          return encoder.forward(p, inputs.pixelValues, inputs.outputHiddenStates === true);
         },
       };
     }
     case "llava": {
-      const l = llavaShape(config);
+      const l = shape;
       llavaSpecs(s, l);
       return {
-        config,
-        family: {
-          modelType: "llava",
-          architecture: "LlavaForConditionalGeneration",
-          specs: s.list,
-          components: { vision: `${VISION_PREFIX}.`, connector: `${CONNECTOR_PREFIX}.`, language: `${LANGUAGE_PREFIX}.` },
-          forward: (p, inputs) => llavaForward(p, l, inputs),
-          decoder: { text: l.text, prefix: LANGUAGE_PREFIX, inputs: (p, inputs) => llavaDecoderInputs(p, l, inputs) },
-        },
+        modelType,
+        architecture,
+        shape,
+        specs: s.list,
+        components: { vision: `${VISION_PREFIX}.`, connector: `${CONNECTOR_PREFIX}.`, language: `${LANGUAGE_PREFIX}.` },
+        forward: (p, inputs) => llavaForward(p, l, inputs),
+        decoder: { language: l.language, prefix: LANGUAGE_PREFIX, sequence: (p, inputs) => llavaSequence(p, l, inputs) },
       };
     }
-    default:
-      throw new ConfigError(`model_type ${JSON.stringify(config.model_type)} is not supported`);
   }
+}
+
+/** A raw Hugging Face config: resolved (defaults, checks) and the family it describes. */
+export function familyFromConfig(raw: HfConfig): { config: HfConfig; family: Family } {
+  const { config, shape } = shapeFromConfig(raw);
+  return { config, family: familyOf(shape) };
 }
 
 let serial = 0;
@@ -158,7 +138,7 @@ export class Model implements PretrainedModel {
   private disposed = false;
 
   constructor(
-    readonly config: Readonly<Json>,
+    readonly config: Readonly<HfConfig>,
     readonly family: Family,
     values: (spec: ParamSpec) => Float32Array,
   ) {
@@ -185,11 +165,29 @@ export class Model implements PretrainedModel {
   }
 }
 
+function checkSeed(options: { seed: number }): void {
+  if (!Number.isInteger(options?.seed)) throw new Error(`createModel needs an integer seed, got ${JSON.stringify(options?.seed)}`);
+}
+
 /** A new model with seeded initialisation (identical values on every backend for the same seed). */
 export function createModel(config: object, options: { seed: number }): PretrainedModel {
-  if (!Number.isInteger(options?.seed)) throw new Error(`createModel needs an integer seed, got ${JSON.stringify(options?.seed)}`);
-  const { config: resolved, family } = familyOf(config as Json);
+  checkSeed(options);
+  const { config: resolved, family } = familyFromConfig(config as HfConfig);
   return new Model(resolved, family, (spec) => initValues(options.seed, spec.name, spec.shape, spec.init));
+}
+
+/**
+ * A new seeded model of a shape (as createModel). Its `config`, for saveModel, is the shape's
+ * config.json, which is checked here as any config is and must read back to this very shape: what
+ * saveModel writes, loadPretrained builds again.
+ */
+export function createModelOfShape(shape: ModelShape, options: { seed: number }): PretrainedModel {
+  checkSeed(options);
+  const { config, shape: readBack } = shapeFromConfig(configFromShape(shape));
+  if (!isDeepStrictEqual(readBack, shape)) {
+    throw new InternalError(`the config.json of a ${shape.family} shape reads back as another shape:\n${JSON.stringify(shape)}\n${JSON.stringify(readBack)}`);
+  }
+  return new Model(config, familyOf(shape), (spec) => initValues(options.seed, spec.name, spec.shape, spec.init));
 }
 
 /** Total number of parameter elements (tied weights once). */
@@ -201,12 +199,12 @@ export function parameterCount(model: PretrainedModel): number {
 
 /** Parameter count of a config, without allocating anything. */
 export function configParameterCount(config: object): number {
-  return familyOf(config as Json).family.specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
+  return familyFromConfig(config as HfConfig).family.specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
 }
 
 /** Parameter-name prefixes of each component the model has ("" = all parameters). */
 export function componentPrefixes(model: PretrainedModel): Partial<Record<Component, string>> {
-  return model instanceof Model ? model.family.components : familyOf(model.config as Json).family.components;
+  return model instanceof Model ? model.family.components : familyFromConfig(model.config as HfConfig).family.components;
 }
 
 /**

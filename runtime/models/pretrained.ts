@@ -11,25 +11,14 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { registerGradients } from "../backend/gradients.js";
-import { ConfigError, type Json } from "./config.js";
-import { familyOf, Model, type PretrainedModel } from "./model.js";
+import { checkArchitectures, modelTypeOf, savedConfig, type HfConfig } from "./hf_config.js";
+import { familyFromConfig, Model, type PretrainedModel } from "./model.js";
 import { openCheckpoint, writeCheckpoint, type CheckpointEntry } from "../weights/checkpoint.js";
 import type { HostTensor } from "../weights/safetensors.js";
 
 export class LoadError extends Error {
   override readonly name = "LoadError";
 }
-
-/** The `architectures` values each model_type may name. */
-const ARCHITECTURES: Record<string, string[]> = {
-  gemma: ["GemmaForCausalLM"],
-  clip_vision_model: ["CLIPVisionModel", "CLIPVisionModelWithProjection"],
-  clip: ["CLIPModel"],
-  siglip_vision_model: ["SiglipVisionModel"],
-  siglip: ["SiglipModel"],
-  dinov2: ["Dinov2Model"],
-  llava: ["LlavaForConditionalGeneration"],
-};
 
 /** Checkpoint keys that are not parameters of the model we build from this config. */
 function ignored(key: string, modelType: string): boolean {
@@ -54,7 +43,7 @@ function canonicalKey(key: string, modelType: string): string {
 
 const shapeText = (s: readonly number[]) => `[${s.join(", ")}]`;
 
-export async function readConfig(dir: string): Promise<Json> {
+export async function readConfig(dir: string): Promise<HfConfig> {
   const path = join(dir, "config.json");
   let text: string;
   try {
@@ -63,7 +52,7 @@ export async function readConfig(dir: string): Promise<Json> {
     throw new LoadError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   try {
-    return JSON.parse(text) as Json;
+    return JSON.parse(text) as HfConfig;
   } catch (e) {
     throw new LoadError(`${path} is not valid JSON (${(e as Error).message})`);
   }
@@ -73,15 +62,9 @@ export async function readConfig(dir: string): Promise<Json> {
 export async function loadPretrained(dir: string): Promise<PretrainedModel> {
   await registerGradients(); // once per process: tfjs-core alone has none, and forward must be differentiable
   const raw = await readConfig(dir);
-  const type = String(raw.model_type);
-  const archs = raw.architectures;
-  if (Array.isArray(archs) && ARCHITECTURES[type] && !archs.some((a) => ARCHITECTURES[type].includes(a))) {
-    throw new ConfigError(
-      `${join(dir, "config.json")}: architectures ${JSON.stringify(archs)} are not supported for model_type "${type}" ` +
-        `(supported: ${ARCHITECTURES[type].join(", ")})`,
-    );
-  }
-  const { config, family } = familyOf(raw);
+  checkArchitectures(raw, join(dir, "config.json"));
+  const type = modelTypeOf(raw);
+  const { config, family } = familyFromConfig(raw);
   const ckpt = await openCheckpoint(dir);
 
   const byKey = new Map<string, CheckpointEntry>();
@@ -137,12 +120,7 @@ export async function loadPretrained(dir: string): Promise<PretrainedModel> {
 export async function saveModel(model: PretrainedModel, dir: string, options: { maxShardBytes?: number } = {}): Promise<void> {
   await mkdir(dir, { recursive: true });
   const architecture = model instanceof Model ? model.family.architecture : undefined;
-  const config: Json = {
-    ...model.config,
-    ...(architecture ? { architectures: [architecture] } : {}),
-    model_type: model.modelType,
-    torch_dtype: "float32",
-  };
+  const config = savedConfig(model.config, model.modelType, architecture);
   const tensors = [];
   for (const [name, v] of model.parameters) {
     tensors.push({ name, shape: v.shape, data: (await v.data()) as Float32Array });

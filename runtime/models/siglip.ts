@@ -13,7 +13,7 @@
  */
 import { tf } from "../tf.js";
 import { activate, attention, checkPixels, layerNorm, linear, patchEmbed, ParamView, Specs, dims } from "./common.js";
-import type { VitShape } from "./config.js";
+import type { VitShape } from "./shapes.js";
 import { type Init, normal, zeros } from "./init.js";
 import { checkGrid, preNormLayer, preNormLayerSpecs, runLayers, type VisionEncoder, type VisionOutputs } from "./vision.js";
 
@@ -31,14 +31,14 @@ const xavier = (fanIn: number, fanOut: number): Init => ({ kind: "xavierUniform"
 /** Parameters, initialised as SiglipPreTrainedModel._init_weights does. */
 function siglipSpecs(s: Specs, v: VitShape): void {
   const D = v.width;
-  const I = v.mlpWidth;
-  const N = Math.floor(v.imageSize / v.patch) ** 2;
+  const I = v.mlp;
+  const N = Math.floor(v.position_image / v.patch) ** 2;
   const e = s.scope("embeddings");
   e.add("patch_embedding.weight", [D, v.channels, v.patch, v.patch], { kind: "lecunNormal", fanIn: v.channels * v.patch * v.patch });
   e.add("patch_embedding.bias", [D], zeros);
   e.add("position_embedding.weight", [N, D], normal(1 / Math.sqrt(D)));
   const mlpBias = normal(1e-6);
-  for (let i = 0; i < v.layers; i++) {
+  for (let i = 0; i < v.depth; i++) {
     preNormLayerSpecs(s.scope(`encoder.layers.${i}`), v, {
       qkv: xavier(D, D),
       out: xavier(D, D),
@@ -92,15 +92,15 @@ function poolingHead(p: ParamView, v: VitShape, x: tf.Tensor): tf.Tensor {
   const q = tf.reshape(part(0, probe), [B, 1, H, Dh]); // [B, 1, H, Dh]
   const k = tf.reshape(part(1, x), [B, N, H, Dh]); // [B, N, H, Dh]
   const val = tf.reshape(part(2, x), [B, N, H, Dh]); // [B, N, H, Dh]
-  const attended = attention(q, k, val, { heads: H, kvHeads: H, headDim: Dh, scale: 1 / Math.sqrt(Dh) }); // [B, 1, D]
+  const attended = attention(q, k, val, { heads: H, kv_heads: H, head_dim: Dh, scale: 1 / Math.sqrt(Dh) }); // [B, 1, D]
   const pooled = linear(attended, p, "attention.out_proj"); // [B, 1, D]
-  const mlp = linear(activate(linear(layerNorm(pooled, p, "layernorm", v.eps), p, "mlp.fc1"), v.act), p, "mlp.fc2");
+  const mlp = linear(activate(linear(layerNorm(pooled, p, "layernorm", v.norm_eps), p, "mlp.fc1"), v.act), p, "mlp.fc2");
   return tf.reshape(tf.add(pooled, mlp), [B, D]); // [B, D]
 }
 
 function siglipForward(p: ParamView, v: VitShape, pixels: tf.Tensor, outputHiddenStates: boolean): VisionOutputs {
-  const states = siglipHiddenStates(p, v, pixels, v.layers);
-  const last = layerNorm(states[states.length - 1], p, "post_layernorm", v.eps); // [B, N, D]
+  const states = siglipHiddenStates(p, v, pixels, v.depth);
+  const last = layerNorm(states[states.length - 1], p, "post_layernorm", v.norm_eps); // [B, N, D]
   return {
     lastHiddenState: last,
     poolerOutput: v.head ? poolingHead(p.scope("head"), v, last) : undefined,

@@ -8,7 +8,7 @@
 import { tf } from "../tf.js";
 import { activate, attention, layerNorm, linear, splitHeads, ParamView, Specs } from "./common.js";
 import type { Init } from "./init.js";
-import type { VitShape } from "./config.js";
+import type { VitShape } from "./shapes.js";
 
 export interface VisionOutputs {
   /** [B, tokens, D], as transformers' `last_hidden_state`. */
@@ -44,8 +44,8 @@ export function preNormLayerSpecs(s: Specs, v: VitShape, init: LayerInits): void
   for (const n of ["k_proj", "v_proj", "q_proj"]) s.linear(`self_attn.${n}`, D, D, { bias: true, weight: init.qkv });
   s.linear("self_attn.out_proj", D, D, { bias: true, weight: init.out });
   s.layerNorm("layer_norm2", D);
-  s.linear("mlp.fc1", D, v.mlpWidth, { bias: true, weight: init.fc1, biasInit: init.fcBias });
-  s.linear("mlp.fc2", v.mlpWidth, D, { bias: true, weight: init.fc2, biasInit: init.fcBias });
+  s.linear("mlp.fc1", D, v.mlp, { bias: true, weight: init.fc1, biasInit: init.fcBias });
+  s.linear("mlp.fc2", v.mlp, D, { bias: true, weight: init.fc2, biasInit: init.fcBias });
 }
 
 /** Bidirectional multi-head self-attention: x [B, N, D] -> [B, N, D]. */
@@ -54,20 +54,20 @@ export function selfAttention(x: tf.Tensor, p: ParamView, v: VitShape, names: { 
   const q = splitHeads(linear(x, p, names.q), v.heads); // [B, N, H, Dh]
   const k = splitHeads(linear(x, p, names.k), v.heads); // [B, N, H, Dh]
   const val = splitHeads(linear(x, p, names.v), v.heads); // [B, N, H, Dh]
-  const o = attention(q, k, val, { heads: v.heads, kvHeads: v.heads, headDim: Dh, scale: 1 / Math.sqrt(Dh) }); // [B, N, D]
+  const o = attention(q, k, val, { heads: v.heads, kv_heads: v.heads, head_dim: Dh, scale: 1 / Math.sqrt(Dh) }); // [B, N, D]
   return linear(o, p, names.out); // [B, N, D]
 }
 
 /** One CLIP/SigLIP layer: x + attn(LN1(x)), then + fc2(act(fc1(LN2(·)))). x [B, N, D] -> [B, N, D]. */
 export function preNormLayer(x: tf.Tensor, p: ParamView, v: VitShape): tf.Tensor {
-  const attn = selfAttention(layerNorm(x, p, "layer_norm1", v.eps), p, v, {
+  const attn = selfAttention(layerNorm(x, p, "layer_norm1", v.norm_eps), p, v, {
     q: "self_attn.q_proj",
     k: "self_attn.k_proj",
     v: "self_attn.v_proj",
     out: "self_attn.out_proj",
   });
   const h = tf.add(x, attn); // [B, N, D]
-  const mlp = linear(activate(linear(layerNorm(h, p, "layer_norm2", v.eps), p, "mlp.fc1"), v.act), p, "mlp.fc2");
+  const mlp = linear(activate(linear(layerNorm(h, p, "layer_norm2", v.norm_eps), p, "mlp.fc1"), v.act), p, "mlp.fc2");
   return tf.add(h, mlp); // [B, N, D]
 }
 
@@ -80,11 +80,11 @@ export function runLayers(x: tf.Tensor, upTo: number, layer: (x: tf.Tensor, i: n
 
 /** Checks the patch grid matches a fixed position table (CLIP and SigLIP do not interpolate). */
 export function checkGrid(family: string, v: VitShape, h: number, w: number): void {
-  const n = v.imageSize / v.patch;
+  const n = v.position_image / v.patch;
   if (h * w !== Math.floor(n) ** 2) {
     throw new Error(
       `${family}: pixel_values give a ${h}×${w} patch grid (${h * w} patches) but the position embedding has ` +
-        `${Math.floor(n) ** 2} (image_size ${v.imageSize}, patch_size ${v.patch}); resize the images to ${v.imageSize}×${v.imageSize}`,
+        `${Math.floor(n) ** 2} (image_size ${v.position_image}, patch_size ${v.patch}); resize the images to ${v.position_image}×${v.position_image}`,
     );
   }
 }

@@ -7,7 +7,7 @@ import { DataError } from "../data/errors.js";
 import { ImageDecodeError } from "../data/images.js";
 import { ItemError } from "../benchmarks/items.js";
 import { BenchmarkFileError } from "../benchmarks/loaders/files.js";
-import { ConfigError } from "../models/config.js";
+import { ConfigError } from "../models/hf_config.js";
 import { PlanError } from "../../plan/io.js";
 import { LoadError } from "../models/pretrained.js";
 import { SafetensorsError } from "../weights/safetensors.js";

@@ -13,28 +13,28 @@ beforeAll(async () => {
   await tf.setBackend("cpu");
 });
 
-const pre = { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], resize: 16, aspect: "pad", weights: null, hubId: null } as const;
-const vision = { selectLayer: -2, feature: "patch", normEps: 1e-5, act: "quick_gelu", ...pre } as const;
+const pre = { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5], resize: 16, aspect: "pad", weights: null, hub_id: null } as const;
+const vision = { select_layer: -2, feature: "patch", norm_eps: 1e-5, act: "quick_gelu", ...pre } as const;
 
 describe("graph -> config", () => {
   it("the standard backbones keep their published parameter counts", () => {
     const clipL = clipVit({ ...vision, image: 336, patch: 14, width: 1024, depth: 24, heads: 16, mlp: 4096 });
     expect(configParameterCount(visionConfig(clipL))).toBe(303_507_456);
     const dinoG = dinov2({
-      ...vision, act: "gelu", normEps: 1e-6, image: 224, positionImage: 518, patch: 14, width: 1536, depth: 40, heads: 24,
-      mlp: 4096, ffn: "swiglu", layerScale: 1, maskToken: true,
+      ...vision, act: "gelu", norm_eps: 1e-6, image: 224, position_image: 518, patch: 14, width: 1536, depth: 40, heads: 24,
+      mlp: 4096, ffn: "swiglu", layer_scale: 1, mask_token: true,
     });
     expect(configParameterCount(visionConfig(dinoG))).toBe(1_136_480_768);
     const g2b = gemma({
-      vocab: 256000, width: 2048, depth: 18, heads: 8, kvHeads: 1, headDim: 256, mlp: 16384, act: "gelu_tanh",
-      ropeTheta: 10000, normEps: 1e-6, maxPositions: 8192, tokenizer: null, weights: null, hubId: null,
+      vocab: 256000, width: 2048, depth: 18, heads: 8, kv_heads: 1, head_dim: 256, mlp: 16384, act: "gelu_tanh",
+      rope_theta: 10000, norm_eps: 1e-6, max_positions: 8192, tokenizer: null, weights: null, hub_id: null,
     });
     expect(configParameterCount(textConfig(g2b))).toBe(2_506_172_416);
     expect(textConfig(g2b).hidden_activation).toBe("gelu_pytorch_tanh");
   });
 
   it("a SwiGLU width transformers cannot produce is refused", () => {
-    const bad = dinov2({ ...vision, image: 16, positionImage: 16, patch: 8, width: 16, depth: 1, heads: 2, mlp: 30, ffn: "swiglu", layerScale: 1, maskToken: false });
+    const bad = dinov2({ ...vision, image: 16, position_image: 16, patch: 8, width: 16, depth: 1, heads: 2, mlp: 30, ffn: "swiglu", layer_scale: 1, mask_token: false });
     expect(() => visionConfig(bad)).toThrow(/multiple of 8.*mlp 30/);
   });
 });
@@ -42,8 +42,8 @@ describe("graph -> config", () => {
 describe("buildModel", () => {
   const tinyVision = clipVit({ ...vision, image: 16, patch: 8, width: 16, depth: 2, heads: 2, mlp: 24 });
   const tinyText = gemma({
-    vocab: 32, width: 16, depth: 1, heads: 2, kvHeads: 1, headDim: 8, mlp: 24, act: "gelu_tanh",
-    ropeTheta: 10000, normEps: 1e-6, maxPositions: 64, tokenizer: null, weights: null, hubId: null,
+    vocab: 32, width: 16, depth: 1, heads: 2, kv_heads: 1, head_dim: 8, mlp: 24, act: "gelu_tanh",
+    rope_theta: 10000, norm_eps: 1e-6, max_positions: 64, tokenizer: null, weights: null, hub_id: null,
   });
   const connector = mlp({ in: 16, out: 16, depth: 2, act: "gelu" });
 

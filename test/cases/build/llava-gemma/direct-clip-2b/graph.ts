@@ -10,15 +10,15 @@ export const vision = clipVit({
   heads: 16,
   mlp: 4096,
   act: "quick_gelu",
-  normEps: 0.00001,
-  selectLayer: -2,
+  norm_eps: 0.00001,
+  select_layer: -2,
   feature: "patch",
   mean: [0.48145466, 0.4578275, 0.40821073],
   std: [0.26862954, 0.26130258, 0.27577711],
   resize: 336,
   aspect: "crop",
   weights: null,
-  hubId: "openai/clip-vit-large-patch14-336",
+  hub_id: "openai/clip-vit-large-patch14-336",
 });
 /** the connector (mlp2x_gelu) */
 export const connector = mlp({
@@ -33,29 +33,29 @@ export const language = gemma({
   width: 2048,
   depth: 18,
   heads: 8,
-  kvHeads: 1,
-  headDim: 256,
+  kv_heads: 1,
+  head_dim: 256,
   mlp: 16384,
   act: "gelu_tanh",
-  ropeTheta: 10000,
-  normEps: 0.000001,
-  maxPositions: 8192,
+  rope_theta: 10000,
+  norm_eps: 0.000001,
+  max_positions: 8192,
   tokenizer: null,
   weights: null,
-  hubId: "google/gemma-2b-it",
+  hub_id: "google/gemma-2b-it",
 });
 /** vision -> connector -> language; the widths must agree */
-export const model = llava({ vision, connector, language, template: "gemma", imageToken: "<image>" });
+export const model = llava({ vision, connector, language, template: "gemma", image_token: "<image>" });
 /** in order; each starts from the weights the previous one left */
 export const stages = [
   stage({
     name: "finetune",
     train: ["connector", "language"],
-    cacheKey: "4a380b3c98d3b0be453d6e69b72d1571b26e9aa993ee922678a4e20053957672",
+    cache_key: "4a380b3c98d3b0be453d6e69b72d1571b26e9aa993ee922678a4e20053957672",
   }),
   evalStage({
     name: "benchmarks",
-    cacheKey: "1a4d0c412e57ba2128c36303abec6412ef64e71292849e14e65431a71f768a5c",
+    cache_key: "1a4d0c412e57ba2128c36303abec6412ef64e71292849e14e65431a71f768a5c",
   }),
 ] as const;
 /** the resolved plan, as plan.json beside this module (checked against schema/plan.schema.json) */

@@ -10,15 +10,15 @@ export const vision = clipVit({
   heads: 16,
   mlp: 4096,
   act: "quick_gelu",
-  normEps: 0.00001,
-  selectLayer: -2,
+  norm_eps: 0.00001,
+  select_layer: -2,
   feature: "patch",
   mean: [0.48145466, 0.4578275, 0.40821073],
   std: [0.26862954, 0.26130258, 0.27577711],
   resize: 336,
   aspect: "crop",
   weights: null,
-  hubId: "openai/clip-vit-large-patch14-336",
+  hub_id: "openai/clip-vit-large-patch14-336",
 });
 /** the connector (mlp2x_gelu) */
 export const connector = mlp({
@@ -33,29 +33,29 @@ export const language = gemma({
   width: 3072,
   depth: 28,
   heads: 16,
-  kvHeads: 16,
-  headDim: 256,
+  kv_heads: 16,
+  head_dim: 256,
   mlp: 24576,
   act: "gelu_tanh",
-  ropeTheta: 10000,
-  normEps: 0.000001,
-  maxPositions: 8192,
+  rope_theta: 10000,
+  norm_eps: 0.000001,
+  max_positions: 8192,
   tokenizer: null,
   weights: null,
-  hubId: "google/gemma-7b-it",
+  hub_id: "google/gemma-7b-it",
 });
 /** vision -> connector -> language; the widths must agree */
-export const model = llava({ vision, connector, language, template: "gemma", imageToken: "<image>" });
+export const model = llava({ vision, connector, language, template: "gemma", image_token: "<image>" });
 /** in order; each starts from the weights the previous one left */
 export const stages = [
   stage({
     name: "finetune",
     train: ["connector", "language"],
-    cacheKey: "d61878f55ea7d71689019ef9d242159f32e162f22389d724b4c74e4e90812f77",
+    cache_key: "d61878f55ea7d71689019ef9d242159f32e162f22389d724b4c74e4e90812f77",
   }),
   evalStage({
     name: "benchmarks",
-    cacheKey: "cf6d6fd48a9374a549430623555711f3ccaa12792856db175dc52867508e4196",
+    cache_key: "cf6d6fd48a9374a549430623555711f3ccaa12792856db175dc52867508e4196",
   }),
 ] as const;
 /** the resolved plan, as plan.json beside this module (checked against schema/plan.schema.json) */

@@ -10,19 +10,19 @@ export const vision = dinov2({
   heads: 24,
   mlp: 4096,
   act: "gelu",
-  normEps: 0.000001,
-  selectLayer: -2,
+  norm_eps: 0.000001,
+  select_layer: -2,
   feature: "patch",
   mean: [0.485, 0.456, 0.406],
   std: [0.229, 0.224, 0.225],
   resize: 256,
   aspect: "crop",
   weights: null,
-  hubId: "facebook/dinov2-giant",
+  hub_id: "facebook/dinov2-giant",
   ffn: "swiglu",
-  layerScale: 1,
-  positionImage: 518,
-  maskToken: true,
+  layer_scale: 1,
+  position_image: 518,
+  mask_token: true,
 });
 /** the connector (mlp2x_gelu) */
 export const connector = mlp({
@@ -37,29 +37,29 @@ export const language = gemma({
   width: 2048,
   depth: 18,
   heads: 8,
-  kvHeads: 1,
-  headDim: 256,
+  kv_heads: 1,
+  head_dim: 256,
   mlp: 16384,
   act: "gelu_tanh",
-  ropeTheta: 10000,
-  normEps: 0.000001,
-  maxPositions: 8192,
+  rope_theta: 10000,
+  norm_eps: 0.000001,
+  max_positions: 8192,
   tokenizer: null,
   weights: null,
-  hubId: "google/gemma-2b-it",
+  hub_id: "google/gemma-2b-it",
 });
 /** vision -> connector -> language; the widths must agree */
-export const model = llava({ vision, connector, language, template: "gemma", imageToken: "<image>" });
+export const model = llava({ vision, connector, language, template: "gemma", image_token: "<image>" });
 /** in order; each starts from the weights the previous one left */
 export const stages = [
   stage({
     name: "finetune",
     train: ["connector", "language"],
-    cacheKey: "d1a31544c376ebd113af97ea17f18223140467d1217976b02996072fe3d093b7",
+    cache_key: "d1a31544c376ebd113af97ea17f18223140467d1217976b02996072fe3d093b7",
   }),
   evalStage({
     name: "benchmarks",
-    cacheKey: "8221d969411dfdf36b137d6c27a045ef66999d3122168cb33c560c8798ae4691",
+    cache_key: "8221d969411dfdf36b137d6c27a045ef66999d3122168cb33c560c8798ae4691",
   }),
 ] as const;
 /** the resolved plan, as plan.json beside this module (checked against schema/plan.schema.json) */

@@ -10,19 +10,19 @@ export const vision = dinov2({
   heads: 24,
   mlp: 4096,
   act: "gelu",
-  normEps: 0.000001,
-  selectLayer: -2,
+  norm_eps: 0.000001,
+  select_layer: -2,
   feature: "patch",
   mean: [0.485, 0.456, 0.406],
   std: [0.229, 0.224, 0.225],
   resize: 256,
   aspect: "crop",
   weights: null,
-  hubId: "facebook/dinov2-giant",
+  hub_id: "facebook/dinov2-giant",
   ffn: "swiglu",
-  layerScale: 1,
-  positionImage: 518,
-  maskToken: true,
+  layer_scale: 1,
+  position_image: 518,
+  mask_token: true,
 });
 /** the connector (mlp2x_gelu) */
 export const connector = mlp({
@@ -37,29 +37,29 @@ export const language = gemma({
   width: 3072,
   depth: 28,
   heads: 16,
-  kvHeads: 16,
-  headDim: 256,
+  kv_heads: 16,
+  head_dim: 256,
   mlp: 24576,
   act: "gelu_tanh",
-  ropeTheta: 10000,
-  normEps: 0.000001,
-  maxPositions: 8192,
+  rope_theta: 10000,
+  norm_eps: 0.000001,
+  max_positions: 8192,
   tokenizer: null,
   weights: null,
-  hubId: "google/gemma-7b-it",
+  hub_id: "google/gemma-7b-it",
 });
 /** vision -> connector -> language; the widths must agree */
-export const model = llava({ vision, connector, language, template: "gemma", imageToken: "<image>" });
+export const model = llava({ vision, connector, language, template: "gemma", image_token: "<image>" });
 /** in order; each starts from the weights the previous one left */
 export const stages = [
   stage({
     name: "finetune",
     train: ["connector", "language"],
-    cacheKey: "ca240ef90d617c768f7ee7996c41e5bd961a927446590f24889efc6ca9e57480",
+    cache_key: "ca240ef90d617c768f7ee7996c41e5bd961a927446590f24889efc6ca9e57480",
   }),
   evalStage({
     name: "benchmarks",
-    cacheKey: "1f655980f5a5170d1d2a3081d6b9c710a631440d07b6ff23a2a3e533ed836780",
+    cache_key: "1f655980f5a5170d1d2a3081d6b9c710a631440d07b6ff23a2a3e533ed836780",
   }),
 ] as const;
 /** the resolved plan, as plan.json beside this module (checked against schema/plan.schema.json) */

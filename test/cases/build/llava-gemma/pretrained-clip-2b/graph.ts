@@ -10,15 +10,15 @@ export const vision = clipVit({
   heads: 16,
   mlp: 4096,
   act: "quick_gelu",
-  normEps: 0.00001,
-  selectLayer: -2,
+  norm_eps: 0.00001,
+  select_layer: -2,
   feature: "patch",
   mean: [0.48145466, 0.4578275, 0.40821073],
   std: [0.26862954, 0.26130258, 0.27577711],
   resize: 336,
   aspect: "crop",
   weights: null,
-  hubId: "openai/clip-vit-large-patch14-336",
+  hub_id: "openai/clip-vit-large-patch14-336",
 });
 /** the connector (mlp2x_gelu) */
 export const connector = mlp({
@@ -33,34 +33,34 @@ export const language = gemma({
   width: 2048,
   depth: 18,
   heads: 8,
-  kvHeads: 1,
-  headDim: 256,
+  kv_heads: 1,
+  head_dim: 256,
   mlp: 16384,
   act: "gelu_tanh",
-  ropeTheta: 10000,
-  normEps: 0.000001,
-  maxPositions: 8192,
+  rope_theta: 10000,
+  norm_eps: 0.000001,
+  max_positions: 8192,
   tokenizer: null,
   weights: null,
-  hubId: "google/gemma-2b-it",
+  hub_id: "google/gemma-2b-it",
 });
 /** vision -> connector -> language; the widths must agree */
-export const model = llava({ vision, connector, language, template: "gemma", imageToken: "<image>" });
+export const model = llava({ vision, connector, language, template: "gemma", image_token: "<image>" });
 /** in order; each starts from the weights the previous one left */
 export const stages = [
   stage({
     name: "pretrain",
     train: ["connector"],
-    cacheKey: "1ff963bdeba30dd25912afdca65162929571df4baa8d08caa0f7552520b2e44a",
+    cache_key: "1ff963bdeba30dd25912afdca65162929571df4baa8d08caa0f7552520b2e44a",
   }),
   stage({
     name: "finetune",
     train: ["connector", "language"],
-    cacheKey: "abe262861ce3ce82bc5222096d1cd3ee6a0013fffdb806ae11db5c9bc64ede31",
+    cache_key: "abe262861ce3ce82bc5222096d1cd3ee6a0013fffdb806ae11db5c9bc64ede31",
   }),
   evalStage({
     name: "benchmarks",
-    cacheKey: "f9d9dce55eb45ce40b0d771bfa17b80e364ab7fc5bd79f9520a4a06b1f79d9b9",
+    cache_key: "f9d9dce55eb45ce40b0d771bfa17b80e364ab7fc5bd79f9520a4a06b1f79d9b9",
   }),
 ] as const;
 /** the resolved plan, as plan.json beside this module (checked against schema/plan.schema.json) */

@@ -10,19 +10,19 @@ export const vision = dinov2({
   heads: 24,
   mlp: 4096,
   act: "gelu",
-  normEps: 0.000001,
-  selectLayer: -2,
+  norm_eps: 0.000001,
+  select_layer: -2,
   feature: "patch",
   mean: [0.485, 0.456, 0.406],
   std: [0.229, 0.224, 0.225],
   resize: 256,
   aspect: "crop",
   weights: null,
-  hubId: "facebook/dinov2-giant",
+  hub_id: "facebook/dinov2-giant",
   ffn: "swiglu",
-  layerScale: 1,
-  positionImage: 518,
-  maskToken: true,
+  layer_scale: 1,
+  position_image: 518,
+  mask_token: true,
 });
 /** the connector (mlp2x_gelu) */
 export const connector = mlp({
@@ -37,34 +37,34 @@ export const language = gemma({
   width: 2048,
   depth: 18,
   heads: 8,
-  kvHeads: 1,
-  headDim: 256,
+  kv_heads: 1,
+  head_dim: 256,
   mlp: 16384,
   act: "gelu_tanh",
-  ropeTheta: 10000,
-  normEps: 0.000001,
-  maxPositions: 8192,
+  rope_theta: 10000,
+  norm_eps: 0.000001,
+  max_positions: 8192,
   tokenizer: null,
   weights: null,
-  hubId: "google/gemma-2b-it",
+  hub_id: "google/gemma-2b-it",
 });
 /** vision -> connector -> language; the widths must agree */
-export const model = llava({ vision, connector, language, template: "gemma", imageToken: "<image>" });
+export const model = llava({ vision, connector, language, template: "gemma", image_token: "<image>" });
 /** in order; each starts from the weights the previous one left */
 export const stages = [
   stage({
     name: "pretrain",
     train: ["connector"],
-    cacheKey: "6f1cf2b8d759b7027a28f5860599102c7c99deb297cf5ccd4f6bb3b4f15f6e56",
+    cache_key: "6f1cf2b8d759b7027a28f5860599102c7c99deb297cf5ccd4f6bb3b4f15f6e56",
   }),
   stage({
     name: "finetune",
     train: ["connector", "language"],
-    cacheKey: "921826d4ae847218ec47aa7adda68a159c197749bd3e43af853e5e0062ac487c",
+    cache_key: "921826d4ae847218ec47aa7adda68a159c197749bd3e43af853e5e0062ac487c",
   }),
   evalStage({
     name: "benchmarks",
-    cacheKey: "d564e60fd5092796492226df47a8f33b396368f6ea5a6f3d136400566f0e4737",
+    cache_key: "d564e60fd5092796492226df47a8f33b396368f6ea5a6f3d136400566f0e4737",
   }),
 ] as const;
 /** the resolved plan, as plan.json beside this module (checked against schema/plan.schema.json) */
