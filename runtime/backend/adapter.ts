@@ -54,6 +54,9 @@ export type AdapterChoice =
   | { ok: true; adapter: AdapterCandidate; kind: AdapterKind; reason: string }
   | { ok: false; reason: string };
 
+/** chooseAdapter's reason when the list is empty. */
+export const NO_ADAPTER = "Dawn found no adapter";
+
 export interface ChooseOptions {
   /** Accept a software adapter when no hardware one exists. */
   allowSoftware: boolean;
@@ -72,7 +75,7 @@ export function chooseAdapter(candidates: readonly AdapterCandidate[], options: 
   const filter = options.nameContains?.trim().toLowerCase();
   const named = filter ? usable.filter((c) => c.name.toLowerCase().includes(filter)) : usable;
   if (named.length === 0) {
-    return { ok: false, reason: filter ? `no adapter name contains \`${options.nameContains}\` (found: ${listed})` : "Dawn found no adapter" };
+    return { ok: false, reason: filter ? `no adapter name contains \`${options.nameContains}\` (found: ${listed})` : NO_ADAPTER };
   }
   const ranked = named
     .map((c, i) => ({ c, i, kind: adapterKind(c) }))

@@ -15,7 +15,9 @@
  */
 import * as fs from "node:fs";
 import { tf } from "../tf.js";
-import { chooseAdapter, deviceLimits, isSoftwareAdapter, parseAdapterList, REQUESTED_LIMITS, type AdapterCandidate, type AdapterKind } from "./adapter.js";
+import { chooseAdapter, deviceLimits, isSoftwareAdapter, NO_ADAPTER, parseAdapterList, REQUESTED_LIMITS, type AdapterCandidate, type AdapterKind } from "./adapter.js";
+
+export type { AdapterCandidate } from "./adapter.js";
 
 export interface WebGpuStart {
   adapter: string;
@@ -27,11 +29,13 @@ export interface WebGpuStart {
   limits: Record<string, number>;
   /** Whether kernel times can be measured (the device has `timestamp-query`). */
   timestamps: boolean;
+  /** Every adapter Dawn listed, the chosen one among them. */
+  listed: AdapterCandidate[];
 }
 
 /** Why there is no usable adapter, or the adapter found. */
 export type AdapterProbe =
-  | { ok: true; adapter: GPUAdapterLike; gpu: GpuLike; name: string; software: boolean; kind: AdapterKind; reason: string }
+  | { ok: true; adapter: GPUAdapterLike; gpu: GpuLike; name: string; software: boolean; kind: AdapterKind; reason: string; listed: AdapterCandidate[] }
   | { ok: false; reason: string };
 
 interface GPUAdapterInfoLike {
@@ -91,6 +95,11 @@ async function listAdapters(create: Create, flags: string[], options: Record<str
 
 let started: { probe: Extract<AdapterProbe, { ok: true }>; start: WebGpuStart } | null = null;
 
+/** The WebGPU start of this process (adapter, limits, ...), or null before `startWebGpu`. */
+export function webGpuStart(): WebGpuStart | null {
+  return started?.start ?? null;
+}
+
 /**
  * Looks for an adapter: lists the hardware ones (and, with `software`, Mesa llvmpipe through Dawn's
  * GL backend), chooses with `chooseAdapter`, and requests the chosen one by name. `nameContains`
@@ -117,9 +126,13 @@ export async function probeWebGpu(software: boolean, nameContains?: string): Pro
   }
   const choice = chooseAdapter([...hardware, ...gl], { allowSoftware: software, nameContains });
   if (!choice.ok) {
-    if (noLoader && !software) return { ok: false, reason: "no Vulkan loader (libvulkan.so.1), so Dawn can have no hardware adapter" };
-    const none = software ? "no adapter: Dawn found no GPU, and its OpenGL ES backend no EGL device (is Mesa's libegl-mesa0 installed?)" : choice.reason;
-    return { ok: false, reason: choice.reason === "Dawn found no adapter" ? none : choice.reason };
+    if (choice.reason !== NO_ADAPTER) return { ok: false, reason: choice.reason }; // only software, or none by that name
+    if (software) return { ok: false, reason: "no adapter: Dawn found no GPU, and its OpenGL ES backend no EGL device (is Mesa's libegl-mesa0 installed?)" };
+    if (noLoader) return { ok: false, reason: "no Vulkan loader (libvulkan.so.1), so Dawn can have no hardware adapter" };
+    if (process.platform === "linux") {
+      return { ok: false, reason: "Dawn's Vulkan backend found no adapter (no GPU driver for the Vulkan loader? for NVIDIA, set VK_DRIVER_FILES to its nvidia_icd.json)" };
+    }
+    return { ok: false, reason: "Dawn found no GPU adapter" };
   }
   const { backend, name } = choice.adapter;
   const viaGl = backend === "opengl" || backend === "opengles";
@@ -128,7 +141,7 @@ export async function probeWebGpu(software: boolean, nameContains?: string): Pro
   if (adapter == null) return { ok: false, reason: `Dawn listed the adapter ${name} (${backend}) but did not return it` };
   const d = describe(adapter, name);
   if (d.software && !software) return { ok: false, reason: `only a software adapter (${d.name})` };
-  return { ok: true, adapter, gpu, name: d.name, software: d.software, kind: d.software ? "software" : choice.kind, reason: choice.reason };
+  return { ok: true, adapter, gpu, name: d.name, software: d.software, kind: d.software ? "software" : choice.kind, reason: choice.reason, listed: [...hardware, ...gl] };
 }
 
 /** The features tfjs-backend-webgpu uses when the adapter has them. */
@@ -177,6 +190,7 @@ export async function startWebGpu(probe: Extract<AdapterProbe, { ok: true }>): P
     reason: probe.reason,
     limits,
     timestamps: device.features.has("timestamp-query"),
+    listed: probe.listed,
   };
   started = { probe, start };
   return start;
