@@ -198,14 +198,14 @@ async function main(): Promise<number> {
     result.torch = torchInfo(args.python);
     log(`torch: ${"missing" in result.torch ? result.torch.missing : `${result.torch.version}, CUDA ${result.torch.cuda}`}`);
     for (const { name, config } of decodersFor(args.size)) {
-      const d: DecoderResult = { name, config, params: parameterCount(config), skipped: [] };
-      result.decoders.push(d);
       const big = name.startsWith("100M");
       const need = full ? (big ? 150 : 40) : 20;
       if (remainingS() < need + 60) {
         skip(`decoder ${name}: ${Math.round(remainingS())} s left`);
         continue;
       }
+      const d: DecoderResult = { name, config, params: parameterCount(config), skipped: [] };
+      result.decoders.push(d);
       log(`(b) decoder ${name}: ${formatParams(d.params)} parameters, batch ${config.batch} x ${config.seq}`);
       const dir = path.join(args.work, name.split(" ")[0]);
       await writeDecoderInputs(dir, config);

@@ -42,8 +42,8 @@ function ladderStep(layers: number, width: number): DecoderConfig {
 /** Sizes tried in turn for the largest model that trains (one step, AdamW), smallest first. */
 export function limitLadder(size: CheckSize): DecoderConfig[] {
   if (size === "small") return [{ ...SMALL_TINY, batch: 1 }, { ...SMALL_100M, batch: 1 }];
-  // ~1.3B, ~4.3B, ~7.5B, ~14.8B parameters: AdamW training needs 16 bytes each, so an 80 GB card
-  // should stop at the second or third, a 141 GB one at the third or fourth; then the check bisects.
+  // 1.48B, 4.34B, 7.66B, 14.87B parameters: AdamW training needs 16 bytes each (22, 65, 114, 222
+  // GiB), so an 80 GB card should stop at the second, a 141 GB one at the third; then the check bisects.
   return [ladderStep(24, 2048), ladderStep(32, 3072), ladderStep(32, 4096), ladderStep(40, 5120)];
 }
 
