@@ -65,7 +65,7 @@ case "$cmd" in
         *) die "pack: unknown option \`$1\`" ;;
       esac
     done
-    node "$root/scripts/gpu-pack.js" --bundle "$bundle" "${args[@]}"
+    node "$root/scripts/gpu-pack.js" --bundle "$bundle" ${args[@]+"${args[@]}"}
     ;;
 
   gl)
@@ -109,14 +109,14 @@ case "$cmd" in
       fi
       cat "$out/adapters.json" >&2
       set +e
-      check --out "$out" --work "$work/data" --size full "${rest[@]}" 2>&1 | tee -a "$out/gpu-check.log"
+      check --out "$out" --work "$work/data" --size full ${rest[@]+"${rest[@]}"} 2>&1 | tee -a "$out/gpu-check.log"
       status=${PIPESTATUS[0]}
       set -e
       exit "$status"
     fi
     unpack
     [[ -n "$out" ]] || out="$work/out"
-    check --out "$out" --work "$work/data" "${rest[@]}"
+    check --out "$out" --work "$work/data" ${rest[@]+"${rest[@]}"}
     ;;
 
   report)
