@@ -186,30 +186,41 @@ async function main(): Promise<number> {
     fail(e); // PyTorch still runs, on weights written from wasm
   }
 
-  try {
-    if (result.webgpu != null) {
-      log("(a) tiny LLaVA, webgpu against wasm");
+  if (result.webgpu != null) {
+    log("(a) tiny LLaVA, webgpu against wasm");
+    try {
       result.parity = await llavaParity();
       const p = result.parity;
       log(`  ${p.ok ? "equal" : "DIFFERENT"} to ${p.tolerance}: logits ${p.logitsMaxRel.toExponential(2)}, loss ${p.lossAbs.toExponential(2)}, weights ${p.paramsMaxRel.toExponential(2)} (${p.worstParam}), vision frozen ${p.visionFrozen}`);
       if (!p.ok) result.errors.push("the tiny LLaVA on webgpu differs from wasm by more than 1e-4");
-    } else skip("(a) parity: no WebGPU device");
+    } catch (e) {
+      fail(e);
+    }
+  } else skip("(a) parity: no WebGPU device");
 
-    result.torch = torchInfo(args.python);
-    log(`torch: ${"missing" in result.torch ? result.torch.missing : `${result.torch.version}, CUDA ${result.torch.cuda}`}`);
-    for (const { name, config } of decodersFor(args.size)) {
-      const big = name.startsWith("100M");
-      const need = full ? (big ? 150 : 40) : 20;
-      if (remainingS() < need + 60) {
-        skip(`decoder ${name}: ${Math.round(remainingS())} s left`);
-        continue;
-      }
-      const d: DecoderResult = { name, config, params: parameterCount(config), skipped: [] };
-      result.decoders.push(d);
-      log(`(b) decoder ${name}: ${formatParams(d.params)} parameters, batch ${config.batch} x ${config.seq}`);
-      const dir = path.join(args.work, name.split(" ")[0]);
+  const torch = torchInfo(args.python);
+  result.torch = torch;
+  log(`torch: ${"missing" in torch ? torch.missing : `${torch.version}, CUDA ${torch.cuda}`}`);
+  for (const { name, config } of decodersFor(args.size)) {
+    const big = name.startsWith("100M");
+    const need = full ? (big ? 150 : 40) : 20;
+    if (remainingS() < need + 60) {
+      skip(`decoder ${name}: ${Math.round(remainingS())} s left`);
+      continue;
+    }
+    const d: DecoderResult = { name, config, params: parameterCount(config), skipped: [] };
+    result.decoders.push(d);
+    log(`(b) decoder ${name}: ${formatParams(d.params)} parameters, batch ${config.batch} x ${config.seq}`);
+    const dir = path.join(args.work, name.split(" ")[0]);
+    try {
       await writeDecoderInputs(dir, config);
-      if (result.webgpu != null) {
+    } catch (e) {
+      fail(e);
+      continue;
+    }
+    if (result.webgpu != null) {
+      // A failure here (a lost device, say) still leaves PyTorch's step to measure.
+      try {
         await tf.setBackend("webgpu");
         d.webgpu = await timeDecoderSteps(config, { fused: true, steps, profile: big, log });
         log(`  webgpu fused: median ${d.webgpu.medianMs} ms, ${d.webgpu.gflops} GFLOP/s, ${d.webgpu.readbacksPerStep.gpu} GPU readbacks per step`);
@@ -217,32 +228,36 @@ async function main(): Promise<number> {
           d.webgpuUnfused = await timeDecoderSteps(config, { fused: false, steps, profile: false, log });
           log(`  webgpu unfused: median ${d.webgpuUnfused.medianMs} ms`);
         } else d.skipped!.push("unfused run: time");
-      } else d.skipped!.push("WebGPU: no device");
-      if (!("missing" in result.torch)) {
-        log(`(c) PyTorch, decoder ${name}`);
-        const t = runTorch(args.python, pyScript, dir, steps, result.torch.cuda, full ? 240 : 120);
-        if (typeof t === "string") result.errors.push(`decoder ${name}: ${t}`);
-        else {
-          d.torch = t;
-          if (d.webgpu != null) {
-            d.speedVsTorch = +(t.medianMs / d.webgpu.medianMs).toFixed(3);
-            d.firstLossDiff = Math.abs(t.losses[0] - d.webgpu.losses[0]);
-          }
-          log(`  torch ${t.device}: median ${t.medianMs} ms${d.speedVsTorch != null ? `; mmfm at ${d.speedVsTorch}x PyTorch's speed; first losses differ by ${d.firstLossDiff?.toExponential(2)}` : ""}`);
+      } catch (e) {
+        fail(e);
+      }
+    } else d.skipped!.push("WebGPU: no device");
+    if (!("missing" in torch)) {
+      log(`(c) PyTorch, decoder ${name}`);
+      const t = runTorch(args.python, pyScript, dir, steps, torch.cuda, full ? 240 : 120);
+      if (typeof t === "string") result.errors.push(`decoder ${name}: ${t}`);
+      else {
+        d.torch = t;
+        if (d.webgpu != null) {
+          d.speedVsTorch = +(t.medianMs / d.webgpu.medianMs).toFixed(3);
+          d.firstLossDiff = Math.abs(t.losses[0] - d.webgpu.losses[0]);
         }
-      } else d.skipped!.push(`PyTorch: ${result.torch.missing}`);
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  } catch (e) {
-    fail(e);
+        log(`  torch ${t.device}: median ${t.medianMs} ms${d.speedVsTorch != null ? `; mmfm at ${d.speedVsTorch}x PyTorch's speed; first losses differ by ${d.firstLossDiff?.toExponential(2)}` : ""}`);
+      }
+    } else d.skipped!.push(`PyTorch: ${torch.missing}`);
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 
   if (result.webgpu != null) {
-    // Free the parent's GPU memory (tfjs pools every buffer it ever made) before the trials.
-    const device = (tf.findBackend("webgpu") as unknown as { device?: { destroy(): void } } | null)?.device;
-    await tf.setBackend("wasm");
-    tf.removeBackend("webgpu");
-    device?.destroy();
+    try {
+      // Free the parent's GPU memory (tfjs pools every buffer it ever made) before the trials.
+      const device = (tf.findBackend("webgpu") as unknown as { device?: { destroy(): void } } | null)?.device;
+      await tf.setBackend("wasm");
+      tf.removeBackend("webgpu");
+      device?.destroy();
+    } catch (e) {
+      fail(e);
+    }
     log("(d) the largest decoder that trains (one AdamW step, batch 1 x 512 in full size)");
     result.limit = findLimit({
       script,

@@ -139,7 +139,10 @@ export function findLimit(o: {
   refine: number;
   remainingS: () => number;
   log: (line: string) => void;
+  /** Runs one size (default: in a child process of `script`). */
+  trial?: (c: DecoderConfig) => Trial;
 }): LimitResult {
+  const trial = o.trial ?? ((c: DecoderConfig) => trialInChild(o.script, c, o.software, o.trialTimeoutS));
   const trials: Trial[] = [];
   let largestOk: Trial | null = null;
   let firstFailure: Trial | null = null;
@@ -150,7 +153,7 @@ export function findLimit(o: {
       return null;
     }
     o.log(`  trying ${c.layers} layers x width ${c.width}: ${formatParams(parameterCount(c))} parameters`);
-    const t = trialInChild(o.script, c, o.software, o.trialTimeoutS);
+    const t = trial(c);
     o.log(`    ${t.ok ? `trains: ${t.stepMs} ms per step${t.gpuMemoryMiB != null ? `, ${t.gpuMemoryMiB} MiB in use` : ""}` : `fails: ${t.error}`}`);
     trials.push(t);
     if (t.ok && (largestOk == null || t.params > largestOk.params)) largestOk = t;

@@ -106,7 +106,11 @@ export function webGpuStart(): WebGpuStart | null {
  * (MMFM_WEBGPU_ADAPTER) narrows the choice to adapters whose name contains it.
  */
 export async function probeWebGpu(software: boolean, nameContains?: string): Promise<AdapterProbe> {
-  if (started != null) return started.probe;
+  if (started != null) {
+    // One device per process: the adapter chosen first stands (a software one only where allowed).
+    const p = started.probe;
+    return p.software && !software ? { ok: false, reason: `only a software adapter (${p.name})` } : p;
+  }
   let create: Create;
   try {
     const dawn = (await import("webgpu")) as unknown as { create: Create; globals: object };
@@ -137,8 +141,11 @@ export async function probeWebGpu(software: boolean, nameContains?: string): Pro
   const { backend, name } = choice.adapter;
   const viaGl = backend === "opengl" || backend === "opengles";
   const gpu = create([...(viaGl ? [`backend=${backend}`] : []), `adapter=${name}`]);
-  const adapter = await gpu.requestAdapter(viaGl ? COMPAT : { powerPreference: "high-performance" }).catch(() => null);
-  if (adapter == null) return { ok: false, reason: `Dawn listed the adapter ${name} (${backend}) but did not return it` };
+  const adapter = await gpu.requestAdapter(viaGl ? COMPAT : { powerPreference: "high-performance" }).catch((e: Error) => e);
+  if (adapter == null || adapter instanceof Error) {
+    const why = adapter instanceof Error ? `: ${adapter.message.split("\n")[0]}` : "";
+    return { ok: false, reason: `Dawn listed the adapter ${name} (${backend}) but did not return it${why}` };
+  }
   const d = describe(adapter, name);
   if (d.software && !software) return { ok: false, reason: `only a software adapter (${d.name})` };
   return { ok: true, adapter, gpu, name: d.name, software: d.software, kind: d.software ? "software" : choice.kind, reason: choice.reason, listed: [...hardware, ...gl] };
