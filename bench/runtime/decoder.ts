@@ -59,13 +59,17 @@ export function decoderShapes(c: DecoderConfig): Map<string, number[]> {
   return shapes;
 }
 
-/** Seeded weights: normal(0, 0.02) matrices; norm weights random small too, so (1 + w) is exercised. */
-export function initDecoder(c: DecoderConfig, seed: number): Map<string, tf.Variable> {
+/**
+ * Seeded weights: normal(0, 0.02) matrices; norm weights random small too, so (1 + w) is exercised.
+ * `fill` sets every weight to that scale instead: made on the device in one pass, for sizes whose
+ * random values would take minutes to draw in JavaScript (the GPU check's largest-model probe).
+ */
+export function initDecoder(c: DecoderConfig, seed: number, init: "normal" | "fill" = "normal"): Map<string, tf.Variable> {
   const params = new Map<string, tf.Variable>();
   let k = 0;
   for (const [name, shape] of decoderShapes(c)) {
     const std = shape.length === 1 ? 0.1 : 0.02;
-    const value = tf.randomNormal(shape, 0, std, "float32", seed * 1000 + k++);
+    const value = init === "fill" ? tf.fill(shape, std) : tf.randomNormal(shape, 0, std, "float32", seed * 1000 + k++);
     params.set(name, tf.variable(value, true, `bench.${name}`));
     value.dispose();
   }
@@ -117,9 +121,9 @@ export interface Decoder {
   dispose(): void;
 }
 
-/** `fused` uses the runtime's fused RMSNorm, GeGLU, rotate-half and cross-entropy (wasm kernels). */
-export function createDecoder(c: DecoderConfig, seed: number, fused = true): Decoder {
-  const params = initDecoder(c, seed);
+/** `fused` uses the runtime's fused RMSNorm, GeGLU, rotate-half and cross-entropy (wasm and WGSL kernels). */
+export function createDecoder(c: DecoderConfig, seed: number, fused = true, init: "normal" | "fill" = "normal"): Decoder {
+  const params = initDecoder(c, seed, init);
   const { cos, sin } = rope(c);
   const mask = causalMask(c);
   const w = (name: string) => params.get(name) as tf.Variable;

@@ -3,6 +3,12 @@
     node bench/out/bench/runtime/decoder_step.js --backend wasm --write /tmp/decoder   # writes the inputs
     python3 bench/runtime/decoder_step.py /tmp/decoder [--steps 5]
 
+Other sizes (the GPU check, bench/gpu/): --config FILE reads the decoder's shape from a JSON file
+with decoder.ts's DecoderConfig fields (layers, width, heads, headDim, mlp, vocab, seq, batch,
+ropeTheta, rmsEps); --device cuda runs it on the GPU in float32 with TF32 off (eager PyTorch's exact
+fp32 step), synchronising before each step's clock starts; the loss read (`.item()`) ends each step,
+as the tfjs side reads its loss.
+
 Debian's torch 1.13 runs its GEMMs in OpenBLAS (pthreads), which torch.set_num_threads does not
 control: the fastest setting on a 2-core machine is one intra-op thread with OpenBLAS on both cores
 (OPENBLAS_NUM_THREADS=2, its default); set_num_threads(2) oversubscribes and is ~2.7x slower.
@@ -19,10 +25,22 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-# Same model and step as decoder.ts / decoder_step.ts.
+# Same model and step as decoder.ts / decoder_step.ts; the shape defaults to TINY_DECODER.
 LAYERS, WIDTH, HEADS, HEAD_DIM, MLP, VOCAB, SEQ, BATCH = 4, 256, 4, 64, 1024, 1024, 128, 8
 ROPE_THETA, RMS_EPS = 10000.0, 1e-6
 LR, WEIGHT_DECAY, MAX_GRAD_NORM = 1e-3, 0.01, 1.0
+
+
+def load_config(path):
+    """Sets the shape from a DecoderConfig JSON file (decoder.ts)."""
+    global LAYERS, WIDTH, HEADS, HEAD_DIM, MLP, VOCAB, SEQ, BATCH, ROPE_THETA, RMS_EPS
+    with open(path) as f:
+        c = json.load(f)
+    if c.get("kvHeads", 1) != 1:
+        raise SystemExit(f"decoder_step.py: only one key/value head is supported, got {c['kvHeads']}")
+    LAYERS, WIDTH, HEADS, HEAD_DIM = c["layers"], c["width"], c["heads"], c["headDim"]
+    MLP, VOCAB, SEQ, BATCH = c["mlp"], c["vocab"], c["seq"], c["batch"]
+    ROPE_THETA, RMS_EPS = float(c["ropeTheta"]), float(c["rmsEps"])
 
 
 def read_safetensors(path):
@@ -101,17 +119,28 @@ def main():
     ap.add_argument("dir")
     ap.add_argument("--steps", type=int, default=5)
     ap.add_argument("--threads", type=int, default=1, help="torch intra-op threads (OpenBLAS has its own)")
+    ap.add_argument("--config", help="a DecoderConfig JSON file (default: the tiny decoder)")
+    ap.add_argument("--device", default="cpu", help="cpu or cuda")
     args = ap.parse_args()
+    if args.config:
+        load_config(args.config)
     torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    cuda = device.type == "cuda"
+    if cuda:
+        torch.backends.cuda.matmul.allow_tf32 = False  # fp32 GEMMs in fp32, as WebGPU computes them
+        torch.backends.cudnn.allow_tf32 = False
     weights = read_safetensors(f"{args.dir}/weights.safetensors")
     batch = read_safetensors(f"{args.dir}/batch.safetensors")
-    params = {k: torch.nn.Parameter(v) for k, v in weights.items()}
+    params = {k: torch.nn.Parameter(v.to(device)) for k, v in weights.items()}
     opt = torch.optim.AdamW(params.values(), lr=LR, weight_decay=WEIGHT_DECAY)
-    cos, sin = rope_tables()
-    mask = causal_mask()
-    ids, targets = batch["ids"].long(), batch["targets"]
+    cos, sin = (t.to(device) for t in rope_tables())
+    mask = causal_mask().to(device)
+    ids, targets = batch["ids"].long().to(device), batch["targets"].to(device)
     losses, times = [], []
     for i in range(args.steps + 1):
+        if cuda:
+            torch.cuda.synchronize()
         t0 = time.perf_counter()
         opt.zero_grad(set_to_none=True)
         loss = loss_fn(params, ids, targets, cos, sin, mask)
@@ -127,7 +156,8 @@ def main():
     flops = step_flops()
     print(f"median {med:.0f} ms, {flops / med / 1e6:.2f} GFLOP/s", file=sys.stderr)
     print(json.dumps({
-        "backend": f"torch {torch.__version__}", "threads": args.threads,
+        "backend": f"torch {torch.__version__}", "threads": args.threads, "device": args.device,
+        "deviceName": torch.cuda.get_device_name(device) if cuda else None, "tf32": False if cuda else None,
         "stepMs": [round(t) for t in times], "medianMs": round(med), "bestMs": round(min(times)),
         "gflops": round(flops / med / 1e6, 2), "flopsPerStep": flops, "losses": losses,
     }))

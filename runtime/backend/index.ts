@@ -9,11 +9,13 @@
  *
  * `options.backend` or `MMFM_BACKEND` forces one (an error says why it cannot start);
  * `options.threads` or `MMFM_THREADS` sets wasm threads (default 1; more uses the threaded build);
- * `options.webgpuSoftware` or `MMFM_WEBGPU_SOFTWARE=1` lets `webgpu` run on Mesa's software renderer.
+ * `options.webgpuSoftware` or `MMFM_WEBGPU_SOFTWARE=1` lets `webgpu` run on Mesa's software renderer
+ * when there is no hardware adapter; `MMFM_WEBGPU_ADAPTER` narrows `webgpu` to adapters whose name
+ * contains it.
  */
 import { tf } from "../tf.js";
 import { installCpuBatchMatMulFix } from "./cpu_kernels.js";
-import { registerFusedOps } from "./fused/index.js";
+import { registerFusedOps, WEBGPU_FUSED_KERNELS } from "./fused/index.js";
 import { registerGradients } from "./gradients.js";
 import { installMatMulGradient } from "./matmul_grad.js";
 import { loadNative, nativeHasGpu, startNative, type NativePackage } from "./tfjs_node.js";
@@ -53,6 +55,8 @@ export interface BackendInfo {
   device?: string;
   /** Kernels this runtime registered or replaced on the chosen backend. */
   patches: string[];
+  /** webgpu: the device's limits the runtime requested from the adapter (maxBufferSize, ...). */
+  limits?: Record<string, number>;
 }
 
 let current: BackendInfo | null = null;
@@ -77,6 +81,7 @@ export async function initBackend(options: BackendOptions = {}): Promise<Backend
   const forcedBy = options.backend != null ? "--backend" : "MMFM_BACKEND";
   const threads = parseThreads(options.threads ?? nonEmpty(env.MMFM_THREADS));
   const software = options.webgpuSoftware ?? isTrue(env.MMFM_WEBGPU_SOFTWARE);
+  const adapterName = nonEmpty(env.MMFM_WEBGPU_ADAPTER);
   await registerGradients();
   installMatMulGradient();
   installCpuBatchMatMulFix();
@@ -85,9 +90,9 @@ export async function initBackend(options: BackendOptions = {}): Promise<Backend
   let info: BackendInfo;
   if (forcedRaw != null) {
     const name = parseName(forcedRaw);
-    info = await startForced(name, { threads, software, reason: `forced by ${forcedBy}` });
+    info = await startForced(name, { threads, software, adapterName, reason: `forced by ${forcedBy}` });
   } else {
-    info = await startAuto({ threads, software, log });
+    info = await startAuto({ threads, software, adapterName, log });
   }
   current = info;
   log(`backend: ${describeBackend(info)}`);
@@ -97,6 +102,7 @@ export async function initBackend(options: BackendOptions = {}): Promise<Backend
 interface StartOptions {
   threads: number;
   software: boolean;
+  adapterName: string | undefined;
   reason: string;
 }
 
@@ -114,13 +120,13 @@ async function startForced(name: BackendName, o: StartOptions): Promise<BackendI
       return { ...base, name, tfName: "tensorflow", threads: 1, gpu, device: `${pkg} ${load.version}`, patches: [] };
     }
     case "webgpu": {
-      const probe = await probeWebGpu(o.software);
+      const probe = await probeWebGpu(o.software, o.adapterName);
       if (!probe.ok) {
         const hint = o.software ? "" : " (set MMFM_WEBGPU_SOFTWARE=1 to accept a software adapter)";
         throw new Error(`cannot use backend \`webgpu\`: ${probe.reason}${hint}`);
       }
       const s = await startWebGpu(probe);
-      return { ...base, name, tfName: "webgpu", threads: 1, gpu: !s.software, device: s.adapter, patches: [] };
+      return { ...base, name, tfName: "webgpu", threads: 1, gpu: !s.software, device: s.adapter, patches: [...WEBGPU_FUSED_KERNELS], limits: s.limits };
     }
     case "wasm": {
       const w = await startWasm(o.threads);
@@ -136,14 +142,14 @@ async function startForced(name: BackendName, o: StartOptions): Promise<BackendI
   }
 }
 
-async function startAuto(o: { threads: number; software: boolean; log: (line: string) => void }): Promise<BackendInfo> {
+async function startAuto(o: { threads: number; software: boolean; adapterName: string | undefined; log: (line: string) => void }): Promise<BackendInfo> {
   const skipped: { name: BackendName; reason: string }[] = [];
   const skip = (name: BackendName, reason: string) => {
     skipped.push({ name, reason });
     o.log(`backend: skipping ${name}: ${reason}`);
   };
   const finish = async (name: BackendName, reason: string): Promise<BackendInfo> => {
-    const info = await startForced(name, { threads: o.threads, software: o.software, reason });
+    const info = await startForced(name, { threads: o.threads, software: o.software, adapterName: o.adapterName, reason });
     return { ...info, forced: false, skipped };
   };
 
@@ -156,10 +162,10 @@ async function startAuto(o: { threads: number; software: boolean; log: (line: st
     skip("tensorflow-gpu", "tfjs-node-gpu loaded but libtensorflow sees no CUDA GPU");
   } else skip("tensorflow-gpu", gpuNative.reason);
 
-  const probe = await probeWebGpu(false);
+  const probe = await probeWebGpu(false, o.adapterName);
   if (probe.ok) {
     const s = await startWebGpu(probe);
-    return { name: "webgpu", tfName: "webgpu", forced: false, reason: "auto: a hardware WebGPU adapter", skipped, threads: 1, gpu: true, device: s.adapter, patches: [] };
+    return { name: "webgpu", tfName: "webgpu", forced: false, reason: "auto: a hardware WebGPU adapter", skipped, threads: 1, gpu: true, device: s.adapter, patches: [...WEBGPU_FUSED_KERNELS], limits: s.limits };
   }
   skip("webgpu", probe.reason);
 

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { tf } from "../../runtime/tf.js";
 import { initBackend, type BackendInfo } from "../../runtime/backend/index.js";
+import { probeWebGpu } from "../../runtime/backend/webgpu.js";
 import { geglu, rmsNorm } from "../../runtime/backend/fused/index.js";
 import { createOptimizer, readStep, trainStep } from "../../runtime/train/index.js";
 import { maxRelError } from "./reference.js";
@@ -42,6 +43,19 @@ describe("webgpu on a software adapter", () => {
   it("starts on Mesa llvmpipe and says it is not a GPU", () => {
     expect(info).toMatchObject({ name: "webgpu", tfName: "webgpu", gpu: false });
     expect(info.device).toMatch(/llvmpipe/);
+  });
+
+  it("runs on the device with the adapter's buffer limits, not WebGPU's defaults (128 MiB bindings, 256 MiB buffers)", async () => {
+    const probe = await probeWebGpu(true); // the adapter chosen at start
+    expect(probe.ok).toBe(true);
+    const adapterLimits = (probe.ok ? probe.adapter.limits : {}) as Record<string, number>;
+    expect(info.limits).toMatchObject({
+      maxBufferSize: adapterLimits.maxBufferSize,
+      maxStorageBufferBindingSize: adapterLimits.maxStorageBufferBindingSize,
+    });
+    expect(info.limits!.maxBufferSize).toBeGreaterThan(256 * 2 ** 20); // llvmpipe offers more than the default
+    const device = (tf.backend() as unknown as { device: { limits: Record<string, number> } }).device;
+    expect(device.limits.maxBufferSize).toBe(adapterLimits.maxBufferSize);
   });
 
   it("a training step matches cpu to 1e-4", async () => {

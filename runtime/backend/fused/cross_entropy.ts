@@ -6,7 +6,8 @@
  *
  * On wasm (V a multiple of 4): forward is one SIMD pass for each row's max and sum of exponentials
  * plus a per-row logarithm; backward one pass writing softmax * (dy / count) and subtracting at the
- * labels. The composed version (other backends, or V not a multiple of 4) is ~12 kernels each way.
+ * labels. On webgpu: WGSL programs (fused/webgpu.ts). The composed version (other backends, or V not
+ * a multiple of 4 on wasm) is ~12 kernels each way.
  */
 import { tf } from "../../tf.js";
 import { f32View, heap, i32View, offsetOf, type WasmBackend } from "../wasm_kernels/internals.js";
@@ -20,7 +21,9 @@ export function crossEntropy(logits: tf.Tensor, labels: tf.Tensor, ignoreIndex =
     throw new Error(`crossEntropy: logits must be [M, V] and labels [M], got [${logits.shape}] and [${labels.shape}]`);
   }
   const [, V] = logits.shape;
-  if (hasKernel(CROSS_ENTROPY.name) && logits.dtype === "float32" && labels.dtype === "int32" && V % 4 === 0) {
+  // the wasm kernel reads rows 4 floats at a time; the WGSL one takes any V
+  const fits = V % 4 === 0 || tf.getBackend() === "webgpu";
+  if (hasKernel(CROSS_ENTROPY.name) && logits.dtype === "float32" && labels.dtype === "int32" && fits) {
     return tf.engine().runKernel(CROSS_ENTROPY.name, { logits, labels }, { ignoreIndex }) as tf.Scalar;
   }
   return tf.tidy(() => {
