@@ -3,7 +3,7 @@
 # npm and no network, or here on Mesa's software adapter.
 #
 #   scripts/gpu-check.sh pack [--bundle DIR] [--level N]
-#       after `npm run build`: this Node 20 x64, the built runtime and the runtime dependencies the
+#       after `npm run build:bench`: this Node 20 x64, the built runtime and the runtime dependencies the
 #       check loads, as DIR/mmfm-gpu.tar.xz (default DIR: .gpu-bundle, git-ignored), under 64 MiB
 #   scripts/gpu-check.sh gl
 #       downloads the Vulkan and EGL loader packages into .gl/ (apt, as the device README says)
@@ -15,7 +15,7 @@
 #       unpacks the bundle into --work (default /tmp/mmfm-gpu-check) and runs the check with the
 #       bundle's own Node; check options: --size full|small, --software, --steps N, --deadline-s S
 #   scripts/gpu-check.sh report RESULT.json
-#       puts the results into docs/benchmarks.md (after `npm run build`)
+#       puts the results into docs/benchmarks.md (after `npm run build:bench`)
 #
 # On the device (the `device` tool's `run`, carry [".gpu-bundle", ".gl"], timeout_s 600):
 #   bash scripts/gpu-check.sh device
@@ -121,8 +121,8 @@ case "$cmd" in
 
   report)
     [[ $# -eq 1 ]] || die "usage: gpu-check.sh report RESULT.json"
-    [[ -f "$root/dist/bench/gpu/report.js" ]] || die "run \`npm run build\` first"
-    node "$root/dist/bench/gpu/report.js" "$1" --write "$root/docs/benchmarks.md"
+    [[ -f "$root/bench/out/bench/gpu/report.js" ]] || die "run \`npm run build:bench\` first"
+    node "$root/bench/out/bench/gpu/report.js" "$1" --write "$root/docs/benchmarks.md"
     ;;
 
   *)

@@ -82,8 +82,9 @@ function main() {
   if (process.platform !== "linux" || process.arch !== "x64" || !process.version.startsWith("v20.")) {
     throw new Error(`the device runs Linux x86-64: pack with a Node 20 x64 on Linux (this is ${process.version} ${process.platform}-${process.arch})`);
   }
-  const check = path.join(root, "dist/bench/gpu/check.js");
-  if (!fs.existsSync(check)) throw new Error("dist/bench/gpu/check.js is missing: run `npm run build` first");
+  // the benchmarks are compiled with the runtime they load into bench/out/ (tsconfig.bench.json)
+  const check = path.join(root, "bench/out/bench/gpu/check.js");
+  if (!fs.existsSync(check)) throw new Error("bench/out/bench/gpu/check.js is missing: run `npm run build:bench` first");
 
   const staging = fs.mkdtempSync(path.join(os.tmpdir(), "mmfm-gpu-pack-"));
   try {
@@ -95,9 +96,9 @@ function main() {
         sizes[group] = (sizes[group] ?? 0) + fs.statSync(path.join(toDir, f)).size;
       }
     };
-    const dist = path.join(root, "dist");
+    const dist = path.join(root, "bench/out");
     add("dist", dist, path.join(app, "dist"), [
-      ...walk(dist, (f) => f.startsWith("runtime/") && f.endsWith(".js")),
+      ...walk(dist, (f) => /^(runtime|plan|core)\//.test(f) && f.endsWith(".js")),
       ...walk(dist, (f) => f.startsWith("bench/gpu/") && f.endsWith(".js")),
       "bench/runtime/decoder.js",
       "bench/runtime/safetensors_out.js",

@@ -3,7 +3,7 @@
  * Run through scripts/gpu-check.sh (which packs it with its own Node and unpacks it on the device);
  * see docs/benchmarks.md, "GPU check".
  *
- *   node dist/bench/gpu/check.js --out DIR [--size full|small] [--software] [--work DIR]
+ *   node bench/out/bench/gpu/check.js --out DIR [--size full|small] [--software] [--work DIR]
  *                                [--steps N] [--deadline-s S] [--python CMD]
  *
  * In one process, in order (each part is skipped, and says so, when the deadline is near):

@@ -1,8 +1,8 @@
 /**
  * The GPU check's results as Markdown, and the command that puts them into docs/benchmarks.md:
  *
- *   node dist/bench/gpu/report.js gpu-check.json                       # prints the Markdown
- *   node dist/bench/gpu/report.js gpu-check.json --write docs/benchmarks.md
+ *   node bench/out/bench/gpu/report.js gpu-check.json                       # prints the Markdown
+ *   node bench/out/bench/gpu/report.js gpu-check.json --write docs/benchmarks.md
  *
  * `--write` replaces what stands between `<!-- gpu-check:begin -->` and `<!-- gpu-check:end -->`.
  */

@@ -2,7 +2,7 @@
  * The GPU check as the device will run it, rehearsed here: scripts/gpu-check.sh packs the bundle
  * (under the device's 64 MiB, with only what the check loads), then runs it end to end with the
  * bundle's own Node from a folder outside the repository (so nothing resolves to the repository's
- * node_modules), at the small size, on the software adapter. Needs `dist/` (npm test builds it).
+ * node_modules), at the small size, on the software adapter. Needs `bench/out/` (npm test builds it with `tsc -p tsconfig.bench.json`).
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -98,7 +98,7 @@ describe("the GPU check bundle", () => {
     expect(doc).toContain(BEGIN);
     const copy = path.join(tmp, "benchmarks.md");
     fs.writeFileSync(copy, doc);
-    const r = spawnSync(process.execPath, [path.join(root, "dist/bench/gpu/report.js"), path.join(tmp, "out/gpu-check.json"), "--write", copy], { encoding: "utf8" });
+    const r = spawnSync(process.execPath, [path.join(root, "bench/out/bench/gpu/report.js"), path.join(tmp, "out/gpu-check.json"), "--write", copy], { encoding: "utf8" });
     expect(r.status, r.stderr).toBe(0);
     const written = fs.readFileSync(copy, "utf8");
     expect(written).toBe(spliceResults(doc, renderMarkdown(result)));
