@@ -188,6 +188,7 @@ function mapAjvError(error: ErrorObject, component: Component, instance: Instanc
         diagnostic("E0203", `unknown field \`${name}\` in ${where}`, {
           span: e?.nameSpan ?? component.span,
           label: guess ? `did you mean \`${guess}\`?` : undefined,
+          fixes: guess && e ? [{ span: e.nameSpan, text: guess }] : undefined,
           secondary: e ? inheritedLabel(component, e) : [],
           help: guess ? undefined : `the fields of ${family.implicit ? `a ${family.kind}` : `\`${family.name}\``} are ${listNames(Object.keys(family.fields), "and")}`,
         }),
@@ -228,6 +229,7 @@ function mapAjvError(error: ErrorObject, component: Component, instance: Instanc
         diagnostic("E0303", `\`${fieldName}\` of ${where} must be one of ${listNames(allowed.map((a) => (typeof a === "string" && schema?.type === "string" && !["vision", "connector", "language"].includes(a) ? `"${a}"` : a)))}, found ${shown}`, {
           span,
           label: guess ? `did you mean \`"${guess}"\`?` : undefined,
+          fixes: guess && instance.spans.has(pointer) ? [{ span, text: JSON.stringify(guess) }] : undefined,
           secondary,
         }),
       );

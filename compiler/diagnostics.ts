@@ -16,6 +16,12 @@ export interface Label {
   readonly text: string;
 }
 
+/** An edit that fixes a diagnostic: replace `span` with `text` (editors offer it as a quick fix). */
+export interface Fix {
+  readonly span: Span;
+  readonly text: string;
+}
+
 export interface Diagnostic {
   readonly code: Code;
   readonly severity: Severity;
@@ -25,6 +31,8 @@ export interface Diagnostic {
   readonly label?: string;
   readonly secondary: readonly Label[];
   readonly help: readonly string[];
+  /** machine-applicable fixes, e.g. the replacement a "did you mean" label suggests */
+  readonly fixes?: readonly Fix[];
 }
 
 /** The catalog: one entry per code, with the summary documented in docs/language.md. */
@@ -103,6 +111,7 @@ export interface DiagnosticInit {
   readonly label?: string;
   readonly secondary?: readonly Label[];
   readonly help?: string | readonly string[];
+  readonly fixes?: readonly Fix[];
 }
 
 export function diagnostic(code: Code, message: string, init: DiagnosticInit = {}): Diagnostic {
@@ -115,6 +124,7 @@ export function diagnostic(code: Code, message: string, init: DiagnosticInit = {
     label: init.label,
     secondary: init.secondary ?? [],
     help,
+    ...(init.fixes?.length ? { fixes: init.fixes } : {}),
   };
 }
 

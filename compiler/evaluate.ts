@@ -151,6 +151,7 @@ export class Evaluator {
     this.diagnostics.error("E0201", `unknown ${kind} \`${name}\``, {
       span: path.span,
       label: guess ? `did you mean \`${guess}\`?` : undefined,
+      fixes: guess ? [{ span: path.span, text: guess }] : this.importsStd(module) ? undefined : [{ span: path.span.file.span(0, 0), text: 'import "std"\n' }],
       help: guess
         ? undefined
         : `the ${kind} families are ${listNames(familyNames(kind))}${this.importsStd(module) ? "" : '; presets such as `clip_vit_l14_336` need `import "std"`'}`,
@@ -322,6 +323,10 @@ export class Evaluator {
       span: name.span,
       label: guess ? `did you mean \`${guess}\`?` : "not declared in this file or its imports",
       help: missingStd ? 'the standard library is not imported: add `import "std"`' : undefined,
+      fixes: [
+        ...(guess ? [{ span: name.span, text: guess }] : []),
+        ...(missingStd ? [{ span: name.span.file.span(0, 0), text: 'import "std"\n' }] : []),
+      ],
     });
     return { type: "error", span: name.span };
   }
@@ -352,6 +357,7 @@ export class Evaluator {
     this.diagnostics.error("E0203", `unknown field \`${segment.text}\` in ${c.describe()}`, {
       span: segment.span,
       label: guess ? `did you mean \`${guess}\`?` : undefined,
+      fixes: guess ? [{ span: segment.span, text: guess }] : undefined,
     });
     return { type: "error", span: expr.span };
   }

@@ -166,6 +166,7 @@ export class GridBuilder {
     this.diagnostics.error("E0401", `unknown axis \`${text}\` in experiment \`${experiment.displayName}\``, {
       span: path.span,
       label: guess ? `did you mean \`${guess}${segments.length > 1 ? "." + segments.slice(1).join(".") : ""}\`?` : undefined,
+      fixes: guess ? [{ span: path.span, text: [guess, ...segments.slice(1)].join(".") }] : undefined,
       help: guess ? undefined : `an axis is ${listNames(candidates.slice(0, 12))} or a deeper path such as \`model.connector.depth\``,
     });
     return undefined;
@@ -228,6 +229,7 @@ export class GridBuilder {
       this.diagnostics.error("E0401", `unknown axis \`${text}\`: ${component.describe()} has no field \`${name}\``, {
         span: segment.span,
         label: guess ? `did you mean \`${guess}\`?` : undefined,
+        fixes: guess ? [{ span: segment.span, text: guess }] : undefined,
         help: guess ? undefined : `its fields are ${listNames(Object.keys(component.family.fields), "and")}`,
       });
       return undefined;
@@ -639,6 +641,7 @@ export class GridBuilder {
           this.diagnostics.error("E0401", `unknown axis \`${path}\` in \`exclude\``, {
             span,
             label: guess ? `did you mean \`${guess}\`?` : undefined,
+            fixes: guess ? [{ span, text: guess }] : undefined,
             help: guess ? undefined : `the axes of \`${experiment.displayName}\` are ${listNames(point.choices.map((x) => x.axis.target.path))}`,
           });
           return { type: "error", span };
