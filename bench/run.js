@@ -11,6 +11,7 @@ const quick = process.argv.includes("--quick");
 const decoderDir = mkdtempSync(join(tmpdir(), "mmfm-decoder-"));
 const steps = [
   ["front end and build", ["node", ["dist/bench/frontend.js"]]],
+  ["language server latency on 2,000-line specs", ["node", ["dist/bench/lsp.js"]]],
   ["data: decode + preprocess + tokenize", ["node", ["dist/bench/data/throughput.js"]]],
   ["tiny decoder step, wasm 1 thread", ["node", ["dist/bench/runtime/decoder_step.js", "--backend", "wasm", "--threads", "1", "--write", decoderDir]]],
   ["tiny decoder step, wasm 2 threads", ["node", ["dist/bench/runtime/decoder_step.js", "--backend", "wasm", "--threads", "2"]]],

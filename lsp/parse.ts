@@ -2,11 +2,12 @@
  * Parsing for the language server: the compiler's parser, reused where an edit left the text alone.
  *
  * The server keeps the last tree of every file it parsed. Unchanged text gives the same tree back
- * (with its diagnostics replayed). An edit of a file that parsed cleanly reparses only the top-level
- * items the edit touches: the items wholly on lines before the edit and wholly on lines after it are
- * kept, and the text between them is parsed alone (the rest of the file blanked to spaces, so every
- * offset stays where it is). If that middle part has any lexical or syntax error, the whole file is
- * parsed again, so the diagnostics are exactly those of a full parse.
+ * (with its diagnostics replayed). Other text is compared with the file's last text that parsed
+ * cleanly (the previous one, or the one before a syntax error that is now repaired), and only the
+ * top-level items the difference touches are parsed again: the items wholly on lines before it and
+ * wholly on lines after it are kept, and the text between them is parsed alone (the rest of the file
+ * blanked to spaces, so every offset stays where it is). If that middle part has any lexical or
+ * syntax error, the whole file is parsed again, so the diagnostics are exactly those of a full parse.
  *
  * Why the pieces agree with a full parse: every top-level item starts with `import`, `let` or a
  * declaration kind, and no expression or declaration continues with one of those keywords; so when
@@ -37,6 +38,8 @@ export interface ParseStats {
 
 export class IncrementalParser {
   private readonly last = new Map<string, Parsed>();
+  /** the last text of each file that parsed without errors: a repair is an edit of it */
+  private readonly clean = new Map<string, Parsed>();
   readonly stats: ParseStats = { reused: 0, incremental: 0, full: 0 };
 
   /** What `parseSource` gives for this source, reporting the same diagnostics. */
@@ -48,11 +51,12 @@ export class IncrementalParser {
       for (const d of previous.diagnostics) diagnostics.add(d);
       return previous.file;
     }
-    if (previous && previous.diagnostics.length === 0 && previous.path === source.path) {
-      const file = reparse(previous.file, source);
+    const base = this.clean.get(key);
+    if (base && base.path === source.path) {
+      const file = reparse(base.file, source);
       if (file) {
         this.stats.incremental++;
-        this.last.set(key, { text: source.text, path: source.path, file, diagnostics: [] });
+        this.remember(key, { text: source.text, path: source.path, file, diagnostics: [] });
         return file;
       }
     }
@@ -60,13 +64,19 @@ export class IncrementalParser {
     const local = new Diagnostics();
     const file = parseSource(source, local);
     for (const d of local.items) diagnostics.add(d);
-    this.last.set(key, { text: source.text, path: source.path, file, diagnostics: local.items });
+    this.remember(key, { text: source.text, path: source.path, file, diagnostics: local.items });
     return file;
+  }
+
+  private remember(key: string, parsed: Parsed): void {
+    this.last.set(key, parsed);
+    if (parsed.diagnostics.length === 0) this.clean.set(key, parsed);
   }
 
   /** Forgets a file (closed and not imported by an open one). */
   forget(path: string): void {
     this.last.delete(path);
+    this.clean.delete(path);
   }
 }
 

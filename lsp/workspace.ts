@@ -31,8 +31,9 @@ export interface Analysis {
   readonly module?: Module;
   /** every path the check read or looked for (imports, found or not) */
   readonly reads: ReadonlySet<string>;
-  /** milliseconds the check took */
+  /** milliseconds the check took, and the process's CPU time in them (a busy machine inflates the first) */
   readonly ms: number;
+  readonly cpuMs: number;
 }
 
 export interface WorkspaceOptions {
@@ -60,8 +61,8 @@ export class Workspace {
   private timer: NodeJS.Timeout | undefined;
   private reads: Set<string> | undefined;
   private std: ReadonlyMap<string, Binding> | undefined;
-  /** a document closed: what its check published must be withdrawn */
-  private closedSince = false;
+  /** analyses changed (checked, or a document closed) since diagnostics were last published */
+  private unpublished = false;
 
   constructor(
     private readonly documents: TextDocuments<TextDocument>,
@@ -129,7 +130,8 @@ export class Workspace {
     this.uriByPath.delete(path);
     // the open documents that import it read it from the disk again
     this.invalidate(path);
-    this.closedSince = true;
+    if (![...this.analyses.values()].some((a) => a.reads.has(path))) this.parser.forget(path);
+    this.unpublished = true;
     this.schedule(0);
   }
 
@@ -161,12 +163,9 @@ export class Workspace {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    let checked = false;
-    for (const uri of [...this.dirty]) {
-      if (this.check(uri)) checked = true;
-    }
-    if (checked || this.closedSince) this.publish();
-    this.closedSince = false;
+    for (const uri of [...this.dirty]) this.check(uri);
+    if (this.unpublished) this.publish();
+    this.unpublished = false;
   }
 
   /** The up-to-date analysis of an open document (checked now if an edit made it stale). */
@@ -174,20 +173,21 @@ export class Workspace {
     if (!this.pathByUri.has(uri)) return undefined;
     if (this.dirty.has(uri) || !this.analyses.has(uri)) {
       this.check(uri);
-      // what the request needed is checked; the debounce publishes its diagnostics with the others
-      if (!this.timer) this.schedule(this.options.debounceMs);
+      // what the request needed is checked; a pending debounce publishes it with the others
+      if (!this.timer) this.schedule(0);
     }
     return this.analyses.get(uri);
   }
 
-  private check(uri: string): boolean {
+  private check(uri: string): void {
     this.dirty.delete(uri);
     const document = this.documents.get(uri);
-    if (!document) return false;
+    if (!document) return;
     const path = this.pathOf(uri);
     const std = this.isStd(path);
     this.reads = new Set([path]);
     const started = performance.now();
+    const cpu = process.cpuUsage();
     let compilation: Compilation;
     try {
       compilation = std
@@ -196,15 +196,17 @@ export class Workspace {
     } catch (error) {
       this.options.log(`mmfmc: internal error while checking ${path}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
       this.reads = undefined;
-      return false;
+      return;
     }
     const ms = performance.now() - started;
+    const used = process.cpuUsage(cpu);
+    const cpuMs = (used.user + used.system) / 1000;
     const reads = this.reads;
     this.reads = undefined;
     const module = std ? compilation.program.modules.find((m) => m.isStd) : compilation.program.entry;
     const file = module?.files.find((f) => f.source.absolutePath === path);
-    this.analyses.set(uri, { uri, path, version: document.version, compilation, file, module, reads, ms });
-    return true;
+    this.analyses.set(uri, { uri, path, version: document.version, compilation, file, module, reads, ms, cpuMs });
+    this.unpublished = true;
   }
 
   /** Publishes, per file, the union of the diagnostics every analysis found there. */
@@ -248,7 +250,8 @@ export class Workspace {
   }
 
   /** For the benchmark and tests: the last check of a document and the parser's counters. */
-  stats(uri: string): { ms: number | undefined; parses: IncrementalParser["stats"] } {
-    return { ms: this.analyses.get(uri)?.ms, parses: { ...this.parser.stats } };
+  stats(uri: string): { ms: number | undefined; cpuMs: number | undefined; parses: IncrementalParser["stats"] } {
+    const a = this.analyses.get(uri);
+    return { ms: a?.ms, cpuMs: a?.cpuMs, parses: { ...this.parser.stats } };
   }
 }

@@ -102,6 +102,22 @@ describe("incremental parsing", () => {
     expect(parser.stats.reused).toBe(1);
   });
 
+  it("reparses only the repaired declaration after a syntax error", () => {
+    const parser = new IncrementalParser();
+    const text = generatedSpec(600);
+    const broken = text.replace("  epochs     = 1\n", "  epochs     = \n");
+    const repaired = text.replace("  epochs     = 1\n", "  epochs     = 2\n");
+    const source = (t: string) => new SourceFile("g.mmfm", t, "/g.mmfm");
+    parser.parse(source(text), new Diagnostics());
+    const errors = new Diagnostics();
+    parser.parse(source(broken), errors);
+    expect(errors.items.map((d) => d.code)).toEqual(full("g.mmfm", broken).diagnostics.items.map((d) => d.code));
+    expect(errors.hasErrors).toBe(true);
+    const tree = parser.parse(source(repaired), new Diagnostics());
+    expect(parser.stats).toEqual({ reused: 0, incremental: 1, full: 2 });
+    expect(shape(tree)).toBe(shape(full("g.mmfm", repaired).file));
+  });
+
   it("reparses one declaration of a large file", () => {
     const parser = new IncrementalParser();
     const text = generatedSpec(2000);

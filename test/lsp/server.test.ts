@@ -69,8 +69,8 @@ describe("diagnostics are those of `mmfmc check`", () => {
       const actual = new Set<string>();
       for (const f of concerned) {
         for (const d of f === file ? own : (client.latest(f) ?? [])) {
-          actual.add(key(f, d.range, d.code, d.message));
-          for (const r of d.relatedInformation ?? []) actual.add(`${key(f, d.range, d.code, d.message)} related ${r.location.uri} ${JSON.stringify(r.location.range)} ${r.message}`);
+          actual.add(key(f, d.range, d.code, d.message as string));
+          for (const r of d.relatedInformation ?? []) actual.add(`${key(f, d.range, d.code, d.message as string)} related ${r.location.uri} ${JSON.stringify(r.location.range)} ${r.message}`);
         }
       }
       const wanted = new Set<string>();
