@@ -207,6 +207,8 @@ describe("editing", () => {
     const text = client.text(main);
     const tower = await client.definition(main, find(text, "= tower", 3));
     expect(tower).toEqual([{ uri: uri(join(dir, "parts.mmfm")), range: { start: { line: 1, character: 7 }, end: { line: 1, character: 12 } } }]);
+    const constant = await client.hover(main, find(text, "= steps", 3));
+    expect((constant!.contents as { value: string }).value).toBe("```mmfm\nlet steps = 2 * 50\n// = 100\n```");
     const steps = await client.definition(main, find(text, "= steps", 3));
     expect(steps[0].uri).toBe(uri(join(dir, "parts.mmfm")));
     expect(steps[0].range.start.line).toBe(2);
@@ -292,7 +294,7 @@ describe("hover, completion, symbols on the paper spec", () => {
     expect(await hoverText("= gemma_2b_it", 3)).toContain("2,506,172,416 (2.51B) parameters");
   });
 
-  it("hovers a field with its documentation, a family, an axis with its variants, a constant", async () => {
+  it("hovers a field with its documentation, a family, an axis with its variants", async () => {
     const field = await hoverText("micro_batch ", 2);
     expect(field).toContain("**`micro_batch`** · field of a stage");
     expect(field).toContain("`int` · default: batch\n\nsamples per forward pass; gradients are accumulated to `batch`\n\nhere: `16`, set in `pretrain` (examples/llava-gemma.mmfm)");
