@@ -7,6 +7,7 @@
  *     set to 0 so the time is the check's), an edit that breaks the syntax, and its repair;
  *     the server's own time for the check beside it
  *   - hover on a model (parameter counts), completion of a field
+ *   - in process, the same edit checked by `compile` with the server's incremental parser and without
  *
  *   npm run build && node dist/bench/lsp.js [--json]
  */
@@ -17,6 +18,9 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from "vscode-jsonrpc/node";
 import type { PublishDiagnosticsParams } from "vscode-languageserver";
+import { compile } from "../compiler/pipeline.js";
+import { nodeHost } from "../compiler/resolve.js";
+import { IncrementalParser } from "../lsp/parse.js";
 import { generatedSpec } from "./lsp-spec.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -29,6 +33,7 @@ async function measure(text: string, results: Record<string, number>): Promise<v
   const dir = mkdtempSync(join(tmpdir(), "mmfm-bench-lsp-"));
   try {
     await session(dir, text, results);
+    inProcess(dir, text, results);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -136,6 +141,25 @@ async function session(dir: string, text: string, results: Record<string, number
   connection.dispose();
 }
 
+/** CPU time of `compile` after a one-digit edit, with the server's parser and with a full parse. */
+function inProcess(dir: string, text: string, results: Record<string, number>): void {
+  const file = join(dir, "big.mmfm");
+  const at = text.indexOf("  lr         = 5e-4", text.length / 2) + "  lr         = ".length;
+  const edited = (i: number) => text.slice(0, at) + String(1 + (i % 9)) + text.slice(at + 1);
+  const parser = new IncrementalParser();
+  const hosts = { incremental: { ...nodeHost(dir), parse: parser.parse.bind(parser) }, full: nodeHost(dir) };
+  for (const [name, host] of Object.entries(hosts)) {
+    const cpu: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      const started = process.cpuUsage();
+      compile(file, { host, text: edited(i) });
+      const used = process.cpuUsage(started);
+      if (i >= 10) cpu.push((used.user + used.system) / 1000);
+    }
+    results[`in process: check after the edit, ${name} parse, CPU median (ms)`] = median(cpu);
+  }
+}
+
 const all: Record<string, Record<string, number>> = {};
 for (const experiments of ["each", "one"] as const) {
   const text = generatedSpec(2000, experiments);
@@ -148,6 +172,6 @@ if (process.argv.includes("--json")) console.log(JSON.stringify(all));
 else {
   for (const [name, results] of Object.entries(all)) {
     console.log(`-- ${name}`);
-    for (const [k, v] of Object.entries(results)) console.log(`${k.padEnd(60)} ${Number.isInteger(v) ? v : v.toFixed(1)}`);
+    for (const [k, v] of Object.entries(results)) console.log(`${k.padEnd(72)} ${Number.isInteger(v) ? v : v.toFixed(1)}`);
   }
 }
