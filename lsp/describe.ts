@@ -67,7 +67,7 @@ function modelsUsing(c: Component, compilation: Compilation): { model: Component
   return out;
 }
 
-function fieldLines(c: Component, resolved: JsonObject | undefined, showPath: ShowPath): string[] {
+function fieldLines(c: Component, resolved: JsonObject | undefined): string[] {
   const names = Object.keys(c.family.fields);
   const width = Math.max(...names.map((n) => n.length));
   return names.map((name) => {
@@ -135,7 +135,7 @@ export function describeComponent(c: Component, compilation: Compilation, showPa
     resolved = new Resolver(compilation.evaluator, new Diagnostics()).component(c, "", new Map());
   }
   if (c.kind === "experiment") parts.push(gridSummary(c, compilation));
-  parts.push(fence(fieldLines(c, resolved, showPath)));
+  parts.push(fence(fieldLines(c, resolved)));
   if (!c.family.implicit) parts.push(c.family.description);
   return parts.filter(Boolean).join("\n\n");
 }

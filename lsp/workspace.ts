@@ -59,6 +59,8 @@ export class Workspace {
   private readonly pathByUri = new Map<string, string>();
   private readonly uriByPath = new Map<string, string>();
   private timer: NodeJS.Timeout | undefined;
+  /** whether the pending timer is a check due at once */
+  private immediate = false;
   private reads: Set<string> | undefined;
   private std: ReadonlyMap<string, Binding> | undefined;
   /** analyses changed (checked, or a document closed) since diagnostics were last published */
@@ -149,8 +151,14 @@ export class Workspace {
     if (this.isStd(path)) for (const uri of this.pathByUri.keys()) this.dirty.add(uri);
   }
 
+  /**
+   * Checks after `delay` ms; each edit postpones the check (the debounce), except that a check due at
+   * once (a document opened or closed) is not postponed: it checks whatever is stale by then.
+   */
   private schedule(delay: number): void {
+    if (this.timer && this.immediate) return;
     if (this.timer) clearTimeout(this.timer);
+    this.immediate = delay === 0;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.flush();
