@@ -12,6 +12,7 @@ const quick = process.argv.includes("--quick");
 const decoderDir = mkdtempSync(join(tmpdir(), "mmfm-decoder-"));
 const steps = [
   ["front end and build", ["node", ["bench/out/bench/frontend.js"]]],
+  ["language server latency on 2,000-line specs", ["node", ["bench/out/bench/lsp.js"]]],
   ["data: decode + preprocess + tokenize", ["node", ["bench/out/bench/data/throughput.js"]]],
   ["tiny decoder step, wasm 1 thread", ["node", ["bench/out/bench/runtime/decoder_step.js", "--backend", "wasm", "--threads", "1", "--write", decoderDir]]],
   ["tiny decoder step, wasm 2 threads", ["node", ["bench/out/bench/runtime/decoder_step.js", "--backend", "wasm", "--threads", "2"]]],

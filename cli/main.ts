@@ -16,6 +16,7 @@ const commands: Record<string, { summary: string; load: () => Promise<{ command:
   doc: { summary: "describe the families, their fields, types and defaults", load: () => import("./commands/doc.js") },
   score: { summary: "score a benchmark items file by the official rules", load: () => import("./commands/score.js") },
   data: { summary: "write datasets (`mmfmc data shapes --out DIR`)", load: () => import("./commands/data.js") },
+  lsp: { summary: "run the language server for editors (LSP over stdio; docs/editors.md)", load: () => import("./commands/lsp.js") },
 };
 
 function mainHelp(): string {

@@ -185,7 +185,7 @@ function mapAjvError(error: ErrorObject, component: Component, instance: Instanc
       diagnostics.report(
         M.unknownField,
         { field: name, owner: where, guess, family: { name: family.name, kind: family.kind, implicit: family.implicit, fields: Object.keys(family.fields) } },
-        { span: e?.nameSpan ?? component.span, secondary: e ? inheritedLabel(component, e) : [] },
+        { span: e?.nameSpan ?? component.span, secondary: e ? inheritedLabel(component, e) : [], fixes: guess && e ? [{ span: e.nameSpan, text: guess }] : undefined },
       );
       return;
     }
@@ -212,7 +212,7 @@ function mapAjvError(error: ErrorObject, component: Component, instance: Instanc
       const allowed = (p.allowedValues as unknown[]).map(String);
       const guess = value?.type === "string" ? suggest(value.value, allowed) : undefined;
       const written = allowed.map((a) => (typeof a === "string" && schema?.type === "string" && !["vision", "connector", "language"].includes(a) ? `"${a}"` : a));
-      diagnostics.report(M.notAllowed, { field: fieldName, owner: where, allowed: written, shown, guess }, { span, secondary });
+      diagnostics.report(M.notAllowed, { field: fieldName, owner: where, allowed: written, shown, guess }, { span, secondary, fixes: guess && instance.spans.has(pointer) ? [{ span, text: JSON.stringify(guess) }] : undefined });
       return;
     }
     case "minimum":

@@ -136,7 +136,10 @@ export class Evaluator {
     }
     const candidates = [...familyNames(kind), ...this.namesOfKind(module, kind)];
     const guess = suggest(name, candidates);
-    this.diagnostics.report(M.unknownBase, { kind, name, guess, families: familyNames(kind), importsStd: this.importsStd(module) }, { span: path.span });
+    this.diagnostics.report(M.unknownBase, { kind, name, guess, families: familyNames(kind), importsStd: this.importsStd(module) }, {
+      span: path.span,
+      fixes: guess ? [{ span: path.span, text: guess }] : this.importsStd(module) ? undefined : [{ span: path.span.file.span(0, 0), text: 'import "std"\n' }],
+    });
     return undefined;
   }
 
@@ -285,7 +288,10 @@ export class Evaluator {
     for (const k of kinds ?? []) for (const f of familyNames(k)) candidates.add(f);
     const guess = suggest(text, candidates);
     const missingStd = !this.importsStd(module) && /^(clip|dinov2|siglip|gemma|mlp2x|linear_proj|gqa|pope|mme|scienceqa|vqav2|mmvp|tiny)/.test(text);
-    this.diagnostics.report(M.unknownName, { name: text, guess, missingStd }, { span: name.span });
+    this.diagnostics.report(M.unknownName, { name: text, guess, missingStd }, {
+      span: name.span,
+      fixes: [...(guess ? [{ span: name.span, text: guess }] : []), ...(missingStd ? [{ span: name.span.file.span(0, 0), text: 'import "std"\n' }] : [])],
+    });
     return { type: "error", span: name.span };
   }
 
@@ -306,7 +312,7 @@ export class Evaluator {
       return { type: "error", span: expr.span };
     }
     const guess = suggest(segment.text, Object.keys(c.family.fields));
-    this.diagnostics.report(M.unknownField, { field: segment.text, owner: c.describe(), guess }, { span: segment.span });
+    this.diagnostics.report(M.unknownField, { field: segment.text, owner: c.describe(), guess }, { span: segment.span, fixes: guess ? [{ span: segment.span, text: guess }] : undefined });
     return { type: "error", span: expr.span };
   }
 

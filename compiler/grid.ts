@@ -196,7 +196,7 @@ export class GridBuilder {
     this.diagnostics.report(
       M.unknownAxis,
       { path: text, experiment: experiment.displayName, guess: guess && [guess, ...segments.slice(1)].join("."), candidates: candidates.slice(0, 12) },
-      { span: path.span },
+      { span: path.span, fixes: guess ? [{ span: path.span, text: [guess, ...segments.slice(1)].join(".") }] : undefined },
     );
     return undefined;
   }
@@ -252,7 +252,7 @@ export class GridBuilder {
     const schema = component.family.fields[name];
     if (!schema) {
       const guess = suggest(name, Object.keys(component.family.fields));
-      this.diagnostics.report(M.axisUnknownField, { path: text, owner: component.describe(), field: name, guess, fields: Object.keys(component.family.fields) }, { span: segment.span });
+      this.diagnostics.report(M.axisUnknownField, { path: text, owner: component.describe(), field: name, guess, fields: Object.keys(component.family.fields) }, { span: segment.span, fixes: guess ? [{ span: segment.span, text: guess }] : undefined });
       return undefined;
     }
     if (from === path.segments.length - 1) {
@@ -643,7 +643,7 @@ export class GridBuilder {
           if (v) return { ...v, span } as Value;
           const known = [...point.choices.map((x) => x.axis.target.path), ...Object.keys(experiment.family.fields)];
           const guess = suggest(path, known);
-          this.diagnostics.report(M.unknownAxisInExclude, { path, guess, experiment: experiment.displayName, axes: point.choices.map((x) => x.axis.target.path) }, { span });
+          this.diagnostics.report(M.unknownAxisInExclude, { path, guess, experiment: experiment.displayName, axes: point.choices.map((x) => x.axis.target.path) }, { span, fixes: guess ? [{ span, text: guess }] : undefined });
           return { type: "error", span };
         }
         return undefined;

@@ -44,6 +44,11 @@ export interface Host {
   stdFiles(): string[];
   /** how a path is shown in diagnostics */
   displayPath(path: string): string;
+  /**
+   * Text -> tree, when the host parses itself (the language server reuses the trees of unchanged
+   * files and declarations); it reports into `diagnostics` exactly what `parseSource` would.
+   */
+  parse?(source: SourceFile, diagnostics: Diagnostics): A.File;
 }
 
 export function nodeHost(cwd: string = process.cwd()): Host {
@@ -90,7 +95,8 @@ export function loadProgram(entryPath: string, host: Host, diagnostics: Diagnost
       if (hit) return hit;
     }
     const local = new Diagnostics();
-    const file = parseSource(new SourceFile(host.displayPath(path), text, path), local);
+    const source = new SourceFile(host.displayPath(path), text, path);
+    const file = host.parse ? host.parse(source, local) : parseSource(source, local);
     for (const d of local.items) diagnostics.add(d);
     if (cached && !local.hasErrors) stdCache.set(path, file);
     return file;

@@ -17,6 +17,12 @@ export interface Label {
   readonly text: string;
 }
 
+/** An edit that fixes a diagnostic: replace `span` with `text` (editors offer it as a quick fix). */
+export interface Fix {
+  readonly span: Span;
+  readonly text: string;
+}
+
 export interface Diagnostic {
   readonly code: Code;
   readonly severity: Severity;
@@ -26,6 +32,8 @@ export interface Diagnostic {
   readonly label?: string;
   readonly secondary: readonly Label[];
   readonly help: readonly string[];
+  /** machine-applicable fixes, e.g. the replacement a "did you mean" label suggests */
+  readonly fixes?: readonly Fix[];
 }
 
 /** The catalog: one entry per code, with the summary documented in docs/language.md. */
@@ -124,11 +132,13 @@ export interface Secondary {
 export interface At {
   readonly span?: Span;
   readonly secondary?: readonly Secondary[];
+  /** the edits that fix it (a "did you mean" names its replacement), for editors' quick fixes */
+  readonly fixes?: readonly Fix[];
 }
 
 /** A catalog message with its arguments, placed: the one way the compiler makes a diagnostic. */
 export function diagnosticOf<Args>(message: Message<Args>, args: Args, at: At = {}): Diagnostic {
-  return diagnostic(message.code, message.text(args), { span: at.span, label: message.label?.(args), secondary: at.secondary, help: message.help?.(args) });
+  return diagnostic(message.code, message.text(args), { span: at.span, label: message.label?.(args), secondary: at.secondary, help: message.help?.(args), fixes: at.fixes });
 }
 
 export interface DiagnosticInit {
@@ -136,6 +146,7 @@ export interface DiagnosticInit {
   readonly label?: string;
   readonly secondary?: readonly Label[];
   readonly help?: string | readonly string[];
+  readonly fixes?: readonly Fix[];
 }
 
 /**
@@ -153,6 +164,7 @@ export function diagnostic(code: Code, message: string, init: DiagnosticInit = {
     label: init.label,
     secondary: init.secondary ?? [],
     help,
+    ...(init.fixes?.length ? { fixes: init.fixes } : {}),
   };
 }
 

@@ -18,7 +18,8 @@ const floors: readonly (readonly string[])[] = [
   ["runtime/models", "runtime/train"],
   ["runtime/run"],
   ["runtime/index.ts"],
-  ["cli", "lsp"],
+  ["lsp"],
+  ["cli"],
 ];
 
 /** The two wings above the ground floors: neither imports the other (they meet in plan/ and cli/). */
