@@ -11,7 +11,7 @@
  * vision_feature_layer, feature patch/cls_patch -> vision_feature_select_strategy default/full.
  */
 import type { Connector, LanguageModel, LlavaModel, VisionEncoder } from "../graph.js";
-import { loadPretrained } from "../pretrained.js";
+import { capped, LoadError, loadPretrained } from "../pretrained.js";
 import type { Json } from "./config.js";
 import { createModel, type PretrainedModel } from "./model.js";
 
@@ -147,7 +147,10 @@ async function copyFrom(model: PretrainedModel, dir: string, prefix: string): Pr
       if (!model.parameters.has(prefix + key)) problems.push(`\`${key}\` is not part of the described architecture`);
     }
     if (problems.length > 0) {
-      throw new Error(`the weights in ${dir} do not fit the described ${source.modelType}:\n  ${problems.join("\n  ")}`);
+      throw new LoadError(
+        `the weights in ${dir} do not fit the described ${source.modelType}:\n  ${capped(problems).join("\n  ")}\n` +
+          `  help: make the component in the spec match ${dir}/config.json, or point \`weights\` at a folder of this architecture`,
+      );
     }
     for (const key of wanted) model.parameters.get(key)!.assign(source.parameters.get(key.slice(prefix.length))!);
   } finally {
