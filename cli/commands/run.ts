@@ -1,11 +1,12 @@
 import { totalmem } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
-import { listOption, stringOption } from "../args.js";
+import { listOption, stringOption, type ParsedArgs } from "../args.js";
 import { buildOutput, InternalError } from "../build-spec.js";
 import type { Command } from "../command.js";
 import { Exit, UsageError } from "../exit.js";
 import { importGraphModule } from "../graph-import.js";
 import { validatePlan } from "../../runtime/plan-io.js";
+import type { Output } from "../output.js";
 import { Progress } from "../progress.js";
 import { compileSpec, printDiagnostics, specOptions, specPath } from "../spec.js";
 
@@ -42,6 +43,29 @@ options:
     baseline: { value: true },
   },
   async run(args, out) {
+    // SIGINT/SIGTERM stop the run at a step boundary with a checkpoint (as PID 1 in a container a
+    // process without handlers ignores both, so `docker stop` would end in SIGKILL); a second one stops now
+    const stop = new AbortController();
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stop.signal.aborted) {
+        out.info(`${signal} again: stopping now (the next run takes over the lock and resumes from the last checkpoint)`);
+        process.exit(signal === "SIGINT" ? Exit.Interrupted : Exit.Terminated);
+      }
+      stop.abort(signal);
+      out.info(`${signal}: stopping at the next step boundary, with a checkpoint (${signal} again stops now)`);
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+    try {
+      return await runCommand(args, out, stop.signal);
+    } finally {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    }
+  },
+};
+
+async function runCommand(args: ParsedArgs, out: Output, stop: AbortSignal): Promise<number> {
     const started = performance.now();
     const file = specPath(args, "run");
     const result = await compileSpec(file, args);
@@ -118,7 +142,7 @@ options:
           }
           variants.push({ plan: module.plan, graph: module.model, folder: v.folder });
         }
-        const summary = await run.runExperiment({ experiment, variants, runsDir, specDir: dirname(resolve(file)), emit: progress.handle });
+        const summary = await run.runExperiment({ experiment, variants, runsDir, specDir: dirname(resolve(file)), emit: progress.handle, stop });
         progress.finish();
         trained += summary.computed.filter((r) => r.kind === "stage").length;
         evaluated += summary.computed.filter((r) => r.kind === "eval").length;
@@ -131,6 +155,10 @@ options:
       }
     } catch (error) {
       progress.finish();
+      if (error instanceof run.RunInterrupted) {
+        out.info(error.message.replace(/^stopped/, out.paint("yellow", "stopped")));
+        return error.signal === "SIGINT" ? Exit.Interrupted : Exit.Terminated;
+      }
       if (run.isInputError(error)) {
         out.info(`${out.paint("red", "error")}: ${error.message}`);
         return Exit.InputErrors;
@@ -146,5 +174,4 @@ options:
         (reports.length ? `; report ${reports.join(", ")}` : ""),
     );
     return refused ? Exit.InputErrors : Exit.Ok;
-  },
-};
+}
