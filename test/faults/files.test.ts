@@ -4,7 +4,7 @@
  * checkpoints, image bombs and truncated images.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { crc32, deflateSync } from "node:zlib";
@@ -56,6 +56,33 @@ describe("a huge file that is not safetensors", () => {
     } finally {
       rmSync(dir, { recursive: true });
     }
+  });
+});
+
+describe("environment errors outside `mmfmc run`", () => {
+  it("`mmfmc build` into a read-only folder: exit 1 naming the file, not an internal error", () => {
+    const dir = tempDir("mmfm-robuild-");
+    chmodSync(dir, 0o777);
+    writeFileSync(join(dir, "package.json"), "{}");
+    writeFileSync(
+      join(dir, "s.mmfm"),
+      `import "std"
+model m { vision = tiny_clip_vit, connector = mlp2x_gelu, language = tiny_gemma_2b }
+stage s { data = synthetic_shapes { size = 4 }, train = [connector], batch = 2 }
+experiment e { model = m, stages = [s] }
+`,
+    );
+    const out = join(dir, "out");
+    mkdirSync(out, { mode: 0o555 });
+    // a folder's permissions bind root only through another user: build as nobody when the tests run as root
+    const user = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    const r = spawnSync(process.execPath, [join(repo, "bin", "mmfmc.js"), "build", join(dir, "s.mmfm"), "--out", out], { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" }, ...user });
+    expect(r.status, r.stderr).toBe(1);
+    const line = r.stderr.split("\n").find((l) => l.startsWith("error: cannot ")) ?? r.stderr;
+    expect(line).toContain(` ${out}/e`);
+    expect(line).toContain(": permission denied (EACCES)");
+    expect(r.stderr).toContain("help: make the folder writable, or use another folder");
+    expect(r.stderr).not.toContain("internal error");
   });
 });
 
