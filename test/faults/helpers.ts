@@ -7,7 +7,6 @@ import { chmodSync, cpSync, existsSync, readdirSync, readFileSync, statSync, wri
 import { join } from "node:path";
 import { repo, tempDir } from "../helpers.js";
 
-
 /** One training stage of the connector on 4 synthetic images: about 0.1 s a step on the tiny presets. */
 export function writeSpec(dir: string, options: { steps?: number; every?: number; vision?: string } = {}): string {
   writeFileSync(join(dir, "package.json"), "{}");
