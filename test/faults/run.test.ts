@@ -6,7 +6,7 @@
 import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { basename, join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tf } from "../../runtime/tf.js";
 import { createModel } from "../../runtime/models/index.js";
 import { saveModel } from "../../runtime/pretrained.js";
@@ -27,6 +27,8 @@ function losses(stage: string): number[] {
     .filter(Boolean)
     .map((l) => JSON.parse(l).loss);
 }
+
+afterAll(() => rmSync(work, { recursive: true, force: true })); // ~100 MB of copied datasets
 
 beforeAll(() => {
   const r = runFaulty(spec, clean);
