@@ -8,6 +8,10 @@ export const enum Exit {
   Usage = 2,
   /** an internal error: a bug in mmfmc, never the user's fault */
   Internal = 70,
+  /** `mmfmc run` stopped by SIGINT (128 + 2, as a shell reports it): checkpoint written, lock released; the same command resumes */
+  Interrupted = 130,
+  /** `mmfmc run` stopped by SIGTERM (128 + 15), e.g. `docker stop`: as for SIGINT */
+  Terminated = 143,
 }
 
 /** Thrown for bad command-line usage; the CLI prints the message and exits with `Exit.Usage`. */

@@ -3,6 +3,7 @@ import type { Command } from "./command.js";
 import { commonOptions } from "./command.js";
 import { Exit, UsageError } from "./exit.js";
 import { consoleOutput, type Output } from "./output.js";
+import { environmentMessage, FileError, isEnvironmentError } from "../core/files.js";
 
 /** Every command, with the one line `mmfmc --help` shows; modules load only when their command runs. */
 const commands: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
@@ -31,7 +32,8 @@ function mainHelp(): string {
     ...lines,
     "",
     "Run `mmfmc COMMAND --help` for a command's options.",
-    "Exit status: 0 success, 1 the input has errors, 2 bad usage, 70 internal error.",
+    "Exit status: 0 success, 1 the input has errors, 2 bad usage, 70 internal error;",
+    "`mmfmc run` stopped by SIGINT or SIGTERM: 130 or 143 (checkpoint written; run it again to resume).",
   ].join("\n");
 }
 
@@ -75,6 +77,11 @@ export async function main(argv: readonly string[], out: Output = consoleOutput(
       out.info(`${out.paint("red", "error")}: ${error.message}`);
       out.info("run `mmfmc --help` for usage");
       return Exit.Usage;
+    }
+    // a full disk, a read-only folder, a damaged file: the environment's fault, named, not a bug
+    if (error instanceof FileError || isEnvironmentError(error)) {
+      out.info(`${out.paint("red", "error")}: ${error instanceof FileError ? error.message : environmentMessage(error)}`);
+      return Exit.InputErrors;
     }
     const message = error instanceof Error ? error.message : String(error);
     out.info(`${out.paint("red", "internal error")}: ${message} (this is a bug in mmfmc; rerun with --verbose for details)`);

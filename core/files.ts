@@ -1,19 +1,75 @@
 /** Writing generated files: atomically, only when changed, never outside the target folder. */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 
-/** Writes a file through a temporary file, fsync and rename, so a crash never leaves half a file. */
+/**
+ * A file that cannot be read or written because of its environment (a full disk, a file size limit,
+ * permissions, a read-only file system) or that was damaged outside mmfmc: the input's fault, not a
+ * bug. The message names the file, what went wrong and what to do.
+ */
+export class FileError extends Error {}
+
+/** What an operating-system error means and what to do about it, by its code. */
+const ADVICE: Readonly<Record<string, readonly [meaning: string, help: string]>> = {
+  ENOSPC: ["the disk is full", "free some space (or use another folder) and run again"],
+  EDQUOT: ["the disk quota is used up", "free some space (or use another folder) and run again"],
+  EFBIG: ["the file is larger than this process may write", "raise the file size limit (`ulimit -f`) or free space, and run again"],
+  EACCES: ["permission denied", "make the folder writable, or use another folder (`--out DIR`; for `mmfmc run` also `--runs DIR`)"],
+  EPERM: ["operation not permitted", "make the folder writable, or use another folder (`--out DIR`; for `mmfmc run` also `--runs DIR`)"],
+  EROFS: ["the file system is read-only", "use another folder (`--out DIR`; for `mmfmc run` also `--runs DIR`)"],
+  EIO: ["an input/output error from the disk", "check the disk and run again"],
+  EMFILE: ["too many open files", "raise the limit (`ulimit -n`) and run again"],
+  ENOTDIR: ["a part of the path is a file, not a folder", "move that file away or use another folder"],
+  EISDIR: ["the path is a folder, not a file", "move that folder away or use another folder"],
+};
+
+/** Whether an error is an operating-system error about the environment (as opposed to a bug). */
+export function isEnvironmentError(error: unknown): error is NodeJS.ErrnoException {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  return typeof code === "string" && Object.hasOwn(ADVICE, code);
+}
+
+/**
+ * A `FileError` for an operating-system error while doing `what` ("write", "read", ...) on `path`; any
+ * other error is returned unchanged. (An ENOSPC from `write` carries no path: this adds it.)
+ */
+export function fileError(error: unknown, what: string, path: string): unknown {
+  if (!isEnvironmentError(error)) return error;
+  const [meaning, help] = ADVICE[error.code!];
+  return new FileError(`cannot ${what} ${path}: ${meaning} (${error.code})\n  help: ${help}`);
+}
+
+/** The message of an operating-system error that reached the command line without a `FileError` around it. */
+export function environmentMessage(error: NodeJS.ErrnoException): string {
+  const wrapped = fileError(error, error.syscall ?? "use", error.path ?? "a file");
+  return wrapped instanceof Error ? wrapped.message : String(error);
+}
+
+/**
+ * Writes a file through a temporary file (`PATH.tmp-PID`), fsync and rename, so a crash never leaves
+ * half a file. A failed write removes its temporary file and leaves the previous version in place.
+ */
 export function writeAtomic(path: string, text: string | Uint8Array): void {
-  mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, "w");
   try {
-    writeSync(fd, typeof text === "string" ? Buffer.from(text) : text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    mkdirSync(dirname(path), { recursive: true });
+    const fd = openSync(tmp, "w");
+    try {
+      writeAll(fd, typeof text === "string" ? Buffer.from(text) : text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (error) {
+    rmSync(tmp, { force: true });
+    throw fileError(error, "write", path);
   }
-  renameSync(tmp, path);
+}
+
+/** `writeSync` may write less than asked (a file size limit reached part way): loop until done or an error. */
+function writeAll(fd: number, bytes: Uint8Array): void {
+  for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
 }
 
 /** Whether the file at `path` holds exactly `text` already. */

@@ -100,7 +100,8 @@ export const command: Command = {
     "         --image SIZE  image side in pixels (default 32)",
     "check    read a LLaVA conversation file as training does and report every invalid sample",
     "         --images DIR  the folder the `image` fields are relative to (default .)",
-    "         --decode      also read each image's header (slower; finds files that are not images)",
+    "         --decode      also decode each image fully, as training does (slower; finds truncated",
+    "                       and damaged files, and images above Pillow's pixel limit)",
     "--json   print the summary (shapes) or the statistics (check) as JSON on stdout",
   ].join("\n"),
   options: {

@@ -35,29 +35,110 @@ export class ImageDecodeError extends Error {
   }
 }
 
+/**
+ * The most pixels an image may have: Pillow's limit. `Image.MAX_IMAGE_PIXELS` is
+ * int(1024 * 1024 * 1024 // 4 // 3) = 89,478,485; above it Pillow warns, above twice it
+ * (`_decompression_bomb_check`) it raises `DecompressionBombError`, so LLaVA's loader never trains on
+ * such an image. sharp refuses likewise above `limitInputPixels`, from the header, before decoding.
+ */
+export const PIXEL_LIMIT = 2 * 89_478_485;
+
+/** The options every decode uses (training, evaluation and `mmfmc data check --decode` alike). */
+function open(input: string | Buffer) {
+  return sharp(input, { ignoreIcc: true, autoOrient: false, failOn: "error", limitInputPixels: PIXEL_LIMIT });
+}
+
+/**
+ * Decodes that fail at the same time can lose libvips's reason: its error buffer is shared, and a
+ * decode may read "Unknown error" after another cleared it. So decodes run through a gate: any number
+ * together, but a failed one whose reason was lost is repeated alone, with no other decode running.
+ */
+class DecodeGate {
+  private running = 0;
+  private drained: (() => void) | null = null;
+  private exclusive: Promise<void> | null = null;
+
+  async shared<T>(work: () => Promise<T>): Promise<T> {
+    while (this.exclusive) await this.exclusive;
+    this.running++;
+    try {
+      return await work();
+    } finally {
+      this.running--;
+      if (this.running === 0) this.drained?.();
+    }
+  }
+
+  async alone<T>(work: () => Promise<T>): Promise<T> {
+    while (this.exclusive) await this.exclusive;
+    let end = () => {};
+    this.exclusive = new Promise<void>((resolve) => (end = resolve));
+    try {
+      while (this.running > 0) await new Promise<void>((resolve) => (this.drained = resolve));
+      return await work();
+    } finally {
+      this.drained = null;
+      this.exclusive = null;
+      end();
+    }
+  }
+}
+
+const gate = new DecodeGate();
+
+function reasonLost(message: string): boolean {
+  return /^unknown error$/i.test(message.trim()) || /:\s*$/.test(message);
+}
+
+/** The `ImageDecodeError` for a failed decode of `input`, with libvips's reason. */
+async function failure(input: string | Buffer, error: unknown, again: () => Promise<unknown>): Promise<ImageDecodeError> {
+  let message = error instanceof Error ? error.message : String(error);
+  const name = typeof input === "string" ? ` ${input}` : "";
+  if (typeof input === "string" && /no such file|ENOENT|does not exist|file is missing/i.test(message)) {
+    return new ImageDecodeError(`the image file does not exist: ${input}`, "missing");
+  }
+  if (/pixel limit/i.test(message)) {
+    const size = await sharp(input, { limitInputPixels: false })
+      .metadata()
+      .then((m) => `${m.width}x${m.height} = ${((m.width ?? 0) * (m.height ?? 0)).toLocaleString("en-US")} pixels`)
+      .catch(() => "larger");
+    return new ImageDecodeError(
+      `the image${name} is ${size}, more than the ${PIXEL_LIMIT.toLocaleString("en-US")} pixels Pillow accepts (a decompression bomb, or an image to downscale first)`,
+      "unreadable",
+    );
+  }
+  if (reasonLost(message)) {
+    message = await gate.alone(again).then(
+      () => message, // decoded fine alone: keep what was seen
+      (e: unknown) => (e instanceof Error ? e.message : String(e)),
+    );
+  }
+  return new ImageDecodeError(`cannot decode the image${name}: ${reasons(message)}`, "unreadable");
+}
+
+/** libvips's message lines, each once, on one line. */
+function reasons(message: string): string {
+  const lines = [...new Set(message.split("\n").map((l) => l.trim()).filter(Boolean))];
+  const text = lines.join("; ");
+  return /:\s*$/.test(text) || text === "" ? `${text} (libvips gives no reason: the file is damaged, truncated or not an image)` : text;
+}
+
 /** Decodes a file (path) or encoded bytes (Buffer) to RGB. */
 export async function decodeImage(input: string | Buffer): Promise<RgbImage> {
   let result: { data: Buffer; info: OutputInfo };
+  const decode = () => open(input).raw().toBuffer({ resolveWithObject: true });
   try {
-    result = await sharp(input, { ignoreIcc: true, autoOrient: false, failOn: "error", limitInputPixels: 1 << 28 })
-      .raw()
-      .toBuffer({ resolveWithObject: true });
+    result = await gate.shared(decode);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    if (typeof input === "string" && /no such file|ENOENT|does not exist|file is missing/i.test(message)) {
-      throw new ImageDecodeError(`the image file does not exist: ${input}`, "missing");
-    }
-    throw new ImageDecodeError(`cannot decode the image${typeof input === "string" ? ` ${input}` : ""}: ${firstLine(message)}`, "unreadable");
+    throw await failure(input, error, decode);
   }
   const { data, info } = result;
   const { width, height, channels } = info;
   const pixels = width * height;
   const src = depthTo8Bit(data, info, pixels * channels);
+  if (channels === 3) return { width, height, data: src.subarray(0, pixels * 3) }; // no copy: an image may be ~0.5 GB
   const rgb = new Uint8Array(pixels * 3);
   switch (channels) {
-    case 3:
-      rgb.set(src.subarray(0, pixels * 3));
-      break;
     case 4: // RGBA (or CMYK, which libvips turns into sRGB before this point): drop the 4th band
       for (let p = 0, s = 0, d = 0; p < pixels; p++, s += 4, d += 3) {
         rgb[d] = src[s];
@@ -99,6 +180,20 @@ function depthTo8Bit(data: Buffer, info: OutputInfo, values: number): Uint8Array
 
 function firstLine(text: string): string {
   return text.split("\n")[0].trim();
+}
+
+/**
+ * Decodes the whole image as `decodeImage` does, keeping no pixels (libvips streams it through a
+ * statistics pass): what `mmfmc data check --decode` runs, so a file it passes also trains. Throws
+ * `ImageDecodeError` with libvips's reason.
+ */
+export async function verifyImage(path: string): Promise<void> {
+  const decode = () => open(path).stats();
+  try {
+    await gate.shared(decode);
+  } catch (error) {
+    throw await failure(path, error, decode);
+  }
 }
 
 /** Reads only the header: width, height and format, or throws `ImageDecodeError`. */

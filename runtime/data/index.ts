@@ -14,7 +14,7 @@ export {
   parseSample,
   parseSampleBytes,
 } from "./llava_json.js";
-export { decodeImage, encodePng, ImageDecodeError, imageHeader, type RgbImage } from "./images.js";
+export { decodeImage, encodePng, ImageDecodeError, imageHeader, PIXEL_LIMIT, verifyImage, type RgbImage } from "./images.js";
 export { axisCoefficients, cubicKernel, resizeBicubic } from "./resample.js";
 export {
   type AspectMode,
@@ -40,7 +40,7 @@ export {
   SIGLIP_STD,
   siglipProcessor,
 } from "./processor.js";
-export { loadTokenizer, type TextTokenizer, type TokenizerFiles, tokenizerFromFiles } from "./tokenizer.js";
+export { loadTokenizer, type TextTokenizer, TokenizerError, type TokenizerFiles, tokenizerFromFiles } from "./tokenizer.js";
 export { type BuildTokenizerOptions, buildTokenizer, saveTokenizer, TINY_SPECIAL_TOKENS } from "./tokenizer_build.js";
 export {
   type ChatTemplate,

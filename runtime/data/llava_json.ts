@@ -21,7 +21,7 @@ import { statSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import { IMAGE_TOKEN } from "./constants.js";
 import { DataError, type DataErrorReason, describeJsonType } from "./errors.js";
-import { decodeImage, ImageDecodeError, imageHeader, type RgbImage } from "./images.js";
+import { decodeImage, ImageDecodeError, verifyImage, type RgbImage } from "./images.js";
 import { type ArrayIndex, readRange, scanJsonArray } from "./json_scan.js";
 
 export interface LlavaTurn {
@@ -183,7 +183,7 @@ export interface LlavaOpenOptions {
   readonly validate?: boolean;
   /** `error` (default): the first invalid sample is an error; `skip`: invalid samples are left out and counted */
   readonly onInvalid?: "error" | "skip";
-  /** while validating: `exists` (default) stats each image file, `decode` also reads its header, `none` skips */
+  /** while validating: `exists` (default) stats each image file, `decode` also decodes it fully (as training does), `none` skips */
   readonly checkImages?: "none" | "exists" | "decode";
   /** an `image` without `<image>` in the text: `add` it (default) or count the sample as invalid */
   readonly imageWithoutToken?: "add" | "error";
@@ -285,7 +285,7 @@ export async function openLlavaJson(annotationsPath: string, imagesDir: string, 
 
   for (let k = 0; k < toDecode.length; k += 16) {
     const batch = toDecode.slice(k, k + 16);
-    const results = await Promise.allSettled(batch.map((s) => imageHeader(s.image as string)));
+    const results = await Promise.allSettled(batch.map((s) => verifyImage(s.image as string)));
     results.forEach((r, j) => {
       if (r.status === "rejected") reject(imageError(r.reason, file, batch[j]));
     });

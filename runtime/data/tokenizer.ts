@@ -49,6 +49,9 @@ export interface TextTokenizer {
   decode(ids: readonly number[], options?: { readonly skipSpecial?: boolean }): string;
 }
 
+/** A tokenizer folder that cannot be read or makes no tokenizer: the message names the file. */
+export class TokenizerError extends Error {}
+
 /** `"<bos>"` or `{ "content": "<bos>" }` (both appear in HF configs). */
 function tokenString(v: unknown): string | undefined {
   if (typeof v === "string") return v;
@@ -62,12 +65,12 @@ async function readJsonIfPresent(path: string): Promise<Record<string, unknown> 
     text = await readFile(path, "utf8");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw new Error(`cannot read ${path}: ${(error as Error).message}`);
+    throw new TokenizerError(`cannot read ${path}: ${(error as Error).message}`);
   }
   try {
     return JSON.parse(text) as Record<string, unknown>;
   } catch (error) {
-    throw new Error(`${path} is not valid JSON: ${(error as Error).message}`);
+    throw new TokenizerError(`${path} is not valid JSON: ${(error as Error).message}`);
   }
 }
 
@@ -75,7 +78,7 @@ async function readJsonIfPresent(path: string): Promise<Record<string, unknown> 
 export async function loadTokenizer(dir: string): Promise<TextTokenizer> {
   const tokenizerJson = await readJsonIfPresent(join(dir, "tokenizer.json"));
   if (!tokenizerJson) {
-    throw new Error(`no tokenizer.json in ${dir} (only Hugging Face "fast" tokenizer files are supported; a SentencePiece tokenizer.model must be converted first)`);
+    throw new TokenizerError(`no tokenizer.json in ${dir} (only Hugging Face "fast" tokenizer files are supported; a SentencePiece tokenizer.model must be converted first)`);
   }
   const tokenizerConfig = await readJsonIfPresent(join(dir, "tokenizer_config.json"));
   const specialTokensMap = await readJsonIfPresent(join(dir, "special_tokens_map.json"));
@@ -89,7 +92,7 @@ export function tokenizerFromFiles(files: TokenizerFiles, where = "tokenizer.jso
   try {
     tok = new Tokenizer(files.tokenizerJson, config);
   } catch (error) {
-    throw new Error(`cannot load the tokenizer in ${where}: ${(error as Error).message}`);
+    throw new TokenizerError(`cannot load the tokenizer in ${where}: ${(error as Error).message}`);
   }
   const idOf = (name: string, fallbacks: readonly string[]): number | undefined => {
     const configured = tokenString(config[name]);
@@ -112,7 +115,7 @@ export function tokenizerFromFiles(files: TokenizerFiles, where = "tokenizer.jso
   const postAddsEos = probeWith.length > probeWithout.length && eosId !== undefined && probeWith[probeWith.length - 1] === eosId;
   const addBos = typeof config.add_bos_token === "boolean" ? config.add_bos_token : postAddsBos;
   const addEos = typeof config.add_eos_token === "boolean" ? config.add_eos_token : postAddsEos;
-  if (addBos && bosId === undefined) throw new Error(`${where}: the config asks for a BOS token but the tokenizer has none`);
+  if (addBos && bosId === undefined) throw new TokenizerError(`${where}: the config asks for a BOS token but the tokenizer has none`);
 
   const imageInVocab = tok.token_to_id(IMAGE_TOKEN);
   const imageTokenId = imageInVocab ?? IMAGE_TOKEN_INDEX;

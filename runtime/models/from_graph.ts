@@ -12,7 +12,7 @@ import type { Connector, LanguageModel, LlavaModel, VisionEncoder } from "../gra
 import type { Activation } from "./common.js";
 import { configFromShape, defaultShape, type HfConfig } from "./hf_config.js";
 import { createModelOfShape, type PretrainedModel } from "./model.js";
-import { loadPretrained } from "./pretrained.js";
+import { capped, LoadError, loadPretrained } from "./pretrained.js";
 import type { ConnectorShape, GemmaShape, LlavaShape, VitShape } from "./shapes.js";
 
 type Graph = LlavaModel<number, number> | VisionEncoder<number> | LanguageModel<number>;
@@ -146,7 +146,10 @@ async function copyFrom(model: PretrainedModel, dir: string, prefix: string): Pr
       if (!model.parameters.has(prefix + key)) problems.push(`\`${key}\` is not part of the described architecture`);
     }
     if (problems.length > 0) {
-      throw new Error(`the weights in ${dir} do not fit the described ${source.modelType}:\n  ${problems.join("\n  ")}`);
+      throw new LoadError(
+        `the weights in ${dir} do not fit the described ${source.modelType}:\n  ${capped(problems).join("\n  ")}\n` +
+          `  help: make the component in the spec match ${dir}/config.json, or point \`weights\` at a folder of this architecture`,
+      );
     }
     for (const key of wanted) model.parameters.get(key)!.assign(source.parameters.get(key.slice(prefix.length))!);
   } finally {

@@ -43,6 +43,44 @@ function canonicalKey(key: string, modelType: string): string {
 
 const shapeText = (s: readonly number[]) => `[${s.join(", ")}]`;
 
+/** The first `max` lines of a listing, and how many more there are: an error stays readable at any size. */
+export function capped(lines: readonly string[], max = 20): string[] {
+  return lines.length <= max ? [...lines] : [...lines.slice(0, max), `... and ${lines.length - max} more`];
+}
+
+/** The config fields that multiply the number of tensors a model has. */
+const LAYER_FIELDS: readonly (readonly string[])[] = [["num_hidden_layers"], ["vision_config", "num_hidden_layers"], ["text_config", "num_hidden_layers"], ["projector_depth"]];
+
+/** Up to this many layers the model's tensors are simply listed; above, their number is extrapolated first. */
+const PROBE_LAYERS = 64;
+
+function withField(raw: HfConfig, path: readonly string[], value: number): HfConfig {
+  const [head, ...rest] = path;
+  return { ...raw, [head]: rest.length ? withField(raw[head] as HfConfig, rest, value) : value };
+}
+
+/**
+ * How many tensors the config's model has, computed without listing them when a layer count is large
+ * (a damaged or hand-edited config.json may say 1e9 layers: listing 16e9 tensor names first would
+ * take a minute and gigabytes). The count is linear in each layer count: it is measured at
+ * PROBE_LAYERS and PROBE_LAYERS + 1 and extrapolated. Undefined when no layer count is large.
+ */
+function largeTensorCount(raw: HfConfig): { count: number; fields: string[] } | undefined {
+  const large: { path: readonly string[]; value: number }[] = [];
+  for (const path of LAYER_FIELDS) {
+    const parent = path.length === 1 ? raw : (raw[path[0]] as HfConfig | undefined);
+    const value = parent !== null && typeof parent === "object" && !Array.isArray(parent) ? parent[path[path.length - 1]] : undefined;
+    if (typeof value === "number" && Number.isSafeInteger(value) && value > PROBE_LAYERS) large.push({ path, value });
+  }
+  if (large.length === 0) return undefined;
+  const probe = large.reduce((r, f) => withField(r, f.path, PROBE_LAYERS), raw);
+  const count = (config: HfConfig) => familyFromConfig(config).family.specs.length;
+  const base = count(probe);
+  let total = base;
+  for (const f of large) total += (count(withField(probe, f.path, PROBE_LAYERS + 1)) - base) * (f.value - PROBE_LAYERS);
+  return { count: total, fields: large.map((f) => `\`${f.path.join(".")}\` = ${f.value}`) };
+}
+
 export async function readConfig(dir: string): Promise<HfConfig> {
   const path = join(dir, "config.json");
   let text: string;
@@ -51,11 +89,14 @@ export async function readConfig(dir: string): Promise<HfConfig> {
   } catch (e) {
     throw new LoadError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
+  let value: unknown;
   try {
-    return JSON.parse(text) as HfConfig;
+    value = JSON.parse(text);
   } catch (e) {
     throw new LoadError(`${path} is not valid JSON (${(e as Error).message})`);
   }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) throw new LoadError(`${path} must hold a JSON object, got ${JSON.stringify(value).slice(0, 40)}`);
+  return value as HfConfig;
 }
 
 /** Loads a Hugging Face folder (config.json + safetensors) for any supported family. */
@@ -64,15 +105,23 @@ export async function loadPretrained(dir: string): Promise<PretrainedModel> {
   const raw = await readConfig(dir);
   checkArchitectures(raw, join(dir, "config.json"));
   const type = modelTypeOf(raw);
-  const { config, family } = familyFromConfig(raw);
+  // counts first: a config that needs far more tensors than the checkpoint holds is refused before its tensors are listed
+  const large = largeTensorCount(raw);
+  const resolved = large ? undefined : familyFromConfig(raw); // config errors first when listing is cheap
   const ckpt = await openCheckpoint(dir);
-
   const byKey = new Map<string, CheckpointEntry>();
-  const unexpected: string[] = [];
   for (const [key, entry] of ckpt.entries) {
     if (ignored(key, type)) continue;
     byKey.set(canonicalKey(key, type), entry);
   }
+  if (large && large.count > byKey.size) {
+    throw new LoadError(
+      `the checkpoint in ${dir} does not fit its config.json: ${large.fields.join(", ")} makes a model of ${large.count} tensors, ` +
+        `but the checkpoint holds ${byKey.size}\n  help: check ${large.fields.length > 1 ? "these values" : "this value"} in ${join(dir, "config.json")}`,
+    );
+  }
+  const { config, family } = resolved ?? familyFromConfig(raw);
+  const unexpected: string[] = [];
   const wanted = new Map(family.specs.map((s) => [s.name, s]));
   const embedKey = [...wanted.keys()].find((k) => k.endsWith("model.embed_tokens.weight"));
   if (embedKey) {
@@ -97,9 +146,9 @@ export async function loadPretrained(dir: string): Promise<PretrainedModel> {
   for (const [key, entry] of byKey) if (!wanted.has(key)) unexpected.push(`\`${key}\` ${shapeText(entry.shape)}`);
   if (missing.length + unexpected.length + misshaped.length > 0) {
     const parts = [
-      missing.length ? `missing (${missing.length}):\n    ${missing.join("\n    ")}` : "",
-      unexpected.length ? `unexpected (${unexpected.length}):\n    ${unexpected.join("\n    ")}` : "",
-      misshaped.length ? `mis-shaped (${misshaped.length}):\n    ${misshaped.join("\n    ")}` : "",
+      missing.length ? `missing (${missing.length}):\n    ${capped(missing).join("\n    ")}` : "",
+      unexpected.length ? `unexpected (${unexpected.length}):\n    ${capped(unexpected).join("\n    ")}` : "",
+      misshaped.length ? `mis-shaped (${misshaped.length}):\n    ${capped(misshaped).join("\n    ")}` : "",
     ].filter(Boolean);
     throw new LoadError(`the checkpoint in ${dir} does not fit ${family.architecture} as configured:\n  ${parts.join("\n  ")}`);
   }

@@ -4,10 +4,11 @@
  * the vision backbone.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
-import { isAbsolute, join, resolve } from "node:path";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import {
   loadTokenizer,
   openLlavaJson,
+  TokenizerError,
   writeShapesDataset,
   type ImageProcessorConfig,
   type LlavaDataset,
@@ -16,6 +17,7 @@ import {
   type TextTokenizer,
 } from "../data/index.js";
 import type { LlavaJsonPlan, Plan, SyntheticShapesPlan, VisionPlan } from "../../plan/plan.js";
+import { fileError } from "../../core/files.js";
 
 export class RunDataError extends Error {}
 
@@ -50,32 +52,43 @@ export async function syntheticFolder(data: SyntheticShapesPlan, ctx: DataContex
   const name = `synthetic_shapes-seed${data.seed}-${data.image}px-${data.shapes}shapes-${data.split}-${data.size}`;
   const dir = join(ctx.cacheDir, name);
   if (existsSync(join(dir, "meta.json"))) return dir;
-  const tmp = `${dir}.tmp-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
   const test = data.split === "test";
-  await writeShapesDataset(tmp, {
-    seed: data.seed,
-    imageSize: data.image,
-    train: test ? 0 : data.size,
-    test: test ? Math.ceil(data.size / TEST_QUESTIONS_PER_IMAGE) : 0,
-    testQuestionsPerImage: TEST_QUESTIONS_PER_IMAGE,
-    maxShapes: data.shapes,
-  });
-  rmSync(dir, { recursive: true, force: true });
-  renameSync(tmp, dir);
+  await generateInto(dir, (tmp) =>
+    writeShapesDataset(tmp, {
+      seed: data.seed,
+      imageSize: data.image,
+      train: test ? 0 : data.size,
+      test: test ? Math.ceil(data.size / TEST_QUESTIONS_PER_IMAGE) : 0,
+      testQuestionsPerImage: TEST_QUESTIONS_PER_IMAGE,
+      maxShapes: data.shapes,
+    }),
+  );
   return dir;
+}
+
+/**
+ * Generates a folder through `DIR.tmp-PID` and a rename, so `dir` is either complete or absent; a
+ * failure (a full disk) removes the temporary folder and names the cause.
+ */
+async function generateInto(dir: string, write: (tmp: string) => Promise<unknown>): Promise<void> {
+  const tmp = `${dir}.tmp-${process.pid}`;
+  try {
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(tmp, { recursive: true });
+    await write(tmp);
+    rmSync(dir, { recursive: true, force: true });
+    renameSync(tmp, dir);
+  } catch (error) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw fileError(error, "write the generated dataset", dir);
+  }
 }
 
 /** The tokenizer shared by every synthetic dataset: built once from a fixed corpus, so all splits agree. */
 export async function shapesTokenizerFolder(ctx: DataContext): Promise<string> {
   const dir = join(ctx.cacheDir, "synthetic_shapes-tokenizer");
   if (existsSync(join(dir, "tokenizer", "tokenizer.json"))) return join(dir, "tokenizer");
-  const tmp = `${dir}.tmp-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
-  await writeShapesDataset(tmp, { seed: 0, train: 2000, test: 300, imageSize: 8 });
-  rmSync(dir, { recursive: true, force: true });
-  renameSync(tmp, dir);
+  await generateInto(dir, (tmp) => writeShapesDataset(tmp, { seed: 0, train: 2000, test: 300, imageSize: 8 }));
   return join(dir, "tokenizer");
 }
 
@@ -94,7 +107,15 @@ export async function tokenizerFor(plan: Plan, ctx: DataContext): Promise<TextTo
     }
     return loadTokenizer(dir);
   }
-  if (usesSynthetic(plan)) return loadTokenizer(await shapesTokenizerFolder(ctx));
+  if (usesSynthetic(plan)) {
+    const dir = await shapesTokenizerFolder(ctx);
+    try {
+      return await loadTokenizer(dir);
+    } catch (error) {
+      if (!(error instanceof TokenizerError)) throw error;
+      throw new TokenizerError(`${error.message}\n  help: this tokenizer is generated: delete ${dirname(dir)} and it is made again`);
+    }
+  }
   throw new RunDataError(
     `language \`${language.name ?? language.family}\` has no tokenizer: set its \`tokenizer\` (or \`weights\`) to a folder holding tokenizer.json`,
   );

@@ -54,7 +54,9 @@ async function answer(args: EvalStageArgs, questions: readonly Question[], done:
     const prompts = chunk.map((q) =>
       generationPrompt([{ role: "user", text: q.prompt }], q.image !== null, tokenizer, { template: plan.model.template, imageTokens: plan.model.image_tokens }),
     );
-    const images = await Promise.all(chunk.filter((q) => q.image !== null).map(async (q) => preprocessImage(await decodeImage(q.image!), processor, args.aspect)));
+    // one image at a time, each preprocessed before the next is decoded (a large one is ~0.5 GB)
+    const images: Float32Array[] = [];
+    for (const q of chunk) if (q.image !== null) images.push(preprocessImage(await decodeImage(q.image), processor, args.aspect));
     const longest = Math.max(...prompts.map((p) => p.inputIds.length));
     const ids = new Int32Array(chunk.length * longest).fill(padId);
     const mask = new Int32Array(chunk.length * longest);

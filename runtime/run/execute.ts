@@ -4,13 +4,15 @@
  * prefix) is not computed again; the next stage starts from the weights it left. An interrupted
  * training stage resumes from its last checkpoint.
  */
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import type { LlavaModel } from "../graph.js";
 import { buildModel } from "../models/index.js";
 import type { Plan, StagePlan } from "../../plan/plan.js";
 import { dataPath, RunDataError, tokenizerFor, type DataContext } from "./data.js";
 import { evalStage } from "./eval.js";
 import type { RunEvent } from "./events.js";
+import { removeOrphans } from "./orphans.js";
+import { RunInterrupted } from "./stop.js";
 import { RunStore, type StageRecord } from "./store.js";
 import { assignFrom } from "./tensors.js";
 import { trainStage } from "./train.js";
@@ -33,6 +35,12 @@ export interface RunOptions {
   readonly emit: (event: RunEvent) => void;
   /** tests: stop a training stage as if killed after this many steps */
   readonly stopAfter?: number;
+  /**
+   * Aborted (the command line does it on SIGINT/SIGTERM, with the signal's name as the reason): a
+   * training stage stops at its next step boundary with a checkpoint, an evaluation after its current
+   * batch, and the run throws `RunInterrupted` once the lock is released.
+   */
+  readonly stop?: AbortSignal;
 }
 
 export interface RunSummary {
@@ -73,11 +81,27 @@ export async function runExperiment(options: RunOptions): Promise<RunSummary> {
   unsupported(options.variants);
   const dir = join(options.runsDir, options.experiment);
   const store = new RunStore(dir);
-  const release = store.lock();
+  const note = (message: string) => options.emit({ type: "note", message });
+  const release = store.lock(note);
   const computed: StageRecord[] = [];
   const cached: { variant: string; stage: string; key: string }[] = [];
   const data: DataContext = { specDir: options.specDir, cacheDir: join(dir, "data") };
   try {
+    const orphans = removeOrphans(dir);
+    if (orphans.length) {
+      const bytes = orphans.reduce((n, o) => n + o.bytes, 0);
+      note(`removed ${orphans.length} temporary file${orphans.length === 1 ? "" : "s"} left by an interrupted run (${(bytes / 1024 ** 2).toFixed(1)} MiB): ${orphans.map((o) => relative(dir, o.path)).join(", ")}`);
+    }
+    // an evaluation reports progress after each batch: that is where it stops when asked to
+    const evalEmit = (event: RunEvent) => {
+      options.emit(event);
+      if (options.stop?.aborted && event.type === "step") {
+        throw new RunInterrupted(String(options.stop.reason), { variant: event.variant, stage: event.stage, kind: "eval", step: event.step, steps: event.steps });
+      }
+    };
+    const stopHere = () => {
+      if (options.stop?.aborted) throw new RunInterrupted(String(options.stop.reason), null);
+    };
     for (const v of options.variants) {
       const p = v.plan;
       store.writeVariant(
@@ -97,6 +121,7 @@ export async function runExperiment(options: RunOptions): Promise<RunSummary> {
         first++;
       }
       if (first === plan.stages.length) continue;
+      stopHere();
       const tokenizer = await tokenizerFor(plan, data);
       const model = await buildModel(resolveWeights(v.graph, data), {
         seed: plan.seed,
@@ -105,17 +130,18 @@ export async function runExperiment(options: RunOptions): Promise<RunSummary> {
       });
       try {
         const from = weightsBefore(plan.stages, first);
-        if (from) assignFrom(store.weightsPath(from), model.parameters);
+        if (from) assignFrom(store.weightsPath(from), model.parameters, `delete the folder ${store.stageDir(from)} to train that stage again`);
         let aspect = plan.model.vision.aspect;
         for (let i = 0; i < plan.stages.length; i++) {
           const stage = plan.stages[i];
           if (stage.kind === "stage") aspect = stage.aspect;
           if (i < first) continue;
-          const common = { model, plan, store, data, tokenizer, variant: plan.id, emit: options.emit };
+          stopHere();
+          const common = { model, plan, store, data, tokenizer, variant: plan.id };
           const record =
             stage.kind === "stage"
-              ? await trainStage({ ...common, index: i, stage, stopAfter: options.stopAfter })
-              : await evalStage({ ...common, stage, aspect, weightsFrom: weightsBefore(plan.stages, i) });
+              ? await trainStage({ ...common, emit: options.emit, index: i, stage, stopAfter: options.stopAfter, stop: options.stop })
+              : await evalStage({ ...common, emit: evalEmit, stage, aspect, weightsFrom: weightsBefore(plan.stages, i) });
           computed.push(record);
         }
       } finally {

@@ -8,3 +8,5 @@ export { RunDataError, processorFor, tokenizerFor } from "./data.js";
 export { StageStopped, stageSteps, trainStage } from "./train.js";
 export { evalStage } from "./eval.js";
 export { isInputError } from "./input_errors.js";
+export { RunInterrupted, TrainingDiverged } from "./stop.js";
+export { FileError } from "../../core/files.js";

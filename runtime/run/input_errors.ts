@@ -1,6 +1,7 @@
 /**
  * The errors that mean "the input is wrong" (a malformed sample, a missing image or benchmark file, a
- * checkpoint that does not fit), as opposed to a bug: the command line reports them with exit 1 and
+ * checkpoint that does not fit, a damaged or unwritable file of the runs folder, a tokenizer that does
+ * not load, a stage whose loss diverged), as opposed to a bug: the command line reports them with exit 1 and
  * their message, which names the file, the sample or the field.
  */
 import { DataError } from "../data/errors.js";
@@ -11,11 +12,29 @@ import { ConfigError } from "../models/hf_config.js";
 import { PlanError } from "../../plan/io.js";
 import { LoadError } from "../models/pretrained.js";
 import { SafetensorsError } from "../weights/safetensors.js";
+import { TokenizerError } from "../data/tokenizer.js";
 import { RunDataError } from "./data.js";
+import { FileError } from "../../core/files.js";
 import { ReportError } from "./report.js";
+import { TrainingDiverged } from "./stop.js";
 import { LockError } from "./store.js";
 
-const inputErrors = [DataError, ImageDecodeError, ItemError, BenchmarkFileError, ConfigError, PlanError, LoadError, SafetensorsError, RunDataError, ReportError, LockError];
+const inputErrors = [
+  DataError,
+  ImageDecodeError,
+  ItemError,
+  BenchmarkFileError,
+  ConfigError,
+  PlanError,
+  LoadError,
+  SafetensorsError,
+  RunDataError,
+  ReportError,
+  LockError,
+  FileError,
+  TokenizerError,
+  TrainingDiverged,
+];
 
 export function isInputError(error: unknown): error is Error {
   return inputErrors.some((E) => error instanceof E);

@@ -3,22 +3,26 @@
  * share a prefix of stages share its results and a re-run of an unchanged spec does no work:
  *
  *   runs/EXPERIMENT/
- *     .lock                          held by the running `mmfmc run` (pid, host, start)
+ *     .lock                          held by the running `mmfmc run` (pid, host, boot id, start time: lock.ts)
  *     variants/VARIANT.json          the variant's plan and its stage keys (what `mmfmc report` reads)
  *     stages/KEY/stage.json          written last, when the stage is done: its record
  *     stages/KEY/model.safetensors   the weights the stage left (training stages)
  *     stages/KEY/log.jsonl           one line per optimizer step
  *     stages/KEY/checkpoint.json     the latest resumable checkpoint (pointer, replaced atomically)
- *     stages/KEY/checkpoint-STEP/    weights, optimizer state and position at STEP
+ *     stages/KEY/checkpoint-STEP/    weights, optimizer state and log at STEP; the one before the
+ *                                    latest is kept too, to fall back on if the latest is damaged
  *     stages/KEY/scores.json         evaluation stages: the scores per benchmark
  *
  * Every file is written through a temporary file, fsync and rename: a crash leaves the previous
- * version or the new one, never half of one.
+ * version or the new one, never half of one. A file found damaged (changed outside mmfmc) is a
+ * `FileError` naming it and what to delete.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, unlinkSync, writeSync } from "node:fs";
-import { hostname } from "node:os";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { writeAtomic } from "../../core/files.js";
+import { FileError, fileError, writeAtomic } from "../../core/files.js";
+import { takeLock } from "./lock.js";
+
+export { LockError } from "./lock.js";
 
 export interface StageRecord {
   readonly key: string;
@@ -60,10 +64,22 @@ export interface CheckpointPointer {
   readonly dir: string;
 }
 
-export class LockError extends Error {}
+function read(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (error) {
+    throw fileError(error, "read", path);
+  }
+}
 
-function json(path: string): unknown {
-  return JSON.parse(readFileSync(path, "utf8"));
+/** A JSON file of the runs folder; a damaged one names itself and what to delete (`remedy`). */
+function json(path: string, remedy: string): unknown {
+  const text = read(path);
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new FileError(`${path} is damaged: not valid JSON (${(error as Error).message})\n  help: ${remedy}`);
+  }
 }
 
 export class RunStore {
@@ -75,49 +91,9 @@ export class RunStore {
 
   // ---- lock ----------------------------------------------------------------------------------
 
-  private lockPath(): string {
-    return join(this.dir, ".lock");
-  }
-
-  /** Takes the lock, or explains who holds it. A lock left by a dead process on this host is taken over. */
-  lock(): () => void {
-    mkdirSync(this.dir, { recursive: true });
-    const path = this.lockPath();
-    const mine = JSON.stringify({ pid: process.pid, host: hostname(), started: new Date().toISOString() });
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        const fd = openSync(path, "wx");
-        writeSync(fd, mine);
-        closeSync(fd);
-        let released = false;
-        return () => {
-          if (released) return;
-          released = true;
-          try {
-            if (readFileSync(path, "utf8") === mine) unlinkSync(path);
-          } catch {
-            // already gone
-          }
-        };
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-        let holder: { pid?: number; host?: string; started?: string } = {};
-        try {
-          holder = JSON.parse(readFileSync(path, "utf8"));
-        } catch {
-          // unreadable lock: treat as stale
-        }
-        const alive = holder.host === hostname() && typeof holder.pid === "number" && isAlive(holder.pid);
-        if (alive || (holder.host !== undefined && holder.host !== hostname())) {
-          throw new LockError(
-            `another mmfmc run (pid ${holder.pid ?? "?"} on ${holder.host ?? "?"}, started ${holder.started ?? "?"}) is using ${this.dir}; wait for it to finish` +
-              (alive ? "" : `, or delete ${path} if that run is gone`),
-          );
-        }
-        unlinkSync(path); // stale: its process is gone
-      }
-    }
-    throw new LockError(`cannot take the lock ${path}`);
+  /** Takes the lock (lock.ts), or explains who holds it; a lock whose run is gone is taken over. */
+  lock(onStale?: (message: string) => void): () => void {
+    return takeLock(this.dir, onStale);
   }
 
   // ---- variants ------------------------------------------------------------------------------
@@ -132,14 +108,14 @@ export class RunStore {
     return readdirSync(dir)
       .filter((f) => f.endsWith(".json"))
       .sort()
-      .map((f) => json(join(dir, f)) as VariantRecord & { plan: unknown });
+      .map((f) => json(join(dir, f), `delete it; the next \`mmfmc run\` writes it again`) as VariantRecord & { plan: unknown });
   }
 
   // ---- stages --------------------------------------------------------------------------------
 
   record(key: string): StageRecord | undefined {
     const path = join(this.stageDir(key), "stage.json");
-    return existsSync(path) ? (json(path) as StageRecord) : undefined;
+    return existsSync(path) ? (json(path, `delete the folder ${this.stageDir(key)} to compute the stage again`) as StageRecord) : undefined;
   }
 
   isDone(key: string): boolean {
@@ -162,36 +138,88 @@ export class RunStore {
 
   readFile(key: string, name: string): string | undefined {
     const path = join(this.stageDir(key), name);
-    return existsSync(path) ? readFileSync(path, "utf8") : undefined;
+    return existsSync(path) ? read(path) : undefined;
   }
 
   log(key: string): LogLine[] {
     const text = this.readFile(key, "log.jsonl");
     if (!text) return [];
-    return text
-      .split("\n")
-      .filter((l) => l.trim())
-      .map((l) => JSON.parse(l) as LogLine);
+    const path = join(this.stageDir(key), "log.jsonl");
+    return text.split("\n").flatMap((line, i) => {
+      if (!line.trim()) return [];
+      try {
+        return [JSON.parse(line) as LogLine];
+      } catch {
+        throw new FileError(`${path}:${i + 1} is damaged: not a JSON log line\n  help: delete the folder ${this.stageDir(key)} to train the stage again`);
+      }
+    });
   }
 
   // ---- checkpoints ---------------------------------------------------------------------------
 
-  checkpoint(key: string): CheckpointPointer | undefined {
+  /** The committed checkpoint (the pointer), or undefined if there is none or the pointer is damaged. */
+  private pointer(key: string): CheckpointPointer | undefined {
     const text = this.readFile(key, "checkpoint.json");
-    if (!text) return undefined;
-    const pointer = JSON.parse(text) as CheckpointPointer;
-    return existsSync(join(this.stageDir(key), pointer.dir)) ? pointer : undefined;
+    if (text === undefined) return undefined;
+    try {
+      const pointer = JSON.parse(text) as CheckpointPointer;
+      return Number.isSafeInteger(pointer?.step) && pointer.dir === `checkpoint-${pointer.step}` ? pointer : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The steps of the checkpoint folders present, newest first. */
+  private checkpointSteps(key: string): number[] {
+    const dir = this.stageDir(key);
+    if (!existsSync(dir)) return [];
+    return readdirSync(dir)
+      .map((e) => /^checkpoint-(\d+)$/.exec(e))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => Number(m[1]))
+      .sort((a, b) => b - a);
+  }
+
+  /**
+   * The checkpoints to resume from, best first: the committed one, then the older ones kept beside it
+   * (to fall back on when the latest turns out damaged). Folders newer than the pointer were never
+   * committed and are left out; with a damaged pointer every folder is a candidate, and loading decides.
+   */
+  checkpoints(key: string): CheckpointPointer[] {
+    const pointer = this.pointer(key);
+    const steps = this.checkpointSteps(key).filter((s) => pointer === undefined || s <= pointer.step);
+    return steps.map((step) => ({ step, dir: `checkpoint-${step}` }));
+  }
+
+  /** The step of the committed checkpoint, if the pointer is intact. */
+  committedStep(key: string): number | undefined {
+    return this.pointer(key)?.step;
+  }
+
+  /** After a fall back: points at the checkpoint of `step` and removes the newer (damaged) ones. */
+  repoint(key: string, step: number): void {
+    this.writeFile(key, "checkpoint.json", JSON.stringify({ step, dir: `checkpoint-${step}` }) + "\n");
+    for (const s of this.checkpointSteps(key)) if (s > step) rmSync(this.checkpointDir(key, s), { recursive: true, force: true });
+  }
+
+  /** Whether the stage has any checkpoint state (a pointer, even a damaged one, or folders). */
+  hasCheckpointFiles(key: string): boolean {
+    return existsSync(join(this.stageDir(key), "checkpoint.json")) || this.checkpointSteps(key).length > 0;
   }
 
   checkpointDir(key: string, step: number): string {
     return join(this.stageDir(key), `checkpoint-${step}`);
   }
 
-  /** Points at a completely written checkpoint folder, then removes the older ones. */
+  /**
+   * Points at a completely written checkpoint folder, then removes the older ones but the one it
+   * replaces: if the new one is later found damaged, the run falls back on that.
+   */
   commitCheckpoint(key: string, step: number): void {
+    const previous = this.pointer(key);
     this.writeFile(key, "checkpoint.json", JSON.stringify({ step, dir: `checkpoint-${step}` }) + "\n");
-    for (const entry of readdirSync(this.stageDir(key))) {
-      if (entry.startsWith("checkpoint-") && entry !== `checkpoint-${step}`) rmSync(join(this.stageDir(key), entry), { recursive: true, force: true });
+    for (const s of this.checkpointSteps(key)) {
+      if (s !== step && s !== previous?.step) rmSync(this.checkpointDir(key, s), { recursive: true, force: true });
     }
   }
 
@@ -201,14 +229,5 @@ export class RunStore {
     for (const entry of readdirSync(dir)) {
       if (entry.startsWith("checkpoint")) rmSync(join(dir, entry), { recursive: true, force: true });
     }
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }

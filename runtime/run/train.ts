@@ -22,7 +22,9 @@ import { createOptimizer, readStep, schedule, trainStep, type ScheduleKind } fro
 import { processorFor, trainingData, type DataContext } from "./data.js";
 import type { RunEvent } from "./events.js";
 import type { LogLine, RunStore, StageRecord } from "./store.js";
-import { assignFrom, readTensors, writeTensors } from "./tensors.js";
+import { resumeCheckpoint, saveCheckpoint } from "./resume.js";
+import { RunInterrupted, TrainingDiverged } from "./stop.js";
+import { writeTensors } from "./tensors.js";
 
 export interface TrainStageArgs {
   readonly model: PretrainedModel;
@@ -36,6 +38,8 @@ export interface TrainStageArgs {
   readonly emit: (event: RunEvent) => void;
   /** stop (as if killed) after this many steps of this call; for tests of resuming */
   readonly stopAfter?: number;
+  /** aborted (by SIGINT/SIGTERM): stop at the next step boundary with a checkpoint, then `RunInterrupted` */
+  readonly stop?: AbortSignal;
 }
 
 export class StageStopped extends Error {}
@@ -121,34 +125,14 @@ export async function trainStage(args: TrainStageArgs): Promise<StageRecord> {
     return p;
   };
 
-  // resume
-  let first = 0;
-  let log: LogLine[] = [];
-  const pointer = store.checkpoint(key);
-  if (pointer) {
-    const dir = store.checkpointDir(key, pointer.step);
-    assignFrom(`${dir}/params.safetensors`, model.parameters);
-    const state = readTensors(`${dir}/optimizer.safetensors`);
-    const tensors = new Map<string, tf.Tensor>();
-    for (const [name, t] of state) tensors.set(name, tf.tensor(t.data, t.shape as number[], t.dtype));
-    await optimizer.importState({ step: pointer.step, tensors });
-    tf.dispose([...tensors.values()]);
-    first = pointer.step;
-    log = (JSON.parse(store.readFile(key, `checkpoint-${pointer.step}/log.json`) ?? "[]") as LogLine[]).slice(0, first);
-  }
-  emit({ type: "stage-start", variant, stage: stage.name, kind: "stage", steps, resumedFrom: pointer ? first : undefined, description, trainable: stage.train.join(" + ") });
+  // resume from the newest checkpoint that loads
+  const resumed = await resumeCheckpoint(store, key, { model, optimizer, stage: stage.name }, (message) => emit({ type: "note", message }));
+  const first = resumed?.step ?? 0;
+  const log: LogLine[] = resumed?.log ?? [];
+  emit({ type: "stage-start", variant, stage: stage.name, kind: "stage", steps, resumedFrom: resumed ? first : undefined, description, trainable: stage.train.join(" + ") });
 
   const checkpoint = async (step: number) => {
-    const dir = store.checkpointDir(key, step);
-    await writeTensors(`${dir}/params.safetensors`, model.parameters);
-    const state = optimizer.exportState();
-    try {
-      await writeTensors(`${dir}/optimizer.safetensors`, state.tensors, { step: String(state.step) });
-    } finally {
-      tf.dispose([...state.tensors.values()]);
-    }
-    store.writeFile(key, `checkpoint-${step}/log.json`, JSON.stringify(log));
-    store.commitCheckpoint(key, step);
+    await saveCheckpoint(store, key, step, { model, optimizer, log });
     emit({ type: "checkpoint", variant, stage: stage.name, step });
   };
 
@@ -158,7 +142,15 @@ export async function trainStage(args: TrainStageArgs): Promise<StageRecord> {
   for (const sampled of sampler.iterate(sampler.positionAfter(first))) {
     if (step >= steps) break;
     if (args.stopAfter !== undefined && ranThisCall >= args.stopAfter) throw new StageStopped(`stopped after ${ranThisCall} steps`);
-    const samples: TrainingSample[] = await Promise.all(sampled.indices.map((i) => prepared(i)));
+    // a macrotask turn, so a pending SIGINT/SIGTERM is delivered (awaits of settled promises never let it in)
+    if (args.stop) await new Promise((resolve) => setImmediate(resolve));
+    if (args.stop?.aborted) {
+      if (step > first && store.committedStep(key) !== step) await checkpoint(step);
+      throw new RunInterrupted(String(args.stop.reason), { variant, stage: stage.name, kind: "stage", step, steps });
+    }
+    // one sample at a time: a batch never holds more than one decoded image (a large one is ~0.5 GB)
+    const samples: TrainingSample[] = [];
+    for (const i of sampled.indices) samples.push(await prepared(i));
     const micro: BatchTensors[] = [];
     for (let k = 0; k < samples.length; k += stage.micro_batch) {
       micro.push(toTensors(collate(samples.slice(k, k + stage.micro_batch), { padId, imageSize: image })));
@@ -179,7 +171,16 @@ export async function trainStage(args: TrainStageArgs): Promise<StageRecord> {
       micro.forEach(disposeBatch);
     }
     const { loss, gradNorm } = await readStep(result);
-    if (!Number.isFinite(loss)) throw new Error(`stage \`${stage.name}\` of ${variant}: the loss became ${loss} at step ${step + 1}; lower \`lr\` or check the data`);
+    if (!Number.isFinite(loss) || (gradNorm !== null && !Number.isFinite(gradNorm))) {
+      const what = Number.isFinite(loss) ? `the gradient norm became ${gradNorm}` : `the loss became ${loss}`;
+      const kept = store.committedStep(key);
+      throw new TrainingDiverged(
+        `stage \`${stage.name}\` of ${variant}: ${what} at step ${step + 1} of ${steps} (learning rate ${lr.toPrecision(3)} at that step); ` +
+          `nothing of that step was written` +
+          (kept !== undefined ? `, the checkpoint at step ${kept} is kept in ${store.checkpointDir(key, kept)}` : "") +
+          `\n  help: the likely cause is a learning rate too high for this model: lower \`lr\` of stage \`${stage.name}\` (now ${stage.lr}), or check the data`,
+      );
+    }
     step++;
     ranThisCall++;
     const seconds = (performance.now() - clock) / 1000;
@@ -199,7 +200,7 @@ export async function trainStage(args: TrainStageArgs): Promise<StageRecord> {
     finished: new Date().toISOString(),
     steps,
     finalLoss: log.length ? log[log.length - 1].loss : undefined,
-    resumedFrom: pointer ? first : undefined,
+    resumedFrom: resumed ? first : undefined,
     weightsFrom: key,
   };
   store.finish(record);

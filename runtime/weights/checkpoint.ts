@@ -9,6 +9,7 @@ import { open, readdir, readFile, writeFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import {
   decodeTensor,
+  headerLength,
   parseHeader,
   serializeSafetensors,
   SafetensorsError,
@@ -123,8 +124,8 @@ export async function readHeader(path: string) {
     const first = new Uint8Array(Math.min(8, size));
     await handle.read(first, 0, first.length, 0);
     if (size < 8) return parseHeader(first, size, path);
-    const n = Number(new DataView(first.buffer).getBigUint64(0, true));
-    const prefix = new Uint8Array(Math.min(size, 8 + Math.min(n, size)));
+    // the length is checked before the header is allocated: only the header is ever read here
+    const prefix = new Uint8Array(8 + headerLength(first, size, path));
     await handle.read(prefix, 0, prefix.length, 0);
     return parseHeader(prefix, size, path);
   } finally {

@@ -3,6 +3,7 @@ export {
   SafetensorsError,
   decodeTensor,
   halfToFloat,
+  headerLength,
   numel,
   parseHeader,
   serializeSafetensors,

@@ -62,19 +62,34 @@ export function numel(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
+/**
+ * The header length N from the first 8 bytes, checked against the file size and the limit before
+ * anything is allocated for it: a file that is not safetensors (a renamed PyTorch `.bin` is a zip
+ * archive, whose first bytes read as an enormous N) must be refused, never read whole.
+ */
+export function headerLength(first8: Uint8Array, fileBytes: number, file: string): number {
+  if (fileBytes < 8 || first8.byteLength < 8) {
+    throw new SafetensorsError(`${file}: ${fileBytes} bytes is too short for a safetensors file (needs 8 or more)`);
+  }
+  const view = new DataView(first8.buffer, first8.byteOffset, 8);
+  const headerBytes = view.getBigUint64(0, true);
+  if (headerBytes <= BigInt(MAX_HEADER_BYTES) && 8 + Number(headerBytes) <= fileBytes) return Number(headerBytes);
+  const zip = first8[0] === 0x50 && first8[1] === 0x4b; // "PK": torch.save's zip archive
+  throw new SafetensorsError(
+    `${file}: the header claims ${headerBytes} bytes but the file has ${fileBytes} bytes ` +
+      `(the header must fit in the file and be at most ${MAX_HEADER_BYTES} bytes); ` +
+      (zip
+        ? "the file starts like a zip archive, as a PyTorch `.bin`/`.pt` checkpoint does: convert it to safetensors"
+        : "is this a safetensors file? it may be truncated or of another format"),
+  );
+}
+
 /** Reads and validates the header. `prefix` holds at least the first 8 + N bytes of the file. */
 export function parseHeader(prefix: Uint8Array, fileBytes: number, file: string): SafetensorsHeader {
   if (fileBytes < 8) {
     throw new SafetensorsError(`${file}: ${fileBytes} bytes is too short for a safetensors file (needs 8 or more)`);
   }
-  const view = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength);
-  const headerBytes = Number(view.getBigUint64(0, true));
-  if (headerBytes > MAX_HEADER_BYTES || 8 + headerBytes > fileBytes) {
-    throw new SafetensorsError(
-      `${file}: the header claims ${headerBytes} bytes but the file has ${fileBytes} bytes ` +
-        `(the header must fit in the file and be at most ${MAX_HEADER_BYTES} bytes); is this a safetensors file?`,
-    );
-  }
+  const headerBytes = headerLength(prefix, fileBytes, file);
   if (prefix.byteLength < 8 + headerBytes) {
     throw new SafetensorsError(`${file}: internal error: header prefix not fully read`);
   }

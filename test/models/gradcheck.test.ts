@@ -1,13 +1,22 @@
 /**
- * Finite-difference gradient checks, one per family. For every parameter tensor θ_k with gradient
- * g_k, the central difference of f along u = g_k / |g_k| must equal |g_k|: by Cauchy-Schwarz this
- * holds only when g_k is the true gradient (right direction and size). Tolerances suit float32.
+ * Gradient checks.
+ *
+ * Vision encoders and LLaVA: every parameter's gradient is compared entry by entry with PyTorch's
+ * (test/fixtures/make_fixtures.py computes them with autograd through its re-implementation of the
+ * transformers models): a fixed random projection of last_hidden_state and pooler_output for the
+ * encoders, the language-model loss for LLaVA. A parameter without a reference gradient (unused by
+ * the output) must get none here either.
+ *
+ * Gemma: finite differences (its gradients are matched with PyTorch's in parity.test.ts). For every
+ * parameter tensor θ_k with gradient g_k, the central difference of f along u = g_k / |g_k| must equal
+ * |g_k|; this shows ⟨true gradient, g_k⟩ = |g_k|², a check of the gradient's size along itself that
+ * complements the entry-by-entry comparisons. Tolerances suit float32.
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { tf } from "../../runtime/tf.js";
 import { registerGradients } from "../../runtime/backend/gradients.js";
 import { loadPretrained, type PretrainedModel } from "../../runtime/models/index.js";
-import { Rng } from "../../runtime/models/init.js";
+import type { HostTensor } from "../../runtime/weights/safetensors.js";
 import { fixture, readIo, toTensor } from "./helpers.js";
 
 beforeAll(async () => {
@@ -56,19 +65,6 @@ function gradCheck(model: PretrainedModel, f: () => tf.Scalar, unused: RegExp | 
   return worst;
 }
 
-/** A fixed random projection of the outputs to a scalar. */
-function projector(seed: number) {
-  const cache = new Map<string, tf.Tensor>();
-  return (t: tf.Tensor, key: string) => {
-    if (!cache.has(key)) {
-      const rng = new Rng(seed, key);
-      const values = Float32Array.from({ length: t.size }, () => rng.normal() / Math.sqrt(t.size));
-      cache.set(key, tf.keep(tf.tensor(values, t.shape)));
-    }
-    return tf.sum(tf.mul(t, cache.get(key)!));
-  };
-}
-
 describe("finite differences", () => {
   // gemma_tiny is checked without its left-padding mask: a fully masked query row attends uniformly
   // because finfo.min absorbs the scores, so the true function ignores them while autograd (torch's
@@ -85,6 +81,54 @@ describe("finite differences", () => {
     model.dispose();
   });
 
+});
+
+/** float32 against float32: 5e-5 of the tensor's largest entry, and 1e-6 for those that are zero but for rounding (key biases) */
+const GRAD_TOL = { relative: 5e-5, absolute: 1e-6 };
+
+/** Largest |a - b| over all entries, and the largest |b|: shapes must agree. */
+function compare(actual: tf.Tensor, expected: HostTensor): { diff: number; scale: number } {
+  expect(actual.shape, "shape").toEqual([...expected.shape]);
+  const a = actual.dataSync();
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i] - expected.data[i]);
+    if (!(d <= diff)) diff = Number.isNaN(d) ? Infinity : d;
+    scale = Math.max(scale, Math.abs(expected.data[i]));
+  }
+  return { diff, scale };
+}
+
+/**
+ * The gradients of `f` with respect to every parameter against the references `grad.NAME` under
+ * `prefix` in the fixture's io: every entry within GRAD_TOL of the reference (relative to the largest
+ * reference entry of that tensor), and no gradient where the reference has none.
+ */
+function matchGradients(model: PretrainedModel, io: Map<string, HostTensor>, prefix: string, f: () => tf.Scalar, value: HostTensor | undefined): void {
+  const entries = [...model.parameters.entries()];
+  const { value: v, grads } = tf.variableGrads(f, entries.map(([, p]) => p));
+  if (value) expect(Math.abs(v.dataSync()[0] - value.data[0])).toBeLessThan(1e-4);
+  v.dispose();
+  let compared = 0;
+  for (const [name, p] of entries) {
+    const reference = io.get(`${prefix}grad.${name}`);
+    const g = grads[p.name];
+    if (!reference) {
+      // unused by the output: no gradient, or an all-zero one
+      if (g) expect(tf.tidy(() => tf.max(tf.abs(g)).dataSync()[0]), `${name} has a gradient, the reference none`).toBe(0);
+      continue;
+    }
+    expect(g, `no gradient for ${name}`).toBeDefined();
+    const { diff, scale } = compare(g!, reference);
+    expect(diff, `${name}: max |gradient - reference| ${diff} (largest reference entry ${scale})`).toBeLessThanOrEqual(GRAD_TOL.relative * scale + GRAD_TOL.absolute);
+    compared++;
+  }
+  tf.dispose(Object.values(grads));
+  expect(compared).toBe([...io.keys()].filter((k) => k.startsWith(`${prefix}grad.`)).length);
+}
+
+describe("gradients entry by entry against PyTorch", () => {
   it.each([
     ["clip_vision", "pixel_values"],
     ["siglip_vision", "pixel_values"],
@@ -93,17 +137,18 @@ describe("finite differences", () => {
   ])("%s: projected last_hidden_state + pooler_output", async (name, input) => {
     const model = await loadPretrained(fixture(name));
     const io = await readIo(name);
-    const pixelValues = tf.slice(toTensor(io.get(input)), 0, 1);
-    const project = projector(7);
+    const pixelValues = toTensor(io.get(input));
+    const probe = { last: toTensor(io.get("gradcheck.probe.last")), pool: toTensor(io.get("gradcheck.probe.pool")) };
     const f = () => {
       const out = model.forward({ pixelValues });
-      return tf.add(project(out.lastHiddenState!, "last"), project(out.poolerOutput!, "pool")) as tf.Scalar;
+      return tf.add(tf.sum(tf.mul(out.lastHiddenState!, probe.last)), tf.sum(tf.mul(out.poolerOutput!, probe.pool))) as tf.Scalar;
     };
-    gradCheck(model, f, /mask_token/); // DINOv2's mask token is used only with bool_masked_pos
+    matchGradients(model, io, "gradcheck.", f, io.get("gradcheck.value"));
+    tf.dispose([pixelValues, probe.last, probe.pool]);
     model.dispose();
   });
 
-  it.each(["expand_right", "inplace"])("llava (%s): loss through projector and vision tower", async (c) => {
+  it.each(["expand_right", "expand_left", "inplace"])("llava (%s): loss through projector and vision tower", async (c) => {
     const model = await loadPretrained(fixture("llava_clip_gemma"));
     const io = await readIo("llava_clip_gemma");
     const inputs = {
@@ -112,8 +157,7 @@ describe("finite differences", () => {
       labels: toTensor(io.get(`${c}.labels`)),
       pixelValues: toTensor(io.get(`${c}.pixel_values`)),
     };
-    // Features come from hidden_states[-2]: the last vision layer and post_layernorm do not matter.
-    gradCheck(model, () => model.forward(inputs).loss!, /^vision_tower\.vision_model\.(encoder\.layers\.2\.|post_layernorm)/);
+    matchGradients(model, io, `${c}.`, () => model.forward(inputs).loss!, io.get(`${c}.loss`));
     model.dispose();
   });
 });

@@ -79,9 +79,16 @@ describe("vision towers and feature selection", () => {
   });
 
   it("LLaVA's names 'patch' and 'cls_patch' mean 'default' and 'full'", () => {
-    const a = runInPlace({ ...TINY_LLAVA, vision_feature_select_strategy: "patch" }, 4, tinyPixels(1));
-    const b = runInPlace({ ...TINY_LLAVA, vision_feature_select_strategy: "cls_patch" }, 5, tinyPixels(1));
-    [a.model, b.model].forEach((m) => m.dispose());
+    const patch = runInPlace({ ...TINY_LLAVA, vision_feature_select_strategy: "patch" }, 4, tinyPixels(1));
+    const clsPatch = runInPlace({ ...TINY_LLAVA, vision_feature_select_strategy: "cls_patch" }, 5, tinyPixels(1));
+    const byDefault = runInPlace(TINY_LLAVA, 4, tinyPixels(1));
+    const full = runInPlace({ ...TINY_LLAVA, vision_feature_select_strategy: "full" }, 5, tinyPixels(1));
+    // the same seed gives the same weights: the same features give the same logits, to the bit
+    expect(maxAbsDiff(patch.out.logits!, byDefault.out.logits!)).toBe(0);
+    expect(maxAbsDiff(clsPatch.out.logits!, full.out.logits!)).toBe(0);
+    expect(() => runInPlace({ ...TINY_LLAVA, vision_feature_select_strategy: "patch" }, 5, tinyPixels(1))).toThrow(/for 1 image\(s\) of 4 features/);
+    expect(() => runInPlace({ ...TINY_LLAVA, vision_feature_select_strategy: "cls_patch" }, 4, tinyPixels(1))).toThrow(/for 1 image\(s\) of 5 features/);
+    [patch, clsPatch, byDefault, full].forEach((r) => r.model.dispose());
   });
 
   it("an image token id past the text vocabulary works (its embedding row is never used)", () => {
@@ -93,13 +100,19 @@ describe("vision towers and feature selection", () => {
   });
 
   it("SigLIP has no class token: 'default' keeps every patch", () => {
-    const { model } = runInPlace({ ...TINY_LLAVA, vision_config: TINY_SIGLIP }, 4, tinyPixels(1));
+    // 16 px in 8 px patches: 4 patches, all of them features (a CLIP tower would drop one of 5 tokens)
+    const { model, out } = runInPlace({ ...TINY_LLAVA, vision_config: TINY_SIGLIP }, 4, tinyPixels(1));
+    expect(out.logits!.shape).toEqual([1, 7, 32]);
+    expect(Number.isFinite(out.loss!.dataSync()[0])).toBe(true);
+    expect(() => runInPlace({ ...TINY_LLAVA, vision_config: TINY_SIGLIP }, 3, tinyPixels(1))).toThrow(/for 1 image\(s\) of 4 features/);
     model.dispose();
   });
 
   it("DINOv2: class token dropped, positions interpolated for a larger image (3×3 patches)", () => {
     const { model, out } = runInPlace({ ...TINY_LLAVA, vision_config: TINY_DINO }, 9, tinyPixels(1, 24));
+    expect(out.logits!.shape).toEqual([1, 12, 32]);
     expect(Number.isFinite(out.loss!.dataSync()[0])).toBe(true);
+    expect(() => runInPlace({ ...TINY_LLAVA, vision_config: TINY_DINO }, 10, tinyPixels(1, 24))).toThrow(/for 1 image\(s\) of 9 features/);
     model.dispose();
   });
 

@@ -25,6 +25,11 @@ function expectClose(actual: tf.Tensor | undefined, expected: HostTensor | undef
   expect(diff, `${what}: max |diff| ${diff}`).toBeLessThanOrEqual(tol);
 }
 
+/** How many hidden states the reference stored under `prefix`. */
+function referenceStates(io: Map<string, HostTensor>, prefix: string): number {
+  return [...io.keys()].filter((k) => k.startsWith(`${prefix}hidden_states.`)).length;
+}
+
 describe.each(["gemma_tiny", "gemma_gqa"])("%s", (name) => {
   it("logits, hidden states and loss match; gradients of the loss match", async () => {
     const model = await loadPretrained(fixture(name));
@@ -71,6 +76,8 @@ describe.each(["dinov2_mlp", "dinov2_swiglu"])("%s", (name) => {
     const out = model.forward({ pixelValues: toTensor(io.get(`${input}.pixel_values`)), outputHiddenStates: true });
     expectClose(out.lastHiddenState, io.get(`${input}.last_hidden_state`), TOL, "last_hidden_state");
     expectClose(out.poolerOutput, io.get(`${input}.pooler_output`), TOL, "pooler_output");
+    expect(referenceStates(io, `${input}.`)).toBe((model.config.num_hidden_layers as number) + 1);
+    expect(out.hiddenStates).toHaveLength((model.config.num_hidden_layers as number) + 1);
     out.hiddenStates!.forEach((h, i) => expectClose(h, io.get(`${input}.hidden_states.${i}`), TOL, `hidden_states[${i}]`));
     model.dispose();
   });
@@ -89,6 +96,10 @@ describe("llava_clip_gemma", () => {
     });
     expectClose(out.logits, io.get(`${c}.logits`), TOL, "logits");
     expectClose(out.loss, io.get(`${c}.loss`), TOL, "loss");
+    // the language model's: embeddings and one per decoder layer
+    const layers = (model.config.text_config as { num_hidden_layers: number }).num_hidden_layers;
+    expect(referenceStates(io, `${c}.`)).toBe(layers + 1);
+    expect(out.hiddenStates).toHaveLength(layers + 1);
     out.hiddenStates!.forEach((h, i) => expectClose(h, io.get(`${c}.hidden_states.${i}`), TOL, `hidden_states[${i}]`));
     model.dispose();
   });

@@ -1,9 +1,9 @@
-import { spawn } from "node:child_process";
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { mmfmc, repo, tempDir } from "../helpers.js";
+import { temporaries } from "../faults/helpers.js";
+import { driveMmfmc, mmfmc, repo, tempDir } from "../helpers.js";
 
 const spec = join(repo, "test", "cases", "run", "micro.mmfm");
 
@@ -68,6 +68,7 @@ describe("mmfmc run", () => {
       const r = mmfmc(["run", spec, "--runs", runs, "--out", out, "--backend", "wasm"]);
       expect(r.status).toBe(1);
       expect(r.stderr).toContain(`another mmfmc run (pid ${process.pid}`);
+      expect(r.stderr).toContain(`help: wait for it to finish; if no mmfmc run is using this folder, delete ${lock}`);
     } finally {
       rmSync(lock);
     }
@@ -100,18 +101,15 @@ describe("resuming after kill -9", () => {
     const only = ["--only", "finetune.lr=1e-3", "--backend", "wasm", "--out", join(work, "build")];
     expect(mmfmc(["run", spec, "--runs", clean, ...only]).status).toBe(0);
 
-    // start the same run elsewhere and kill it once the finetune stage has a checkpoint
-    const child = spawn(process.execPath, [join(repo, "bin", "mmfmc.js"), "run", spec, "--runs", killed, ...only], { stdio: "ignore" });
-    const planDir = join(work, "build", "micro", "1e-3");
-    const deadline = Date.now() + 120_000;
-    let finetuneKey = "";
-    while (Date.now() < deadline) {
-      if (!finetuneKey && existsSync(join(planDir, "plan.json"))) finetuneKey = JSON.parse(readFileSync(join(planDir, "plan.json"), "utf8")).stages[1].cache_key;
-      if (finetuneKey && existsSync(join(killed, "micro", "stages", finetuneKey, "checkpoint.json"))) break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    child.kill("SIGKILL");
-    await new Promise((r) => child.once("exit", r));
+    // run the same elsewhere and kill it once the finetune stage has a checkpoint (the key is the clean run's)
+    const finetuneKey = JSON.parse(readFileSync(join(work, "build", "micro", "1e-3", "plan.json"), "utf8")).stages[1].cache_key as string;
+    const stage = join(killed, "micro", "stages", finetuneKey);
+    const r = await driveMmfmc(
+      ["run", spec, "--runs", killed, ...only],
+      () => existsSync(join(stage, "checkpoint.json")),
+      (child) => child.kill("SIGKILL"),
+    );
+    expect(r.signal).toBe("SIGKILL");
     expect(existsSync(join(killed, "micro", "stages", finetuneKey, "checkpoint.json"))).toBe(true);
     expect(existsSync(join(killed, "micro", "stages", finetuneKey, "stage.json"))).toBe(false);
     // the stale lock of the killed run is taken over
@@ -125,6 +123,7 @@ describe("resuming after kill -9", () => {
     const logA = readFileSync(join(clean, "micro", "stages", finetuneKey, "log.jsonl"), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l).loss);
     const logB = readFileSync(join(killed, "micro", "stages", finetuneKey, "log.jsonl"), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l).loss);
     expect(logB).toEqual(logA);
+    expect(temporaries(killed)).toEqual([]); // what the kill left mid-write is cleaned
   });
 });
 
