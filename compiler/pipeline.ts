@@ -15,7 +15,7 @@ import { Resolver } from "./config.js";
 import { Diagnostics } from "../core/diagnostics.js";
 import { Evaluator } from "./evaluate.js";
 import type { EmittedFile } from "./emit.js";
-import { exportLlava, type ExportResult } from "./export.js";
+import { exportLlava, type ExportResult } from "./export/index.js";
 import { GridBuilder, type ExperimentGrid, type OnlyFilter, type SetOverride, type Variant } from "./grid.js";
 import { buildPlan } from "./plan.js";
 import { loadProgram, nodeHost, type Host, type Program } from "./resolve.js";

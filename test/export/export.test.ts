@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, wri
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { ExportedExperiment } from "../../compiler/pipeline.js";
-import { flagNumber, knownCheckpointIds, shellWord } from "../../compiler/export.js";
+import { flagNumber, knownCheckpointIds, shellWord } from "../../compiler/export/index.js";
 import { golden, mmfmc, repo, tempDir } from "../helpers.js";
 import { exportSpec, exportText, fakeMachine, flagPairs, writeExport } from "./helpers.js";
 
