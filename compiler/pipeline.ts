@@ -15,7 +15,7 @@ import { Resolver } from "./config.js";
 import { Diagnostics } from "../core/diagnostics.js";
 import { Evaluator } from "./evaluate.js";
 import type { EmittedFile } from "./emit.js";
-import { exportLlava, type ExportResult } from "./export/index.js";
+import { exportLlava, type ExportResult, type ExportSettings } from "./export/index.js";
 import { GridBuilder, type ExperimentGrid, type OnlyFilter, type SetOverride, type Variant } from "./grid.js";
 import { buildPlan } from "./plan.js";
 import { loadProgram, nodeHost, type Host, type Program } from "./resolve.js";
@@ -283,12 +283,16 @@ export interface ExportedExperiment extends ExportResult {
  * Launch scripts for the LLaVA/DeepSpeed trainer, per experiment. What the trainer cannot express is
  * reported into the compilation's diagnostics (with the spec's spans).
  */
-export function exportExperiments(compilation: Compilation, planned: readonly PlannedExperiment[], options: { readonly source: string }): ExportedExperiment[] {
+export function exportExperiments(
+  compilation: Compilation,
+  planned: readonly PlannedExperiment[],
+  options: { readonly source: string; readonly settings?: ExportSettings },
+): ExportedExperiment[] {
   return planned.map((e) => {
     const byId = new Map<string, Variant>(e.variants.map((v) => [v.id, v]));
     // the plan moves the experiment's own fields under /cluster; spans are kept by config pointer
     const spanOf = (id: string, pointer: string) => byId.get(id)?.resolved.spans.get(pointer.replace(/^\/cluster\//, "/"));
-    const exported = exportLlava({ experiment: e.name, source: options.source, plans: e.plans, spanOf });
+    const exported = exportLlava({ experiment: e.name, source: options.source, plans: e.plans, spanOf, settings: options.settings });
     for (const d of exported.diagnostics) compilation.diagnostics.add(d);
     return { name: e.name, dir: e.dir, ...exported };
   });

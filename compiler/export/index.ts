@@ -3,18 +3,24 @@
  *
  * For one experiment it returns `{ path, text }[]` (the CLI writes them) and the diagnostics:
  *
+ *   README.md                   how to install LLaVA-Gemma and launch, the path substitutions, every stage
  *   env.sh                      settings and helpers every script sources (paths, device check, locks)
- *   grid.sbatch                 a Slurm array: one task per variant, each running its stages in order
- *   README.md                   how to launch, the path substitutions, every variant's stages and memory
+ *   submit.sh                   queues train.sbatch, then eval.sbatch task by task after it
+ *   train.sbatch                a Slurm array: one task per variant running its training stages in order
+ *   eval.sbatch                 a Slurm array on GPU nodes: one task per variant running its benchmarks
+ *   mmfm_answers.py             numbered questions and merged answers around the fork's eval scripts
  *   zero2.json, ...             the DeepSpeed configurations the stages use (LLaVA's, or LLaVA-Gemma's for Gaudi)
- *   VARIANT/run.sh              the variant's stages in order
+ *   VARIANT/train.sh            the variant's training stages in order
+ *   VARIANT/eval.sh             the variant's benchmarks
+ *   VARIANT/run.sh              train.sh then eval.sh, on one machine
  *   VARIANT/1-pretrain.sh       `deepspeed llava/train/train_mem.py` with the stage's flags
  *   VARIANT/3-benchmarks/gqa.sh one script per benchmark, after LLaVA's scripts/v1_5/eval/
  *
  * The rooms: launch.ts plans each variant's stages (checkpoints.ts says what the trainer can load),
  * flags.ts writes the trainer's flags (shell.ts the shell words), deepspeed.ts the DeepSpeed
- * configurations, scripts.ts and benchmarks.ts the scripts (env.sh from templates/), readme.ts the
- * README; problems.ts holds every diagnostic. Whatever the trainer cannot express is an error naming
+ * configurations, scripts.ts, benchmarks.ts and slurm.ts the scripts (env.sh and mmfm_answers.py from
+ * templates/), readme.ts the README; problems.ts holds every diagnostic; published.ts LLaVA-Gemma's
+ * own per-device batches. Whatever the trainer cannot express is an error naming
  * the field (E0504), and a global batch that does not split into per-device batch × devices ×
  * accumulation is E0505; a stage that will not fit in device memory is a warning (W0501) with the
  * smallest change that makes it fit.
@@ -27,10 +33,12 @@ import { deepSpeedFile, deepSpeedText, gaudiConfigFile, gaudiConfigText } from "
 import { planLaunches } from "./launch.js";
 import { mixedAccelerators, VariantProblems, wontFit } from "./problems.js";
 import { readme } from "./readme.js";
-import { envScript, runScript, sbatchScript, trainScript } from "./scripts.js";
+import { answersHelper, envScript, evalAll, runScript, trainAll, trainScript } from "./scripts.js";
+import { evalSbatch, evaluated, noRequest, submitScript, trainSbatch } from "./slurm.js";
 import type { ExportedStage, ExportedVariant, ExportInput, ExportResult } from "./types.js";
 
-export type { ExportedStage, ExportedVariant, ExportInput, ExportResult } from "./types.js";
+export type { ExportedStage, ExportedVariant, ExportInput, ExportResult, ExportSettings } from "./types.js";
+export { partitionProblem, slurmDefaults, slurmTimeProblem, type SlurmRequest, type SlurmSettings } from "./slurm.js";
 export { knownCheckpointIds } from "./checkpoints.js";
 export { flagNumber, shellWord } from "./shell.js";
 
@@ -70,14 +78,23 @@ export function exportLlava(input: ExportInput): ExportResult {
         stages.push({ name: launch.plan.name, kind: "eval", scripts: launch.files.map((f) => f.file), devices: 1, perDeviceBatch: null, accumulation: null, memory, fix: null });
       }
     }
-    files.push({ path: `${variantFolder(plan.id)}/run.sh`, text: runScript(ctx, plan, launches) });
+    const folder = variantFolder(plan.id);
+    files.push({ path: `${folder}/train.sh`, text: trainAll(ctx, plan, launches) });
+    if (launches.some((l) => l.kind === "eval")) files.push({ path: `${folder}/eval.sh`, text: evalAll(ctx, plan, launches) });
+    files.push({ path: `${folder}/run.sh`, text: runScript(ctx, plan, launches) });
     variants.push({ id: plan.id, dir: variantFolder(plan.id), stages });
   }
   if (diagnostics.hasErrors || input.plans.length === 0) return { files: [], diagnostics: diagnostics.items, variants: [] };
   const configFiles = [...configs.keys()].sort();
   for (const path of configFiles) files.push({ path, text: configs.get(path)! });
-  files.push({ path: "env.sh", text: envScript(ctx, input.plans) });
-  files.push({ path: "grid.sbatch", text: sbatchScript(ctx, input.plans) });
-  files.push({ path: "README.md", text: readme(ctx, variants, configFiles) });
+  const settings = input.settings ?? { dataDir: null, slurm: { train: noRequest, eval: noRequest } };
+  files.push({ path: "env.sh", text: envScript(ctx, settings.dataDir) });
+  files.push({ path: "submit.sh", text: submitScript(ctx, input.plans) });
+  files.push({ path: "train.sbatch", text: trainSbatch(ctx, input.plans, settings.slurm.train) });
+  if (evaluated(input.plans).length > 0) {
+    files.push({ path: "eval.sbatch", text: evalSbatch(ctx, input.plans, settings.slurm.eval) });
+    files.push({ path: "mmfm_answers.py", text: answersHelper(ctx) });
+  }
+  files.push({ path: "README.md", text: readme(ctx, input.plans, variants, configFiles, settings) });
   return { files, diagnostics: diagnostics.items, variants };
 }

@@ -1,9 +1,9 @@
 /**
- * The shell scripts of an export: a training stage's script, a variant's run.sh, the shared env.sh
- * (a template shipped beside this module, `templates/env.sh`) and the Slurm array grid.sbatch.
+ * The scripts of an export: a training stage's script; a variant's train.sh, eval.sh and run.sh; the
+ * shared env.sh and mmfm_answers.py (templates shipped beside this module, in `templates/`).
  */
 import { readFileSync } from "node:fs";
-import { join, posix } from "node:path";
+import { join } from "node:path";
 import { InternalError } from "../../core/errors.js";
 import { packageRoot } from "../../core/package_root.js";
 import { variantFolder } from "../../plan/names.js";
@@ -11,7 +11,7 @@ import type { Plan } from "../../plan/plan.js";
 import { breakdown, gib, type MemoryEstimate, type MemoryFix } from "../memory.js";
 import { trainFlags } from "./flags.js";
 import type { Launch, TrainLaunch } from "./launch.js";
-import { commandText, shellWord, stamp } from "./shell.js";
+import { commandText, shellWord, stamp, stampedSource } from "./shell.js";
 
 /** What every script of one export shares. */
 export interface ScriptContext {
@@ -21,14 +21,14 @@ export interface ScriptContext {
 }
 
 /**
- * A template of `templates/` with its `{{name}}` placeholders filled; a placeholder without a value, or
- * a value without a placeholder, is a bug of the export.
+ * A template of `templates/` with its `@name@` placeholders filled (`@source@` is the stamp's spec
+ * path); a placeholder without a value, or a value without a placeholder, is a bug of the export.
  */
 export function fillTemplate(name: string, values: Readonly<Record<string, string>>): string {
   const text = readFileSync(join(packageRoot(), "compiler", "export", "templates", name), "utf8");
   const used = new Set<string>();
-  const filled = text.replace(/\{\{(\w+)\}\}/g, (_, key: string) => {
-    if (!(key in values)) throw new InternalError(`templates/${name} has the placeholder {{${key}}} but no value is given for it`);
+  const filled = text.replace(/@(\w+)@/g, (_, key: string) => {
+    if (!(key in values)) throw new InternalError(`templates/${name} has the placeholder @${key}@ but no value is given for it`);
     used.add(key);
     return values[key];
   });
@@ -56,10 +56,12 @@ export function trainScript(ctx: ScriptContext, plan: Plan, launch: TrainLaunch,
     `#   global batch ${s.batch} = ${launch.perDevice} per device × ${plan.cluster.devices} devices × ${launch.accumulation} accumulation steps`,
     ...memoryLines(memory, fix, plan.cluster),
     "set -euo pipefail",
+    "# shellcheck source-path=SCRIPTDIR source=../env.sh",
     'source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"',
     "",
     `OUTPUT_DIR="${launch.outputDir}"`,
     `mmfm_stage_begin "$OUTPUT_DIR" ${s.cache_key} || exit 0`,
+    'mmfm_set_aside_unresumable "$OUTPUT_DIR"',
   ];
   if (launch.after) lines.push(`mmfm_require_done "${launch.after.outputDir}" ${launch.after.plan.cache_key}`);
   lines.push("mmfm_enter_llava", `mmfm_check_devices ${plan.cluster.devices} ${s.accelerator}`);
@@ -68,53 +70,65 @@ export function trainScript(ctx: ScriptContext, plan: Plan, launch: TrainLaunch,
   return lines.join("\n");
 }
 
-/** VARIANT/run.sh: the variant's scripts in order. */
-export function runScript(ctx: ScriptContext, plan: Plan, launches: readonly Launch[]): string {
-  const folder = variantFolder(plan.id);
-  const steps = launches.flatMap((l) => (l.kind === "stage" ? [l.file] : l.files.map((f) => f.file)));
+/** The scripts of a variant's training stages, then of its benchmarks, relative to the variant's folder. */
+function variantSteps(plan: Plan, launches: readonly Launch[]): { train: string[]; eval: string[] } {
+  const local = (file: string) => file.slice(variantFolder(plan.id).length + 1);
+  return {
+    train: launches.flatMap((l) => (l.kind === "stage" ? [local(l.file)] : [])),
+    eval: launches.flatMap((l) => (l.kind === "eval" ? l.files.map((f) => local(f.file)) : [])),
+  };
+}
+
+function variantScript(ctx: ScriptContext, comment: string, body: readonly string[]): string {
   return [
     "#!/usr/bin/env bash",
     stamp(ctx.source),
-    `# ${plan.id}: ${plan.stages.map((s) => s.name).join(" -> ")}, in order; a stage already done is skipped`,
+    `# ${comment}`,
     "set -euo pipefail",
     'here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"',
-    ...steps.map((s) => `bash "$here/${s.slice(folder.length + 1)}"`),
+    ...body,
     "",
   ].join("\n");
 }
 
-/** env.sh: the settings and helpers every script sources. */
-export function envScript(ctx: ScriptContext, plans: readonly Plan[]): string {
-  const first = plans[0];
-  const specDir = posix.normalize(`${variantFolder(first.id)}/${first.source.dir}`);
-  return fillTemplate("env.sh", { stamp: stamp(ctx.source), experiment: ctx.experiment, spec_dir: shellWord(specDir) });
+/** VARIANT/train.sh: the training stages in order (train.sbatch runs it). */
+export function trainAll(ctx: ScriptContext, plan: Plan, launches: readonly Launch[]): string {
+  const stages = plan.stages.filter((s) => s.kind === "stage").map((s) => s.name);
+  return variantScript(
+    ctx,
+    `${plan.id}: training stages ${stages.join(" -> ")}, in order; a stage already done is skipped`,
+    variantSteps(plan, launches).train.map((s) => `bash "$here/${s}"`),
+  );
 }
 
-/** grid.sbatch: a Slurm array, one task per variant running its run.sh. */
-export function sbatchScript(ctx: ScriptContext, plans: readonly Plan[]): string {
-  const accelerators = new Set(plans.flatMap((p) => p.stages.flatMap((s) => (s.kind === "stage" ? [s.accelerator] : []))));
-  const devices = Math.max(...plans.map((p) => p.cluster.devices));
-  const gaudi = accelerators.has("gaudi");
-  return [
-    "#!/usr/bin/env bash",
-    stamp(ctx.source),
-    `# The grid of ${ctx.experiment} on Slurm: one array task per variant, running its stages in order`,
-    "# (a stage starts when the one before it is done; variants sharing a stage run it once).",
-    "# Submit from this folder: sbatch grid.sbatch (LLAVA_DIR must name the LLaVA-Gemma checkout)",
-    `#SBATCH --job-name=${shellWord(ctx.experiment)}`,
-    `#SBATCH --array=0-${plans.length - 1}`,
-    "#SBATCH --nodes=1",
-    "#SBATCH --ntasks=1",
-    gaudi ? "#SBATCH --exclusive" : `#SBATCH --gres=gpu:${devices}`,
-    "#SBATCH --output=%x-%A_%a.out",
-    "set -euo pipefail",
-    "variants=(",
-    ...plans.map((p) => `  ${shellWord(variantFolder(p.id))}`),
-    ")",
-    'EXPORT_DIR="${MMFM_EXPORT_DIR:-${SLURM_SUBMIT_DIR:-$(dirname "$0")}}"',
-    '[ -f "$EXPORT_DIR/env.sh" ] || { echo "mmfm: submit from the export folder or set MMFM_EXPORT_DIR" >&2; exit 1; }',
-    'variant="${variants[${SLURM_ARRAY_TASK_ID:?run this script with sbatch}]}"',
-    'exec bash "$EXPORT_DIR/$variant/run.sh"',
-    "",
-  ].join("\n");
+/** VARIANT/eval.sh: every benchmark, the others still run when one fails (eval.sbatch runs it). */
+export function evalAll(ctx: ScriptContext, plan: Plan, launches: readonly Launch[]): string {
+  const evals = plan.stages.filter((s) => s.kind === "eval").map((s) => s.name);
+  return variantScript(ctx, `${plan.id}: the benchmarks of ${evals.join(", ")} on this node's GPUs; each runs even when another fails`, [
+    "failed=()",
+    "for script in \\",
+    ...variantSteps(plan, launches).eval.map((s, i, all) => `  ${shellWord(s)}${i < all.length - 1 ? " \\" : "; do"}`),
+    '  bash "$here/$script" || failed+=("$script")',
+    "done",
+    '[ "${#failed[@]}" -eq 0 ] || { echo "mmfm: failed: ${failed[*]}" >&2; exit 1; }',
+  ]);
+}
+
+/** VARIANT/run.sh: the whole variant on one machine: train.sh, then eval.sh. */
+export function runScript(ctx: ScriptContext, plan: Plan, launches: readonly Launch[]): string {
+  const evals = variantSteps(plan, launches).eval.length > 0;
+  return variantScript(ctx, `${plan.id}: ${plan.stages.map((s) => s.name).join(" -> ")} on this machine: train.sh${evals ? ", then eval.sh (CUDA GPUs)" : ""}`, [
+    'bash "$here/train.sh"',
+    ...(evals ? ['bash "$here/eval.sh"'] : []),
+  ]);
+}
+
+/** env.sh: the settings and helpers every script sources; `dataDir` the default data root, if any. */
+export function envScript(ctx: ScriptContext, dataDir: string | null): string {
+  return fillTemplate("env.sh", { source: stampedSource(ctx.source), experiment: ctx.experiment, data_dir: dataDir === null ? '""' : shellWord(dataDir) });
+}
+
+/** mmfm_answers.py: numbered questions and merged answers around the fork's eval scripts. */
+export function answersHelper(ctx: ScriptContext): string {
+  return fillTemplate("mmfm_answers.py", { source: stampedSource(ctx.source), experiment: ctx.experiment });
 }

@@ -3,6 +3,14 @@ import type { Diagnostic } from "../../core/diagnostics.js";
 import type { Plan } from "../../plan/plan.js";
 import type { MemoryEstimate, MemoryFix } from "../memory.js";
 import type { SpanOf } from "./problems.js";
+import type { SlurmSettings } from "./slurm.js";
+
+/** How the export meets the cluster (`mmfmc export --data/--partition/--time/...`). */
+export interface ExportSettings {
+  /** the data root on the cluster, env.sh's default DATA_DIR; null: DATA_DIR must be set when the scripts run */
+  readonly dataDir: string | null;
+  readonly slurm: SlurmSettings;
+}
 
 export interface ExportInput {
   readonly experiment: string;
@@ -12,6 +20,8 @@ export interface ExportInput {
   readonly plans: readonly Plan[];
   /** where a value of a plan was set (plan id, JSON pointer into the plan), for diagnostics */
   readonly spanOf?: SpanOf;
+  /** unset: no data root, Slurm's defaults (compiler/export/slurm.ts) */
+  readonly settings?: ExportSettings;
 }
 
 export interface ExportedStage {
