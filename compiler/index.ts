@@ -27,7 +27,7 @@ export { parameterCount, imageTokens } from "./params.js";
 export { buildPlan, stageKeys, type PlanContext } from "./plan.js";
 export { planSchema } from "./plan_schema.js";
 export { emit, EmitError, type EmitInput, type EmittedFile } from "./emit.js";
-export { exportLlava, type ExportInput, type ExportResult } from "./export.js";
+export { exportLlava, type ExportInput, type ExportResult } from "./export/index.js";
 export { formatText, format, type FormatResult } from "./format.js";
 export { parseSource } from "../grammar/index.js";
 export type * as ast from "../grammar/ast.js";

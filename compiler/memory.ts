@@ -35,6 +35,7 @@
  * An evaluation holds the model in 16 bits and a key/value cache for one sample (LLaVA's eval scripts
  * generate one question at a time) of image tokens + max_new_tokens.
  */
+import { publishedMicroBatch } from "./export/published.js";
 import type { Variant } from "./grid.js";
 import type { ModelPlan, StagePlan, TrainStagePlan } from "../plan/plan.js";
 
@@ -219,16 +220,6 @@ export function planMemory(plan: { model: ModelPlan; stages: readonly StagePlan[
   return plan.stages.map((s) => estimateStage(plan.model, s, plan.cluster));
 }
 
-/** The text of W0501 for a stage that will not fit, shared by `mmfmc grid` and `mmfmc export`. */
-export function memoryWarning(id: string, stage: string, e: MemoryEstimate, fix: MemoryFix | undefined): { message: string; help: string } {
-  return {
-    message: `stage \`${stage}\` of \`${id}\` needs about ${gib(e.total)} per device but devices have ${gib(e.available)} (${breakdown(e)})`,
-    help: fix
-      ? `the smallest change that fits: \`${fix.change}\` (about ${gib(fix.estimate.total)} per device)`
-      : "no change of ZeRO stage, micro batch, checkpointing or device count makes it fit; use devices with more memory",
-  };
-}
-
 export interface StageMemory {
   readonly estimate: MemoryEstimate;
   /** the smallest change that fits, for a training stage that does not */
@@ -244,14 +235,17 @@ export function validMicroBatches(batch: number, devices: number): number[] {
 
 /**
  * A training stage as it runs on the cluster. A spec that leaves `micro_batch` at its default (the
- * whole batch, as on one device) gets the largest per-device batch that splits the batch over the
- * devices and fits in their memory (else the smallest split); `mmfmc export` and `mmfmc grid` agree.
+ * whole batch, as on one device) gets the per-device batch LLaVA-Gemma's scripts use for its model and
+ * kind of stage (compiler/export/published.ts) when that splits the batch over the devices and fits in
+ * their memory; else the largest per-device batch that splits and fits (else the smallest split).
+ * `mmfmc export` and `mmfmc grid` agree.
  */
 export function clusterStage<S extends StagePlan>(model: ModelPlan, stage: S, cluster: ClusterShape, microBatchSet: boolean): S {
   if (stage.kind !== "stage" || microBatchSet) return stage;
   const splits = validMicroBatches(stage.batch, cluster.devices).sort((a, b) => b - a);
-  const fitting = splits.find((m) => estimateStage(model, { ...stage, micro_batch: m }, cluster).fits);
-  const chosen = fitting ?? splits[splits.length - 1];
+  const fits = (m: number) => estimateStage(model, { ...stage, micro_batch: m }, cluster).fits;
+  const published = publishedMicroBatch(model.language, stage.train);
+  const chosen = published !== undefined && splits.includes(published) && fits(published) ? published : (splits.find(fits) ?? splits[splits.length - 1]);
   return chosen === undefined ? stage : { ...stage, micro_batch: chosen };
 }
 

@@ -16,8 +16,9 @@ import { Diagnostics } from "../core/diagnostics.js";
 import { M } from "../core/messages.js";
 import { Evaluator } from "./evaluate.js";
 import type { EmittedFile } from "./emit.js";
-import { exportLlava, type ExportResult } from "./export.js";
+import { exportLlava, type ExportResult, type ExportSettings } from "./export/index.js";
 import { GridBuilder, type ExperimentGrid, type OnlyFilter, type SetOverride, type Variant } from "./grid.js";
+import { breakdown, gib, variantMemory } from "./memory.js";
 import { buildPlan } from "./plan.js";
 import { loadProgram, nodeHost, type Host, type Program } from "./resolve.js";
 import { SourceFile } from "../core/source.js";
@@ -179,6 +180,33 @@ function unusedWarnings(program: Program, evaluator: Evaluator, diagnostics: Dia
   }
 }
 
+/**
+ * The memory phase: W0501 for every stage that will not fit in its devices' memory on the cluster the
+ * experiment describes, with the smallest change that makes it fit (`mmfmc grid`; the export reports
+ * the same for what it exports).
+ */
+export function checkMemory(compilation: Compilation): void {
+  for (const e of compilation.experiments) {
+    for (const v of e.variants) {
+      variantMemory(v).forEach(({ estimate, fix }, i) => {
+        if (estimate.fits) return;
+        compilation.diagnostics.report(
+          M.stageDoesNotFit,
+          {
+            stage: v.config.stages[i].name,
+            id: v.id,
+            needs: gib(estimate.total),
+            available: gib(estimate.available),
+            breakdown: breakdown(estimate),
+            fix: fix && { change: fix.change, needs: gib(fix.estimate.total) },
+          },
+          { span: v.config.spans.get(`/stages/${i}`) },
+        );
+      });
+    }
+  }
+}
+
 // ---- from variants to files: plans, typed graph modules, export targets ---------------------------
 
 /** An experiment's variants with their plans, as they are written under `OUT/EXPERIMENT/FOLDER`. */
@@ -274,12 +302,16 @@ export interface ExportedExperiment extends ExportResult {
  * Launch scripts for the LLaVA/DeepSpeed trainer, per experiment. What the trainer cannot express is
  * reported into the compilation's diagnostics (with the spec's spans).
  */
-export function exportExperiments(compilation: Compilation, planned: readonly PlannedExperiment[], options: { readonly source: string }): ExportedExperiment[] {
+export function exportExperiments(
+  compilation: Compilation,
+  planned: readonly PlannedExperiment[],
+  options: { readonly source: string; readonly settings?: ExportSettings },
+): ExportedExperiment[] {
   return planned.map((e) => {
     const byId = new Map<string, Variant>(e.variants.map((v) => [v.id, v]));
     // the plan moves the experiment's own fields under /cluster; spans are kept by config pointer
     const spanOf = (id: string, pointer: string) => byId.get(id)?.config.spans.get(pointer.replace(/^\/cluster\//, "/"));
-    const exported = exportLlava({ experiment: e.name, source: options.source, plans: e.plans, spanOf });
+    const exported = exportLlava({ experiment: e.name, source: options.source, plans: e.plans, spanOf, settings: options.settings });
     for (const d of exported.diagnostics) compilation.diagnostics.add(d);
     return { name: e.name, dir: e.dir, ...exported };
   });

@@ -486,4 +486,89 @@ export const M = {
         ? `the smallest change that fits: \`${x.fix.change}\` (about ${x.fix.needs} per device)`
         : "no change of ZeRO stage, micro batch, checkpointing or device count makes it fit; use devices with more memory",
   }),
+
+  // ---- export: what a trainer cannot run (E0504), batch splits (E0505) ------------------------------
+  checkpointFile: message("E0504", (x: { backbone: string; file: string }) => `the LLaVA trainer cannot express ${x.backbone} from the file \`${x.file}\``, {
+    help: () => [
+      "LLaVA loads checkpoints with from_pretrained, which reads a Hugging Face folder (config.json and weights)",
+      "point `weights` at that folder, or remove it to use `hub_id`",
+    ],
+  }),
+  noCheckpoint: message("E0504", (x: { backbone: string }) => `the LLaVA trainer cannot express ${x.backbone} without a checkpoint: it has neither \`weights\` nor \`hub_id\``, {
+    help: () => "set `hub_id` to the Hugging Face id of the real checkpoint, or `weights` to a local Hugging Face folder",
+  }),
+  architectureMismatch: message(
+    "E0504",
+    (x: { part: string; field: string; actual: unknown; hub: string; expected: unknown }) =>
+      `the LLaVA trainer cannot express \`${x.field}\` = ${JSON.stringify(x.actual)} of the ${x.part} backbone: it loads \`${x.hub}\`, whose \`${x.field}\` is ${JSON.stringify(x.expected)}`,
+    { help: (x) => `the trainer takes the architecture from the checkpoint; remove \`${x.field}\` or use a checkpoint that has it (\`weights\`)` },
+  ),
+  sigLipTower: message("E0504", () => "the LLaVA trainer cannot express a SigLIP vision tower", {
+    help: () => [
+      "LLaVA-Gemma's build_vision_tower accepts CLIP (an `openai`/`laion` id or a folder) and DINOv2 (an id containing `dino`)",
+      "use `clip_vit` or `dinov2`, or run this variant on the tfjs runtime (`mmfmc run`)",
+    ],
+  }),
+  dinoFromFolder: message("E0504", () => "the LLaVA trainer cannot express a DINOv2 tower from a local folder", {
+    help: () => [
+      "LLaVA-Gemma's build_vision_tower loads every existing folder as CLIP; DINOv2 is chosen only by a hub id containing `dino`",
+      "remove `weights` and set `hub_id`, e.g. `facebook/dinov2-giant`",
+    ],
+  }),
+  towerId: message("E0504", (x: { family: string; id: string }) => `the LLaVA trainer cannot express the ${x.family} tower \`${x.id}\``, {
+    help: (x) =>
+      x.family === "clip_vit"
+        ? "LLaVA-Gemma's build_vision_tower loads CLIP from an id starting with `openai` or `laion`, or from an existing folder (`weights`)"
+        : "LLaVA-Gemma's build_vision_tower loads DINOv2 only from an id containing `dino`",
+  }),
+  notGemmaPath: message("E0504", (x: { path: string }) => `the LLaVA trainer cannot express the Gemma checkpoint \`${x.path}\``, {
+    help: () => [
+      "LLaVA-Gemma's train.py loads Gemma only when --model_name_or_path contains `gemma` (and not `mpt`)",
+      "name the folder so that it does, e.g. `checkpoints/gemma-2b-it`",
+    ],
+  }),
+  separateTokenizer: message("E0504", () => "the LLaVA trainer cannot express a tokenizer apart from the model's checkpoint", {
+    help: () => "LLaVA loads the tokenizer from --model_name_or_path; put tokenizer files in the `weights` folder and remove `tokenizer`",
+  }),
+  imageTokenNotImage: message("E0504", (x: { token: string }) => `the LLaVA trainer cannot express the image token \`${x.token}\``, {
+    help: () => "LLaVA's data files and code use `<image>`",
+  }),
+  evalBeforeTraining: message("E0504", (x: { stage: string }) => `the LLaVA trainer cannot express the evaluation \`${x.stage}\` before any training stage`, {
+    help: () => "LLaVA's eval scripts evaluate a checkpoint the trainer wrote; put a training stage first",
+  }),
+  syntheticBenchmark: message("E0504", () => "the LLaVA trainer cannot express an evaluation on `synthetic_shapes`", {
+    help: () => "evaluate it with `mmfmc run`; LLaVA's eval scripts read the benchmarks' own files",
+  }),
+  unknownBenchmark: message("E0504", (x: { family: string }) => `the LLaVA trainer cannot express the benchmark \`${x.family}\``, {
+    help: () => "LLaVA's scripts/v1_5/eval has no script for it; score answers made elsewhere with `mmfmc score`",
+  }),
+  partOfBenchmark: message("E0504", (x: { size: number; name: string }) => `the LLaVA trainer cannot express \`size\` = ${x.size} of the benchmark \`${x.name}\``, {
+    help: () => "LLaVA's eval scripts evaluate the whole question file; remove `size` or point `annotations` at a shorter file",
+  }),
+  notConversations: message("E0504", (x: { family: string }) => `the LLaVA trainer cannot express training on \`${x.family}\``, {
+    help: () => "LLaVA trains on a conversation file: write it with `mmfmc data shapes --out DIR` and use `llava_json`",
+  }),
+  noImages: message("E0504", (x: { dataset: string | null | undefined }) => `the LLaVA trainer cannot express the dataset${x.dataset ? ` \`${x.dataset}\`` : ""} without \`images\``, {
+    help: () => "--image_folder is where LLaVA finds the samples' images; set `images`",
+  }),
+  trainsVision: message("E0504", (x: { stage: string }) => `the LLaVA trainer cannot express training the vision backbone in stage \`${x.stage}\``, {
+    help: () => "LLaVA's trainer keeps the vision tower frozen; train `connector` and/or `language`",
+  }),
+  gaudiPrecision: message("E0504", (x: { precision: string }) => `the LLaVA trainer cannot express \`precision\` = "${x.precision}" on Gaudi`, {
+    help: () => 'LLaVA-Gemma\'s zero2_gaudi.json trains in bf16; use `precision = "bf16"` or `accelerator = "gpu"`',
+  }),
+  mixedAccelerators: message("E0504", () => "the LLaVA trainer cannot express stages of one experiment on both GPUs and Gaudi", {
+    help: () => "the Slurm script asks for one kind of node: give every stage the same `accelerator`",
+  }),
+  batchSplit: message(
+    "E0505",
+    (x: { stage: string; batch: number; devices: number; microBatch: number; valid: readonly number[] }) =>
+      `global batch ${x.batch} of stage \`${x.stage}\` does not split over ${x.devices} devices at micro_batch ${x.microBatch}: ${x.batch} / (${x.microBatch} × ${x.devices}) is not a whole number of accumulation steps`,
+    {
+      help: (x) => [
+        "the trainer runs micro_batch samples per device and accumulates gradients until the global batch: batch = micro_batch × devices × accumulation",
+        x.valid.length ? `micro_batch values that split it over ${x.devices} devices: ${x.valid.join(", ")}` : `${x.devices} devices need a batch that is a multiple of ${x.devices}`,
+      ],
+    },
+  ),
 } as const;

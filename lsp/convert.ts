@@ -14,6 +14,7 @@ import {
   type Range,
   type TextEdit,
 } from "vscode-languageserver";
+import { M } from "../core/messages.js";
 import type { Diagnostic } from "../core/diagnostics.js";
 import type { SourceFile, Span } from "../core/source.js";
 
@@ -64,7 +65,7 @@ export interface DiagnosticData {
 }
 
 /** Warnings about something unused are shown faded by editors. */
-const unnecessary = new Set(["W0101", "W0201"]);
+const unnecessary = new Set<string>([M.unusedLet.code, M.unusedImport.code]);
 
 /**
  * One compiler diagnostic for the protocol. The message holds the label and the `help:` notes, as

@@ -3,9 +3,8 @@ import type { Command } from "../command.js";
 import { Exit } from "../exit.js";
 import { compact, grouped, table } from "../table.js";
 import { compileSpec, jsonDiagnostics, printDiagnostics, specOptions, specPath } from "../spec.js";
-import type { Diagnostics } from "../../core/diagnostics.js";
 import type { ExperimentGrid } from "../../compiler/grid.js";
-import { breakdown, gib, variantMemory, type MemoryEstimate, type StageMemory } from "../../compiler/memory.js";
+import { variantMemory, type MemoryEstimate, type StageMemory } from "../../compiler/memory.js";
 
 /** A stage's per-device memory estimate on the cluster, in bytes (`--json`). */
 function memoryJson(m: StageMemory) {
@@ -52,30 +51,6 @@ function bytes(n: number): string {
   return n >= 1024 ** 3 ? `${(n / 1024 ** 3).toFixed(1)}G` : `${Math.ceil(n / 1024 ** 2)}M`;
 }
 
-/** W0501 for every stage that will not fit in its devices' memory. */
-async function addMemoryWarnings(experiments: readonly ExperimentGrid[], diagnostics: Diagnostics): Promise<void> {
-  const { M } = await import("../../core/messages.js");
-  for (const e of experiments) {
-    for (const v of e.variants) {
-      variantMemory(v).forEach(({ estimate, fix }, i) => {
-        if (estimate.fits) return;
-        diagnostics.report(
-          M.stageDoesNotFit,
-          {
-            stage: v.config.stages[i].name,
-            id: v.id,
-            needs: gib(estimate.total),
-            available: gib(estimate.available),
-            breakdown: breakdown(estimate),
-            fix: fix && { change: fix.change, needs: gib(fix.estimate.total) },
-          },
-          { span: v.config.spans.get(`/stages/${i}`) },
-        );
-      });
-    }
-  }
-}
-
 export const command: Command = {
   name: "grid",
   usage: "mmfmc grid FILE [--json] [--exact] [--set PATH=VALUE]... [--only PATH=VALUE]...",
@@ -95,7 +70,10 @@ options:
     const file = specPath(args, "grid");
     const result = await compileSpec(file, args);
     const failed = result.diagnostics.hasErrors;
-    if (!failed) await addMemoryWarnings(result.experiments, result.diagnostics);
+    if (!failed) {
+      const { checkMemory } = await import("../../compiler/pipeline.js");
+      checkMemory(result);
+    }
     if (flag(args, "json")) {
       if (failed) printDiagnostics(result, out);
       const doc: Record<string, unknown> = { experiments: failed ? [] : gridJson(result.experiments) };

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, wri
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { ExportedExperiment } from "../../compiler/pipeline.js";
-import { flagNumber, knownCheckpointIds, shellWord } from "../../compiler/export.js";
+import { flagNumber, knownCheckpointIds, shellWord } from "../../compiler/export/index.js";
 import { golden, mmfmc, repo, tempDir } from "../helpers.js";
 import { exportSpec, exportText, fakeMachine, flagPairs, writeExport } from "./helpers.js";
 
@@ -17,10 +17,26 @@ function bashSyntax(path: string): { status: number | null; stderr: string } {
   return { status: r.status, stderr: r.stderr };
 }
 
+/**
+ * shellcheck's findings for scripts, following what they source (env.sh); every severity counts.
+ * shellcheck is a Debian package (.ci/run installs it); without it this fails rather than passes.
+ */
+function shellcheck(paths: readonly string[]): { status: number | null; output: string } {
+  const r = spawnSync("shellcheck", ["-x", "--format=gcc", ...paths], { encoding: "utf8" });
+  if (r.error) throw new Error(`shellcheck could not run (${r.error.message}): install it, e.g. apt-get install -y shellcheck`);
+  return { status: r.status, output: r.stdout + r.stderr };
+}
+
+/** Python's own compiler on a file, syntax only. */
+function pythonSyntax(path: string): { status: number | null; stderr: string } {
+  const r = spawnSync("python3", ["-c", "import ast, sys; ast.parse(open(sys.argv[1]).read(), sys.argv[1])", path], { encoding: "utf8" });
+  return { status: r.status, stderr: r.stderr };
+}
+
 describe("golden output of the examples", () => {
   for (const ex of examples) {
     it(`${ex.spec}: every exported file`, async () => {
-      // a fixed output folder, so that the default SPEC_DIR (relative to it) is the same on every machine
+      // a fixed output folder, as the goldens were always written
       const { exports, diagnostics } = await exportSpec(ex.spec, join(repo, "build", "golden-export"));
       expect(diagnostics.map((d) => d.message)).toEqual([]);
       const root = join(repo, "test", "cases", "export", ex.golden);
@@ -51,20 +67,30 @@ describe("exported files of the examples", () => {
     }
   });
 
-  it("are scripts bash accepts (`bash -n`) and JSON files that parse", () => {
+  it("are scripts bash accepts (`bash -n`) and JSON and Python files that parse", () => {
     let scripts = 0;
     for (const { dir, e } of written) {
       for (const f of e.files) {
         const path = join(dir, f.path);
-        if (f.path.endsWith(".sh") || f.path.endsWith(".sbatch") || f.path === "env.sh") {
+        if (f.path.endsWith(".sh") || f.path.endsWith(".sbatch")) {
           expect(bashSyntax(path), f.path).toEqual({ status: 0, stderr: "" });
           scripts++;
         } else if (f.path.endsWith(".json")) {
           expect(() => JSON.parse(f.text), f.path).not.toThrow();
+        } else if (f.path.endsWith(".py")) {
+          expect(pythonSyntax(path), f.path).toEqual({ status: 0, stderr: "" });
         }
       }
     }
-    expect(scripts).toBeGreaterThan(60);
+    expect(scripts).toBeGreaterThan(80);
+  });
+
+  it("are scripts shellcheck finds nothing in", () => {
+    for (const { dir, e } of written) {
+      const scripts = e.files.filter((f) => f.path.endsWith(".sh") || f.path.endsWith(".sbatch")).map((f) => join(dir, f.path));
+      expect(scripts.length).toBeGreaterThan(20);
+      expect(shellcheck(scripts)).toEqual({ status: 0, output: "" });
+    }
   });
 
   it("are stamped and deterministic", async () => {
@@ -97,13 +123,14 @@ describe("exported files of the examples", () => {
   it("run a whole variant in dry-run mode, stages then evaluations, without touching anything", () => {
     const { dir } = written[0];
     const machine = fakeMachine(8);
-    const r = machine.run(join(dir, "pretrained-dino-7b", "run.sh"), { MMFM_DRY_RUN: "1", SPEC_DIR: "/data" });
+    const r = machine.run(join(dir, "pretrained-dino-7b", "run.sh"), { MMFM_DRY_RUN: "1", DATA_DIR: "/data" });
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     const commands = r.stdout.split("\n").filter((l) => l.startsWith("+ deepspeed") || l.startsWith("+ python -m"));
     expect(commands.map((c) => c.split(" ").slice(0, c.startsWith("+ python") ? 4 : 3).join(" "))).toEqual([
       "+ deepspeed llava/train/train_mem.py",
       "+ deepspeed llava/train/train_mem.py",
+      "+ python -m llava.eval.model_vqa_loader",
       "+ python -m llava.eval.model_vqa_loader",
       "+ python -m llava.eval.model_vqa_loader",
       "+ python -m llava.eval.model_vqa_loader",
@@ -121,9 +148,9 @@ describe("exported files of the examples", () => {
     const align = read("1e-5/1-align.sh");
     const tune = read("1e-5/3-tune.sh");
     const polish = read("1e-5/4-polish.sh");
-    expect(align.get("--model_name_or_path")).toBe('"$SPEC_DIR/weights/gemma-2b"');
+    expect(align.get("--model_name_or_path")).toBe('"$DATA_DIR/weights/gemma-2b"');
     expect(align.get("--tune_mm_mlp_adapter")).toBe("True");
-    expect(tune.get("--model_name_or_path")).toBe('"$SPEC_DIR/weights/gemma-2b"');
+    expect(tune.get("--model_name_or_path")).toBe('"$DATA_DIR/weights/gemma-2b"');
     expect(tune.get("--pretrain_mm_mlp_adapter")).toBe('"$CHECKPOINTS/2e-5/1-align/llava-gemma/mm_projector.bin"');
     expect(polish.get("--model_name_or_path")).toBe('"$CHECKPOINTS/1e-5/3-tune/llava-gemma"');
     expect(polish.has("--pretrain_mm_mlp_adapter")).toBe(false);
@@ -131,7 +158,7 @@ describe("exported files of the examples", () => {
     // an evaluation after the projector-only stage loads the base model and the projector
     const early = readFileSync(join(dir, "1e-5/2-early/pope.sh"), "utf8");
     expect(early).toContain('--model-path "$CHECKPOINTS/2e-5/1-align/llava-gemma"');
-    expect(early).toContain('--model-base "$SPEC_DIR/weights/gemma-2b"');
+    expect(early).toContain('--model-base "$DATA_DIR/weights/gemma-2b"');
     const final = readFileSync(join(dir, "1e-5/5-final/gqa.sh"), "utf8");
     expect(final).toContain('--model-path "$CHECKPOINTS/1e-5/4-polish/llava-gemma"');
     expect(final).not.toContain("--model-base");
@@ -144,7 +171,7 @@ describe("exported files of the examples", () => {
   it("pass the spec's strings to the trainer unchanged, however they are quoted", () => {
     const { dir } = written[1];
     const machine = fakeMachine(4);
-    const env = { SPEC_DIR: "/data", CUDA_VISIBLE_DEVICES: "0,1,2,3" };
+    const env = { DATA_DIR: "/data", CUDA_VISIBLE_DEVICES: "0,1,2,3" };
     for (const s of ["1-align.sh", "3-tune.sh"]) expect(machine.run(join(dir, "1e-5", s), env)).toMatchObject({ status: 0, stderr: "" });
     const tune = new Map(flagPairs(machine.calls()[1]));
     expect(tune.get("--data_path")).toBe("/datasets/chat mix.json");
@@ -165,13 +192,15 @@ experiment e { model = m  stages = [s, b] }
     const dir = join(tempDir("mmfm-evil-"), "e");
     writeExport(exports[0], dir);
     for (const f of exports[0].files) if (f.path.endsWith(".sh")) expect(bashSyntax(join(dir, f.path)), f.path).toEqual({ status: 0, stderr: "" });
+    const scripts = exports[0].files.filter((f) => f.path.endsWith(".sh") || f.path.endsWith(".sbatch")).map((f) => join(dir, f.path));
+    expect(shellcheck(scripts)).toEqual({ status: 0, output: "" });
     const machine = fakeMachine(8);
-    const train = machine.run(join(dir, "default", "1-s.sh"), { SPEC_DIR: "/data" });
+    const train = machine.run(join(dir, "default", "1-s.sh"), { DATA_DIR: "/data" });
     expect(train).toMatchObject({ status: 0, stderr: "" });
     const flags = new Map(flagPairs(machine.calls()[0]));
     expect(flags.get("--data_path")).toBe(`/data/data/${evil}.json`);
     expect(flags.get("--image_folder")).toBe(`/data/${evil}`);
-    const dry = machine.run(join(dir, "default", "run.sh"), { SPEC_DIR: "/data", MMFM_DRY_RUN: "1" });
+    const dry = machine.run(join(dir, "default", "run.sh"), { DATA_DIR: "/data", MMFM_DRY_RUN: "1" });
     expect(dry.stderr).toBe("");
     expect(dry.status).toBe(0);
     expect(dry.stdout).toContain(`/abs/${evil}/p.jsonl`);
@@ -182,7 +211,7 @@ experiment e { model = m  stages = [s, b] }
   it("record each stage's configuration, skip a stage that is done, and refuse a folder of another configuration", () => {
     const { dir } = written[1];
     const machine = fakeMachine(4);
-    const env = { SPEC_DIR: "/data", CUDA_VISIBLE_DEVICES: "0,1,2,3" };
+    const env = { DATA_DIR: "/data", CUDA_VISIBLE_DEVICES: "0,1,2,3" };
     // a stage whose predecessor has not run stops with a message
     const early = machine.run(join(dir, "2e-5", "3-tune.sh"), env);
     expect(early.status).toBe(1);
@@ -205,7 +234,7 @@ experiment e { model = m  stages = [s, b] }
   it("check that exactly the declared devices are visible", () => {
     const { dir } = written[0];
     const machine = fakeMachine(4);
-    const r = machine.run(join(dir, "direct-clip-2b", "1-finetune.sh"), { SPEC_DIR: "/data" });
+    const r = machine.run(join(dir, "direct-clip-2b", "1-finetune.sh"), { DATA_DIR: "/data" });
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("exported for 8 devices but 4 are visible");
     expect(machine.calls()).toEqual([]);
@@ -303,7 +332,9 @@ describe("shell text", () => {
   it("quotes only what needs quoting", () => {
     expect(shellWord("google/gemma-2b-it")).toBe("google/gemma-2b-it");
     expect(shellWord("a b")).toBe("'a b'");
-    expect(shellWord("it's $HOME `x`")).toBe(`'it'\\''s $HOME \`x\`'`);
+    expect(shellWord("it's")).toBe(`'it'\\''s'`);
+    // with `$` or a backquote, double quotes and escapes (shellcheck reads `$` in single quotes as a mistake)
+    expect(shellWord("it's $HOME `x` \\ \"")).toBe(`"it's \\$HOME \\\`x\\\` \\\\ \\""`);
   });
 
   it("writes numbers as LLaVA's scripts do", () => {
@@ -319,9 +350,9 @@ describe("mmfmc export", () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/llava_gemma_ablations\/pretrained-clip-2b\s+pretrain\s+16 × 8 × 2\s+60\.2 GiB\s+yes/);
     const dir = join(out, "llava_gemma_ablations");
-    expect(readdirSync(dir).sort()).toEqual(["README.md", "direct-dino-7b", "env.sh", "gaudi_config.json", "grid.sbatch", "pretrained-clip-2b", "zero2_gaudi.json"]);
+    expect(readdirSync(dir).sort()).toEqual(["README.md", "direct-dino-7b", "env.sh", "eval.sbatch", "gaudi_config.json", "mmfm_answers.py", "pretrained-clip-2b", "submit.sh", "train.sbatch", "zero2_gaudi.json"]);
     expect(statSync(join(dir, "pretrained-clip-2b", "1-pretrain.sh")).mode & 0o111).toBe(0o111);
-    expect(readFileSync(join(dir, "grid.sbatch"), "utf8")).toContain("#SBATCH --array=0-1");
+    expect(readFileSync(join(dir, "train.sbatch"), "utf8")).toContain("#SBATCH --array=0-1");
     const again = mmfmc(["export", "examples/llava-gemma.mmfm", "--target", "llava", "--out", out, "--json", "--variant", "pretrained-clip-2b"]);
     expect(again.status).toBe(0);
     const report = JSON.parse(again.stdout).experiments[0];
@@ -330,7 +361,7 @@ describe("mmfmc export", () => {
     // the folder of the variant no longer exported is removed; files a person put there are kept
     expect(report.removed).toEqual(["direct-dino-7b"]);
     expect(existsSync(join(dir, "direct-dino-7b"))).toBe(false);
-    expect(report.written).toEqual(["grid.sbatch", "README.md"]);
+    expect(report.written).toEqual(["train.sbatch", "eval.sbatch", "README.md"]);
     mkdirSync(join(dir, "checkpoints", "x"), { recursive: true });
     writeFileSync(join(dir, "checkpoints", "x", "notes.txt"), "mine");
     expect(mmfmc(["export", "examples/llava-gemma.mmfm", "--target", "llava", "--out", out, "--variant", "direct-clip-2b"]).status).toBe(0);
@@ -354,6 +385,28 @@ experiment e { model = m  stages = [s] }
     expect(r.stderr).toContain("error[E0504]");
     expect(r.stderr).toContain("nothing exported");
     expect(existsSync(join(out, "x"))).toBe(false);
+  });
+
+  it("writes the Slurm options into the #SBATCH lines and the data root into env.sh, and refuses values Slurm could not read", () => {
+    const out = tempDir();
+    const args = ["export", "test/cases/export/gpu-chain.mmfm", "--target", "llava", "--out", out];
+    const r = mmfmc([...args, "--data", "/scratch/llava data", "--partition", "gaudi2", "--time", "1-12:00:00", "--cpus", "48", "--eval-partition", "a100,h100", "--eval-time", "90", "--eval-cpus", "12", "--eval-gpus", "4"]);
+    expect(r.status, r.stderr).toBe(0);
+    const dir = join(out, "gpu_chain");
+    expect(readFileSync(join(dir, "train.sbatch"), "utf8")).toContain("#SBATCH --partition=gaudi2\n#SBATCH --time=1-12:00:00\n#SBATCH --cpus-per-task=48\n#SBATCH --gres=gpu:4\n");
+    expect(readFileSync(join(dir, "eval.sbatch"), "utf8")).toContain("#SBATCH --partition=a100,h100\n#SBATCH --time=90\n#SBATCH --cpus-per-task=12\n#SBATCH --gres=gpu:4\n");
+    expect(readFileSync(join(dir, "env.sh"), "utf8")).toContain(`[ -n "\${DATA_DIR:-}" ] || DATA_DIR='/scratch/llava data'\n`);
+    for (const [flag, value, message] of [
+      ["--data", "data", "--data needs an absolute path"],
+      ["--time", "2 days", "is not a Slurm time"],
+      ["--eval-gpus", "0", "--eval-gpus needs a positive whole number"],
+      ["--partition", "a b", "is not a Slurm partition name"],
+    ]) {
+      const bad = mmfmc([...args, flag, value]);
+      expect(bad.status, `${flag} ${value}`).toBe(2);
+      expect(bad.stderr).toContain(message);
+    }
+    expect(mmfmc(["export", "--help"]).stdout).toMatch(/--eval-gpus N +GPUs of an evaluation task/);
   });
 
   it("exits 1 for an unknown --variant and 2 without --target", () => {

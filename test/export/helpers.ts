@@ -1,6 +1,6 @@
 /** Shared by the export tests: exporting a spec in-process, writing the files, running the scripts. */
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import type { Diagnostic } from "../../core/diagnostics.js";
 import { compile, exportExperiments, planExperiments, type ExportedExperiment } from "../../compiler/pipeline.js";
@@ -38,22 +38,29 @@ export function writeExport(e: ExportedExperiment, root: string): void {
 }
 
 /**
- * A machine with fake `deepspeed`, `python`, `hl-smi` and `nvidia-smi` on PATH: each call of deepspeed
- * or python leaves its argv (NUL-separated) in `log/NNN`, so a test reads exactly what bash passed.
+ * A machine with fake `deepspeed`, `python`, `sbatch`, `hl-smi` and `nvidia-smi` on PATH. Each call of
+ * deepspeed, python or sbatch leaves its argv (NUL-separated) in `log/NNN`, so a test reads exactly what
+ * bash passed. `python` stands in for LLaVA-Gemma's eval scripts (test/export/fake_llava.py: their file
+ * behaviour and their failures, their argument parsers); `deepspeed` also notes the Gaudi recipe cache
+ * it was given, and whether that folder existed, in `env.log`; `sbatch --parsable` prints job ids from 1000.
  */
 export function fakeMachine(devices: number) {
   const root = tempDir("mmfm-machine-");
   const bin = join(root, "bin");
   const log = join(root, "log");
   const llava = join(root, "LLaVA-Gemma");
-  mkdirSync(bin, { recursive: true });
-  mkdirSync(log, { recursive: true });
-  mkdirSync(join(llava, "llava", "train"), { recursive: true });
+  const tmp = join(root, "tmp");
+  for (const d of [bin, log, tmp, join(llava, "llava", "train"), join(llava, "scripts")]) mkdirSync(d, { recursive: true });
   writeFileSync(join(llava, "llava", "train", "train_mem.py"), "");
-  const recorder = (name: string) =>
-    `#!/usr/bin/env bash\nn=$(ls "${log}" | wc -l)\nprintf '%s\\0' ${name} "$@" > "${log}/$(printf %03d "$n")"\n`;
-  writeFileSync(join(bin, "deepspeed"), recorder("deepspeed"));
-  writeFileSync(join(bin, "python"), recorder("python"));
+  // LLaVA's converters, copied into the fork as the README says
+  for (const f of ["convert_gqa_for_eval.py", "convert_vqav2_for_submission.py"]) writeFileSync(join(llava, "scripts", f), "");
+  const record = (name: string) => `n=$(ls "${log}" | wc -l)\nprintf '%s\\0' ${name} "$@" > "${log}/$(printf %03d "$n")"\n`;
+  writeFileSync(
+    join(bin, "deepspeed"),
+    `#!/usr/bin/env bash\n${record("deepspeed")}c="\${PT_HPU_RECIPE_CACHE_CONFIG:-}"; d="\${c%%,*}"\n{ printf '%s ' "$c"; if [ -n "$d" ] && [ -d "$d" ]; then echo exists; else echo missing; fi; } >> "${root}/env.log"\n`,
+  );
+  writeFileSync(join(bin, "python"), `#!/usr/bin/env bash\nexec python3 "${join(repo, "test", "export", "fake_llava.py")}" "$@"\n`);
+  writeFileSync(join(bin, "sbatch"), `#!/usr/bin/env bash\n${record("sbatch")}echo $((1000 + $(ls "${log}" | wc -l)))\n`);
   const ids = Array.from({ length: devices }, (_, i) => i);
   writeFileSync(join(bin, "hl-smi"), `#!/usr/bin/env bash\necho module_id\n${ids.map((i) => `echo ${i}`).join("\n")}\n`);
   writeFileSync(join(bin, "nvidia-smi"), `#!/usr/bin/env bash\n${ids.map((i) => `echo "GPU ${i}: fake"`).join("\n")}\n`);
@@ -61,16 +68,20 @@ export function fakeMachine(devices: number) {
   const env = (extra: Record<string, string> = {}) => ({
     PATH: `${bin}:${process.env.PATH}`,
     HOME: root,
+    TMPDIR: tmp,
     LLAVA_DIR: llava,
     CHECKPOINTS: join(root, "checkpoints"),
     RESULTS: join(root, "results"),
+    MMFM_FAKE_LOG: log,
+    MMFM_FAKE_ARGS: join(repo, "test", "fixtures", "llava_eval_args.json"),
     ...extra,
   });
   return {
     root,
     llava,
-    run(script: string, extra: Record<string, string> = {}) {
-      const r = spawnSync("bash", [script], { encoding: "utf8", env: env(extra), cwd: root });
+    tmp,
+    run(script: string, extra: Record<string, string> = {}, args: readonly string[] = []) {
+      const r = spawnSync("bash", [script, ...args], { encoding: "utf8", env: env(extra), cwd: root });
       return { status: r.status, stdout: r.stdout, stderr: r.stderr };
     },
     /** every recorded call, in order, as argv arrays */
@@ -78,6 +89,14 @@ export function fakeMachine(devices: number) {
       return readdirSync(log)
         .sort()
         .map((f) => readFileSync(join(log, f), "utf8").split("\0").slice(0, -1));
+    },
+    /** the Gaudi recipe cache of each deepspeed launch, and whether its folder existed then */
+    caches(): { config: string; existed: boolean }[] {
+      if (!existsSync(join(root, "env.log"))) return [];
+      return readFileSync(join(root, "env.log"), "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => ({ config: l.slice(0, l.lastIndexOf(" ")).trim(), existed: l.endsWith(" exists") }));
     },
   };
 }

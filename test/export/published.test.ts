@@ -137,7 +137,7 @@ describe("the 2B CLIP pretrained variant of the paper spec", () => {
     plan = buildPlan(variant, { specPath: "examples/llava-gemma.mmfm", planDir: out, stdDir: "std" });
     // run both stages on a fake machine with 8 Gaudi devices: bash itself turns the scripts into argv
     const machine = fakeMachine(8);
-    const env = { SPEC_DIR: specDir, HABANA_VISIBLE_DEVICES: "0,1,2,3,4,5,6,7" };
+    const env = { DATA_DIR: specDir, HABANA_VISIBLE_DEVICES: "0,1,2,3,4,5,6,7" };
     for (const stage of ["1-pretrain.sh", "2-finetune.sh"]) {
       const r = machine.run(join(dir, "pretrained-clip-2b", stage), env);
       expect(r.stderr).toBe("");
@@ -164,12 +164,12 @@ describe("the 2B CLIP pretrained variant of the paper spec", () => {
     });
   }
 
-  it("substitutes the paths as documented: the spec's data under SPEC_DIR, configs beside the scripts, outputs chained", () => {
+  it("substitutes the paths as documented: the spec's data under DATA_DIR, configs beside the scripts, outputs chained", () => {
     const p = new Map(flagPairs(pretrain));
     const f = new Map(flagPairs(finetune));
     const [pre, fine] = plan.stages;
     if (pre.kind !== "stage" || fine.kind !== "stage" || pre.data.family !== "llava_json" || fine.data.family !== "llava_json") throw new Error("unexpected plan");
-    // a dataset's annotations and images are --data_path and --image_folder, relative to SPEC_DIR
+    // a dataset's annotations and images are --data_path and --image_folder, relative to DATA_DIR
     expect(p.get("--data_path")).toBe(`${specDir}/${pre.data.annotations}`);
     expect(p.get("--image_folder")).toBe(`${specDir}/${pre.data.images}`);
     expect(f.get("--data_path")).toBe(`${specDir}/${fine.data.annotations}`);

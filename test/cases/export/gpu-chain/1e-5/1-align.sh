@@ -6,19 +6,21 @@
 #   memory per device (estimate, docs/export.md): 68.8 GiB of 80 GiB
 #     parameters 2.3 + gradients 0.0 + Adam states 0.0 + activations 66.5 GiB
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/2e-5/1-align/llava-gemma"
 mmfm_stage_begin "$OUTPUT_DIR" 7961f417fea847a189f0f07aed4e113d62a067712bc80319ba8e42c301154d95 || exit 0
+mmfm_set_aside_unresumable "$OUTPUT_DIR"
 mmfm_enter_llava
 mmfm_check_devices 4 gpu
 
 deepspeed llava/train/train_mem.py \
     --deepspeed "$EXPORT_DIR/zero3.json" \
-    --model_name_or_path "$SPEC_DIR/weights/gemma-2b" \
+    --model_name_or_path "$DATA_DIR/weights/gemma-2b" \
     --version plain \
-    --data_path "$SPEC_DIR/data/captions.json" \
-    --image_folder "$SPEC_DIR/data/images" \
+    --data_path "$DATA_DIR/data/captions.json" \
+    --image_folder "$DATA_DIR/data/images" \
     --vision_tower facebook/dinov2-large \
     --mm_projector_type linear \
     --tune_mm_mlp_adapter True \

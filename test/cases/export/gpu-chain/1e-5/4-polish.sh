@@ -6,10 +6,12 @@
 #   memory per device (estimate, docs/export.md): 43.7 GiB of 80 GiB
 #     parameters 2.3 + gradients 1.2 + Adam states 7.0 + activations 33.2 GiB
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/1e-5/4-polish/llava-gemma"
 mmfm_stage_begin "$OUTPUT_DIR" d75fb08960873e002c9edafa098428a3a7ff6972e6c76da9d8dfa828a17dda89 || exit 0
+mmfm_set_aside_unresumable "$OUTPUT_DIR"
 mmfm_require_done "$CHECKPOINTS/1e-5/3-tune/llava-gemma" bb7e47ef374a170b67a92c28353395385a0f201a6b38679dab8b2ae249a7fb27
 mmfm_enter_llava
 mmfm_check_devices 4 gpu

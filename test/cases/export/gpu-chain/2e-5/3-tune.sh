@@ -6,17 +6,19 @@
 #   memory per device (estimate, docs/export.md): 23.9 GiB of 80 GiB
 #     parameters 2.3 + gradients 1.2 + Adam states 7.0 + activations 13.5 GiB
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/2e-5/3-tune/llava-gemma"
 mmfm_stage_begin "$OUTPUT_DIR" e94f562ba3c2230ff3bd24e3aaf2866c9cc21210f6cb36f8a17580ad5e55e3e6 || exit 0
+mmfm_set_aside_unresumable "$OUTPUT_DIR"
 mmfm_require_done "$CHECKPOINTS/2e-5/1-align/llava-gemma" 7961f417fea847a189f0f07aed4e113d62a067712bc80319ba8e42c301154d95
 mmfm_enter_llava
 mmfm_check_devices 4 gpu
 
 deepspeed llava/train/train_mem.py \
     --deepspeed "$EXPORT_DIR/zero3.json" \
-    --model_name_or_path "$SPEC_DIR/weights/gemma-2b" \
+    --model_name_or_path "$DATA_DIR/weights/gemma-2b" \
     --version gemma \
     --data_path '/datasets/chat mix.json' \
     --image_folder '/datasets/it'\''s images' \

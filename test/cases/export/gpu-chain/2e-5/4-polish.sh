@@ -6,10 +6,12 @@
 #   memory per device (estimate, docs/export.md): 43.7 GiB of 80 GiB
 #     parameters 2.3 + gradients 1.2 + Adam states 7.0 + activations 33.2 GiB
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/2e-5/4-polish/llava-gemma"
 mmfm_stage_begin "$OUTPUT_DIR" 52096e30562327ca95ac56fdd6a1c6809c7644c69d19a2906d09da31cc8949ad || exit 0
+mmfm_set_aside_unresumable "$OUTPUT_DIR"
 mmfm_require_done "$CHECKPOINTS/2e-5/3-tune/llava-gemma" e94f562ba3c2230ff3bd24e3aaf2866c9cc21210f6cb36f8a17580ad5e55e3e6
 mmfm_enter_llava
 mmfm_check_devices 4 gpu

@@ -6,10 +6,12 @@
 #   memory per device (estimate, docs/export.md): 28.2 GiB of 96 GiB
 #     parameters 5.2 + gradients 0.6 + Adam states 3.5 + activations 18.9 GiB
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/direct-clip-2b/1-finetune/llava-gemma"
 mmfm_stage_begin "$OUTPUT_DIR" 4a380b3c98d3b0be453d6e69b72d1571b26e9aa993ee922678a4e20053957672 || exit 0
+mmfm_set_aside_unresumable "$OUTPUT_DIR"
 mmfm_enter_llava
 mmfm_check_devices 8 gaudi
 mmfm_gaudi_env
@@ -18,8 +20,8 @@ deepspeed llava/train/train_mem.py \
     --deepspeed "$EXPORT_DIR/zero2_gaudi.json" \
     --model_name_or_path google/gemma-2b-it \
     --version gemma \
-    --data_path "$SPEC_DIR/data/llava_v1_5_mix665k.json" \
-    --image_folder "$SPEC_DIR/data" \
+    --data_path "$DATA_DIR/data/llava_v1_5_mix665k.json" \
+    --image_folder "$DATA_DIR/data" \
     --vision_tower openai/clip-vit-large-patch14-336 \
     --mm_projector_type mlp2x_gelu \
     --mm_vision_select_layer -2 \

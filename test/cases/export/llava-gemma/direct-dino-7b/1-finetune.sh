@@ -6,10 +6,12 @@
 #   memory per device (estimate, docs/export.md): 72.0 GiB of 96 GiB
 #     parameters 18.0 + gradients 2.0 + Adam states 11.9 + activations 40.0 GiB
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/direct-dino-7b/1-finetune/llava-gemma"
 mmfm_stage_begin "$OUTPUT_DIR" ca240ef90d617c768f7ee7996c41e5bd961a927446590f24889efc6ca9e57480 || exit 0
+mmfm_set_aside_unresumable "$OUTPUT_DIR"
 mmfm_enter_llava
 mmfm_check_devices 8 gaudi
 mmfm_gaudi_env
@@ -18,8 +20,8 @@ deepspeed llava/train/train_mem.py \
     --deepspeed "$EXPORT_DIR/zero2_gaudi.json" \
     --model_name_or_path google/gemma-7b-it \
     --version gemma \
-    --data_path "$SPEC_DIR/data/llava_v1_5_mix665k.json" \
-    --image_folder "$SPEC_DIR/data" \
+    --data_path "$DATA_DIR/data/llava_v1_5_mix665k.json" \
+    --image_folder "$DATA_DIR/data" \
     --vision_tower facebook/dinov2-giant \
     --mm_projector_type mlp2x_gelu \
     --mm_vision_select_layer -2 \

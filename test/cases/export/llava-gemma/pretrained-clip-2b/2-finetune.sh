@@ -6,10 +6,12 @@
 #   memory per device (estimate, docs/export.md): 28.2 GiB of 96 GiB
 #     parameters 5.2 + gradients 0.6 + Adam states 3.5 + activations 18.9 GiB
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/pretrained-clip-2b/2-finetune/llava-gemma"
 mmfm_stage_begin "$OUTPUT_DIR" abe262861ce3ce82bc5222096d1cd3ee6a0013fffdb806ae11db5c9bc64ede31 || exit 0
+mmfm_set_aside_unresumable "$OUTPUT_DIR"
 mmfm_require_done "$CHECKPOINTS/pretrained-clip-2b/1-pretrain/llava-gemma" 1ff963bdeba30dd25912afdca65162929571df4baa8d08caa0f7552520b2e44a
 mmfm_enter_llava
 mmfm_check_devices 8 gaudi
@@ -19,8 +21,8 @@ deepspeed llava/train/train_mem.py \
     --deepspeed "$EXPORT_DIR/zero2_gaudi.json" \
     --model_name_or_path google/gemma-2b-it \
     --version gemma \
-    --data_path "$SPEC_DIR/data/llava_v1_5_mix665k.json" \
-    --image_folder "$SPEC_DIR/data" \
+    --data_path "$DATA_DIR/data/llava_v1_5_mix665k.json" \
+    --image_folder "$DATA_DIR/data" \
     --vision_tower openai/clip-vit-large-patch14-336 \
     --pretrain_mm_mlp_adapter "$CHECKPOINTS/pretrained-clip-2b/1-pretrain/llava-gemma/mm_projector.bin" \
     --mm_projector_type mlp2x_gelu \

@@ -6,10 +6,12 @@
 #   memory per device (estimate, docs/export.md): 70.4 GiB of 96 GiB
 #     parameters 16.5 + gradients 2.0 + Adam states 11.9 + activations 40.0 GiB
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/pretrained-clip-7b/2-finetune/llava-gemma"
 mmfm_stage_begin "$OUTPUT_DIR" 74994f833e0c97c056aaca6ac20786f427fad9302b6d929f4ccc6511a2bfb9d2 || exit 0
+mmfm_set_aside_unresumable "$OUTPUT_DIR"
 mmfm_require_done "$CHECKPOINTS/pretrained-clip-7b/1-pretrain/llava-gemma" d5a96bb42e6d80bd7a02c7ef8f1d1652745fe47f49e8f6131f3a1c918f200bd9
 mmfm_enter_llava
 mmfm_check_devices 8 gaudi
@@ -19,8 +21,8 @@ deepspeed llava/train/train_mem.py \
     --deepspeed "$EXPORT_DIR/zero2_gaudi.json" \
     --model_name_or_path google/gemma-7b-it \
     --version gemma \
-    --data_path "$SPEC_DIR/data/llava_v1_5_mix665k.json" \
-    --image_folder "$SPEC_DIR/data" \
+    --data_path "$DATA_DIR/data/llava_v1_5_mix665k.json" \
+    --image_folder "$DATA_DIR/data" \
     --vision_tower openai/clip-vit-large-patch14-336 \
     --pretrain_mm_mlp_adapter "$CHECKPOINTS/pretrained-clip-7b/1-pretrain/llava-gemma/mm_projector.bin" \
     --mm_projector_type mlp2x_gelu \

@@ -6,10 +6,12 @@
 #   memory per device (estimate, docs/export.md): 29.8 GiB of 96 GiB
 #     parameters 6.8 + gradients 0.6 + Adam states 3.5 + activations 18.9 GiB
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/pretrained-dino-2b/2-finetune/llava-gemma"
 mmfm_stage_begin "$OUTPUT_DIR" 921826d4ae847218ec47aa7adda68a159c197749bd3e43af853e5e0062ac487c || exit 0
+mmfm_set_aside_unresumable "$OUTPUT_DIR"
 mmfm_require_done "$CHECKPOINTS/pretrained-dino-2b/1-pretrain/llava-gemma" 6f1cf2b8d759b7027a28f5860599102c7c99deb297cf5ccd4f6bb3b4f15f6e56
 mmfm_enter_llava
 mmfm_check_devices 8 gaudi
@@ -19,8 +21,8 @@ deepspeed llava/train/train_mem.py \
     --deepspeed "$EXPORT_DIR/zero2_gaudi.json" \
     --model_name_or_path google/gemma-2b-it \
     --version gemma \
-    --data_path "$SPEC_DIR/data/llava_v1_5_mix665k.json" \
-    --image_folder "$SPEC_DIR/data" \
+    --data_path "$DATA_DIR/data/llava_v1_5_mix665k.json" \
+    --image_folder "$DATA_DIR/data" \
     --vision_tower facebook/dinov2-giant \
     --pretrain_mm_mlp_adapter "$CHECKPOINTS/pretrained-dino-2b/1-pretrain/llava-gemma/mm_projector.bin" \
     --mm_projector_type mlp2x_gelu \

@@ -6,10 +6,12 @@
 #   memory per device (estimate, docs/export.md): 80.0 GiB of 96 GiB
 #     parameters 18.0 + gradients 0.0 + Adam states 0.0 + activations 61.9 GiB
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/pretrained-dino-7b/1-pretrain/llava-gemma"
 mmfm_stage_begin "$OUTPUT_DIR" 06328281856e5b0891c5d398233f25d70f374ce4461105348a5a0eb58b8753eb || exit 0
+mmfm_set_aside_unresumable "$OUTPUT_DIR"
 mmfm_enter_llava
 mmfm_check_devices 8 gaudi
 mmfm_gaudi_env
@@ -18,8 +20,8 @@ deepspeed llava/train/train_mem.py \
     --deepspeed "$EXPORT_DIR/zero2_gaudi.json" \
     --model_name_or_path google/gemma-7b-it \
     --version gemma \
-    --data_path "$SPEC_DIR/data/LLaVA-Pretrain/blip_laion_cc_sbu_558k.json" \
-    --image_folder "$SPEC_DIR/data/LLaVA-Pretrain/images" \
+    --data_path "$DATA_DIR/data/LLaVA-Pretrain/blip_laion_cc_sbu_558k.json" \
+    --image_folder "$DATA_DIR/data/LLaVA-Pretrain/images" \
     --vision_tower facebook/dinov2-giant \
     --mm_projector_type mlp2x_gelu \
     --tune_mm_mlp_adapter True \

@@ -6,10 +6,12 @@
 #   memory per device (estimate, docs/export.md): 72.0 GiB of 96 GiB
 #     parameters 18.0 + gradients 2.0 + Adam states 11.9 + activations 40.0 GiB
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/pretrained-dino-7b/2-finetune/llava-gemma"
 mmfm_stage_begin "$OUTPUT_DIR" b1a56a9acbce33396190ed122a5e21400da3e707130b076b8b0e03b7eec7c330 || exit 0
+mmfm_set_aside_unresumable "$OUTPUT_DIR"
 mmfm_require_done "$CHECKPOINTS/pretrained-dino-7b/1-pretrain/llava-gemma" 06328281856e5b0891c5d398233f25d70f374ce4461105348a5a0eb58b8753eb
 mmfm_enter_llava
 mmfm_check_devices 8 gaudi
@@ -19,8 +21,8 @@ deepspeed llava/train/train_mem.py \
     --deepspeed "$EXPORT_DIR/zero2_gaudi.json" \
     --model_name_or_path google/gemma-7b-it \
     --version gemma \
-    --data_path "$SPEC_DIR/data/llava_v1_5_mix665k.json" \
-    --image_folder "$SPEC_DIR/data" \
+    --data_path "$DATA_DIR/data/llava_v1_5_mix665k.json" \
+    --image_folder "$DATA_DIR/data" \
     --vision_tower facebook/dinov2-giant \
     --pretrain_mm_mlp_adapter "$CHECKPOINTS/pretrained-dino-7b/1-pretrain/llava-gemma/mm_projector.bin" \
     --mm_projector_type mlp2x_gelu \

@@ -3,24 +3,48 @@
 # gpu_chain/1e-5, stage 5 of 5: final, mme (after LLaVA's scripts/v1_5/eval/mme.sh)
 #   memory (one device, estimate): 5.2 GiB
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../../env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../env.sh"
 
 mmfm_require_done "$CHECKPOINTS/1e-5/4-polish/llava-gemma" d75fb08960873e002c9edafa098428a3a7ff6972e6c76da9d8dfa828a17dda89
 mmfm_enter_llava
-CKPT=gpu_chain-1e-5-final
+mmfm_check_cuda
 OUT="$RESULTS/1e-5/5-final"
-mmfm_mkdir "$OUT"
+WORK="$OUT/mme"
+mmfm_fresh "$WORK"
 
-MMEDIR="$SPEC_DIR/playground/data/eval/MME"
+# numbered questions: the fork's model_vqa_loader logs `question_id % 10` (mmfm_answers.py says why)
+mmfm_answers number "$DATA_DIR/playground/data/eval/MME/llava_mme.jsonl" "$WORK/questions.jsonl"
+# model_vqa_loader once per visible GPU, each on its chunk of the questions (LLaVA's scripts/v1_5/eval/gqa.sh)
+gpu_list="${CUDA_VISIBLE_DEVICES:-0}"
+IFS=',' read -ra GPULIST <<< "$gpu_list"
+CHUNKS=$(mmfm_chunks "$WORK/questions.jsonl" "${#GPULIST[@]}")
+pids=()
+answers=()
+for IDX in $(seq 0 $((CHUNKS-1))); do
+    CUDA_VISIBLE_DEVICES=${GPULIST[$IDX]} python -m llava.eval.model_vqa_loader \
+        --model-path "$CHECKPOINTS/1e-5/4-polish/llava-gemma" \
+        --question-file "$WORK/questions.jsonl" \
+        --image-folder "$DATA_DIR/playground/data/eval/MME/MME_Benchmark_release_version" \
+        --answers-file "$WORK/${CHUNKS}_${IDX}.jsonl" \
+        --num-chunks "$CHUNKS" \
+        --chunk-idx "$IDX" \
+        --temperature 0 \
+        --max_new_tokens 16 \
+        --conv-mode gemma \
+        --image_dtype bfloat16 \
+        --use_accelerate True &
+    pids+=("$!")
+    # with --use_accelerate the loader appends its process index to the file name
+    answers+=("$WORK/${CHUNKS}_${IDX}_0.jsonl")
+done
+for pid in "${pids[@]}"; do wait "$pid"; done
+mmfm_answers merge "$DATA_DIR/playground/data/eval/MME/llava_mme.jsonl" "$OUT/mme.jsonl" "${answers[@]}"
+
+# MME's convert_answer_to_mme.py reads answers/CKPT.jsonl in its folder
+CKPT=gpu_chain-1e-5-final
+MMEDIR="$DATA_DIR/playground/data/eval/MME"
 mmfm_mkdir "$MMEDIR/answers"
-python -m llava.eval.model_vqa_loader \
-    --model-path "$CHECKPOINTS/1e-5/4-polish/llava-gemma" \
-    --question-file "$SPEC_DIR/playground/data/eval/MME/llava_mme.jsonl" \
-    --image-folder "$SPEC_DIR/playground/data/eval/MME/MME_Benchmark_release_version" \
-    --answers-file "$MMEDIR/answers/$CKPT.jsonl" \
-    --temperature 0 \
-    --max_new_tokens 16 \
-    --conv-mode gemma
-
+mmfm_copy "$OUT/mme.jsonl" "$MMEDIR/answers/$CKPT.jsonl"
 (mmfm_cd "$MMEDIR" && python convert_answer_to_mme.py --experiment "$CKPT")
 (mmfm_cd "$MMEDIR/eval_tool" && python calculation.py --results_dir "answers/$CKPT") | mmfm_tee "$OUT/mme.txt"

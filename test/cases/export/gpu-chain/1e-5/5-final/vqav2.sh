@@ -3,39 +3,50 @@
 # gpu_chain/1e-5, stage 5 of 5: final, vqav2 (after LLaVA's scripts/v1_5/eval/vqav2.sh)
 #   memory (one device, estimate): 5.2 GiB
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../../env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../env.sh"
 
 mmfm_require_done "$CHECKPOINTS/1e-5/4-polish/llava-gemma" d75fb08960873e002c9edafa098428a3a7ff6972e6c76da9d8dfa828a17dda89
 mmfm_enter_llava
-CKPT=gpu_chain-1e-5-final
+mmfm_check_cuda
 OUT="$RESULTS/1e-5/5-final"
-mmfm_mkdir "$OUT"
+WORK="$OUT/vqav2"
+mmfm_fresh "$WORK"
 
-SPLIT=llava_vqav2_mscoco_test-dev2015
-ANSWERS="$SPEC_DIR/playground/data/eval/vqav2"/answers/$SPLIT/$CKPT
-mmfm_mkdir "$ANSWERS"
+# numbered questions: the fork's model_vqa_loader logs `question_id % 10` (mmfm_answers.py says why)
+mmfm_answers number "$DATA_DIR/playground/data/eval/vqav2/llava_vqav2_mscoco_test-dev2015.jsonl" "$WORK/questions.jsonl"
+# model_vqa_loader once per visible GPU, each on its chunk of the questions (LLaVA's scripts/v1_5/eval/gqa.sh)
 gpu_list="${CUDA_VISIBLE_DEVICES:-0}"
 IFS=',' read -ra GPULIST <<< "$gpu_list"
-CHUNKS=${#GPULIST[@]}
+CHUNKS=$(mmfm_chunks "$WORK/questions.jsonl" "${#GPULIST[@]}")
 pids=()
+answers=()
 for IDX in $(seq 0 $((CHUNKS-1))); do
     CUDA_VISIBLE_DEVICES=${GPULIST[$IDX]} python -m llava.eval.model_vqa_loader \
         --model-path "$CHECKPOINTS/1e-5/4-polish/llava-gemma" \
-        --question-file "$SPEC_DIR/playground/data/eval/vqav2/llava_vqav2_mscoco_test-dev2015.jsonl" \
-        --image-folder "$SPEC_DIR/playground/data/eval/vqav2/test2015" \
-        --answers-file "$ANSWERS/${CHUNKS}_${IDX}.jsonl" \
-        --num-chunks $CHUNKS \
-        --chunk-idx $IDX \
+        --question-file "$WORK/questions.jsonl" \
+        --image-folder "$DATA_DIR/playground/data/eval/vqav2/test2015" \
+        --answers-file "$WORK/${CHUNKS}_${IDX}.jsonl" \
+        --num-chunks "$CHUNKS" \
+        --chunk-idx "$IDX" \
         --temperature 0 \
         --max_new_tokens 16 \
-        --conv-mode gemma &
-    pids+=($!)
+        --conv-mode gemma \
+        --image_dtype bfloat16 \
+        --use_accelerate True &
+    pids+=("$!")
+    # with --use_accelerate the loader appends its process index to the file name
+    answers+=("$WORK/${CHUNKS}_${IDX}_0.jsonl")
 done
 for pid in "${pids[@]}"; do wait "$pid"; done
+mmfm_answers merge "$DATA_DIR/playground/data/eval/vqav2/llava_vqav2_mscoco_test-dev2015.jsonl" "$OUT/vqav2.jsonl" "${answers[@]}"
 
-output_file="$ANSWERS/merge.jsonl"
-mmfm_merge "$output_file" "$ANSWERS" "$CHUNKS"
-VQADIR="$SPEC_DIR/playground/data/eval/vqav2"
+# convert_vqav2_for_submission.py reads DIR/answers/SPLIT/CKPT/merge.jsonl and DIR/llava_vqav2_mscoco_test2015.jsonl
 mmfm_require_llava_file scripts/convert_vqav2_for_submission.py
-python scripts/convert_vqav2_for_submission.py --split "$SPLIT" --ckpt "$CKPT" --dir "$VQADIR"
-echo "upload $VQADIR/answers_upload/$SPLIT/$CKPT.json to the VQAv2 test-dev server (EvalAI)" | mmfm_tee "$OUT/vqav2.txt"
+CKPT=gpu_chain-1e-5-final
+SPLIT=llava_vqav2_mscoco_test-dev2015
+mmfm_mkdir "$WORK/answers/$SPLIT/$CKPT"
+mmfm_copy "$OUT/vqav2.jsonl" "$WORK/answers/$SPLIT/$CKPT/merge.jsonl"
+mmfm_link "$DATA_DIR/playground/data/eval/vqav2/llava_vqav2_mscoco_test2015.jsonl" "$WORK/llava_vqav2_mscoco_test2015.jsonl"
+python scripts/convert_vqav2_for_submission.py --split "$SPLIT" --ckpt "$CKPT" --dir "$WORK"
+echo "upload $WORK/answers_upload/$SPLIT/$CKPT.json to the VQAv2 test-dev server (EvalAI)" | mmfm_tee "$OUT/vqav2.txt"

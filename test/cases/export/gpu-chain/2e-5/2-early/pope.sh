@@ -3,26 +3,45 @@
 # gpu_chain/2e-5, stage 2 of 5: early, pope (after LLaVA's scripts/v1_5/eval/pope.sh)
 #   memory (one device, estimate): 5.2 GiB
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../../env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../env.sh"
 
 mmfm_require_done "$CHECKPOINTS/2e-5/1-align/llava-gemma" 7961f417fea847a189f0f07aed4e113d62a067712bc80319ba8e42c301154d95
 mmfm_enter_llava
-CKPT=gpu_chain-2e-5-early
+mmfm_check_cuda
 OUT="$RESULTS/2e-5/2-early"
-mmfm_mkdir "$OUT"
+WORK="$OUT/pope"
+mmfm_fresh "$WORK"
 
-ANSWERS="$SPEC_DIR/playground/data/eval/pope"/answers
-mmfm_mkdir "$ANSWERS"
-python -m llava.eval.model_vqa_loader \
-    --model-path "$CHECKPOINTS/2e-5/1-align/llava-gemma" \
-    --model-base "$SPEC_DIR/weights/gemma-2b" \
-    --question-file "$SPEC_DIR/playground/data/eval/pope/llava_pope_test.jsonl" \
-    --image-folder "$SPEC_DIR/playground/data/eval/pope/val2014" \
-    --answers-file "$ANSWERS/$CKPT.jsonl" \
-    --temperature 0 \
-    --conv-mode gemma
+# numbered questions: the fork's model_vqa_loader logs `question_id % 10` (mmfm_answers.py says why)
+mmfm_answers number "$DATA_DIR/playground/data/eval/pope/llava_pope_test.jsonl" "$WORK/questions.jsonl"
+# model_vqa_loader once per visible GPU, each on its chunk of the questions (LLaVA's scripts/v1_5/eval/gqa.sh)
+gpu_list="${CUDA_VISIBLE_DEVICES:-0}"
+IFS=',' read -ra GPULIST <<< "$gpu_list"
+CHUNKS=$(mmfm_chunks "$WORK/questions.jsonl" "${#GPULIST[@]}")
+pids=()
+answers=()
+for IDX in $(seq 0 $((CHUNKS-1))); do
+    CUDA_VISIBLE_DEVICES=${GPULIST[$IDX]} python -m llava.eval.model_vqa_loader \
+        --model-path "$CHECKPOINTS/2e-5/1-align/llava-gemma" \
+        --model-base "$DATA_DIR/weights/gemma-2b" \
+        --question-file "$WORK/questions.jsonl" \
+        --image-folder "$DATA_DIR/playground/data/eval/pope/val2014" \
+        --answers-file "$WORK/${CHUNKS}_${IDX}.jsonl" \
+        --num-chunks "$CHUNKS" \
+        --chunk-idx "$IDX" \
+        --temperature 0 \
+        --conv-mode gemma \
+        --image_dtype bfloat16 \
+        --use_accelerate True &
+    pids+=("$!")
+    # with --use_accelerate the loader appends its process index to the file name
+    answers+=("$WORK/${CHUNKS}_${IDX}_0.jsonl")
+done
+for pid in "${pids[@]}"; do wait "$pid"; done
+mmfm_answers merge "$DATA_DIR/playground/data/eval/pope/llava_pope_test.jsonl" "$OUT/pope.jsonl" "${answers[@]}"
 
 python llava/eval/eval_pope.py \
-    --annotation-dir "$SPEC_DIR/playground/data/eval/pope/coco" \
-    --question-file "$SPEC_DIR/playground/data/eval/pope/llava_pope_test.jsonl" \
-    --result-file "$ANSWERS/$CKPT.jsonl" | mmfm_tee "$OUT/pope.txt"
+    --annotation-dir "$DATA_DIR/playground/data/eval/pope/coco" \
+    --question-file "$DATA_DIR/playground/data/eval/pope/llava_pope_test.jsonl" \
+    --result-file "$OUT/pope.jsonl" | mmfm_tee "$OUT/pope.txt"

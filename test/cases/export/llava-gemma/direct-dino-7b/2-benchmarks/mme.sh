@@ -3,23 +3,47 @@
 # llava_gemma_ablations/direct-dino-7b, stage 2 of 2: benchmarks, mme (after LLaVA's scripts/v1_5/eval/mme.sh)
 #   memory (one device, estimate): 18.2 GiB
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../../env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../env.sh"
 
 mmfm_require_done "$CHECKPOINTS/direct-dino-7b/1-finetune/llava-gemma" ca240ef90d617c768f7ee7996c41e5bd961a927446590f24889efc6ca9e57480
 mmfm_enter_llava
-CKPT=llava_gemma_ablations-direct-dino-7b-benchmarks
+mmfm_check_cuda
 OUT="$RESULTS/direct-dino-7b/2-benchmarks"
-mmfm_mkdir "$OUT"
+WORK="$OUT/mme"
+mmfm_fresh "$WORK"
 
-MMEDIR="$SPEC_DIR/playground/data/eval/MME"
+# numbered questions: the fork's model_vqa_loader logs `question_id % 10` (mmfm_answers.py says why)
+mmfm_answers number "$DATA_DIR/playground/data/eval/MME/llava_mme.jsonl" "$WORK/questions.jsonl"
+# model_vqa_loader once per visible GPU, each on its chunk of the questions (LLaVA's scripts/v1_5/eval/gqa.sh)
+gpu_list="${CUDA_VISIBLE_DEVICES:-0}"
+IFS=',' read -ra GPULIST <<< "$gpu_list"
+CHUNKS=$(mmfm_chunks "$WORK/questions.jsonl" "${#GPULIST[@]}")
+pids=()
+answers=()
+for IDX in $(seq 0 $((CHUNKS-1))); do
+    CUDA_VISIBLE_DEVICES=${GPULIST[$IDX]} python -m llava.eval.model_vqa_loader \
+        --model-path "$CHECKPOINTS/direct-dino-7b/1-finetune/llava-gemma" \
+        --question-file "$WORK/questions.jsonl" \
+        --image-folder "$DATA_DIR/playground/data/eval/MME/MME_Benchmark_release_version" \
+        --answers-file "$WORK/${CHUNKS}_${IDX}.jsonl" \
+        --num-chunks "$CHUNKS" \
+        --chunk-idx "$IDX" \
+        --temperature 0 \
+        --conv-mode gemma \
+        --image_dtype bfloat16 \
+        --use_accelerate True &
+    pids+=("$!")
+    # with --use_accelerate the loader appends its process index to the file name
+    answers+=("$WORK/${CHUNKS}_${IDX}_0.jsonl")
+done
+for pid in "${pids[@]}"; do wait "$pid"; done
+mmfm_answers merge "$DATA_DIR/playground/data/eval/MME/llava_mme.jsonl" "$OUT/mme.jsonl" "${answers[@]}"
+
+# MME's convert_answer_to_mme.py reads answers/CKPT.jsonl in its folder
+CKPT=llava_gemma_ablations-direct-dino-7b-benchmarks
+MMEDIR="$DATA_DIR/playground/data/eval/MME"
 mmfm_mkdir "$MMEDIR/answers"
-python -m llava.eval.model_vqa_loader \
-    --model-path "$CHECKPOINTS/direct-dino-7b/1-finetune/llava-gemma" \
-    --question-file "$SPEC_DIR/playground/data/eval/MME/llava_mme.jsonl" \
-    --image-folder "$SPEC_DIR/playground/data/eval/MME/MME_Benchmark_release_version" \
-    --answers-file "$MMEDIR/answers/$CKPT.jsonl" \
-    --temperature 0 \
-    --conv-mode gemma
-
+mmfm_copy "$OUT/mme.jsonl" "$MMEDIR/answers/$CKPT.jsonl"
 (mmfm_cd "$MMEDIR" && python convert_answer_to_mme.py --experiment "$CKPT")
 (mmfm_cd "$MMEDIR/eval_tool" && python calculation.py --results_dir "answers/$CKPT") | mmfm_tee "$OUT/mme.txt"

@@ -3,27 +3,57 @@
 # llava_gemma_ablations/direct-dino-7b, stage 2 of 2: benchmarks, scienceqa_img (after LLaVA's scripts/v1_5/eval/sqa.sh)
 #   memory (one device, estimate): 18.2 GiB
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../../env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../env.sh"
 
 mmfm_require_done "$CHECKPOINTS/direct-dino-7b/1-finetune/llava-gemma" ca240ef90d617c768f7ee7996c41e5bd961a927446590f24889efc6ca9e57480
 mmfm_enter_llava
-CKPT=llava_gemma_ablations-direct-dino-7b-benchmarks
+mmfm_check_cuda
 OUT="$RESULTS/direct-dino-7b/2-benchmarks"
-mmfm_mkdir "$OUT"
+WORK="$OUT/scienceqa_img"
+mmfm_fresh "$WORK"
 
-ANSWERS="$SPEC_DIR/playground/data/eval/scienceqa"/answers
-mmfm_mkdir "$ANSWERS"
-python -m llava.eval.model_vqa_science \
-    --model-path "$CHECKPOINTS/direct-dino-7b/1-finetune/llava-gemma" \
-    --question-file "$SPEC_DIR/playground/data/eval/scienceqa/llava_test_CQM-A.json" \
-    --image-folder "$SPEC_DIR/playground/data/eval/scienceqa/images/test" \
-    --answers-file "$ANSWERS/$CKPT.jsonl" \
-    --single-pred-prompt \
-    --temperature 0 \
-    --conv-mode gemma
+# the questions with an image through model_vqa_loader, the others through model_vqa_science (mmfm_answers.py says why)
+mmfm_answers science "$DATA_DIR/playground/data/eval/scienceqa/llava_test_CQM-A.json" "$WORK/questions.jsonl" "$WORK/texts.json"
+# model_vqa_loader once per visible GPU, each on its chunk of the questions (LLaVA's scripts/v1_5/eval/gqa.sh)
+gpu_list="${CUDA_VISIBLE_DEVICES:-0}"
+IFS=',' read -ra GPULIST <<< "$gpu_list"
+CHUNKS=$(mmfm_chunks "$WORK/questions.jsonl" "${#GPULIST[@]}")
+pids=()
+answers=()
+for IDX in $(seq 0 $((CHUNKS-1))); do
+    CUDA_VISIBLE_DEVICES=${GPULIST[$IDX]} python -m llava.eval.model_vqa_loader \
+        --model-path "$CHECKPOINTS/direct-dino-7b/1-finetune/llava-gemma" \
+        --question-file "$WORK/questions.jsonl" \
+        --image-folder "$DATA_DIR/playground/data/eval/scienceqa/images/test" \
+        --answers-file "$WORK/${CHUNKS}_${IDX}.jsonl" \
+        --num-chunks "$CHUNKS" \
+        --chunk-idx "$IDX" \
+        --temperature 0 \
+        --max_new_tokens 1024 \
+        --conv-mode gemma \
+        --image_dtype bfloat16 \
+        --use_accelerate True &
+    pids+=("$!")
+    # with --use_accelerate the loader appends its process index to the file name
+    answers+=("$WORK/${CHUNKS}_${IDX}_0.jsonl")
+done
+for pid in "${pids[@]}"; do wait "$pid"; done
+if mmfm_dry || [ -f "$WORK/texts.json" ]; then
+    python -m llava.eval.model_vqa_science \
+        --model-path "$CHECKPOINTS/direct-dino-7b/1-finetune/llava-gemma" \
+        --question-file "$WORK/texts.json" \
+        --image-folder "$DATA_DIR/playground/data/eval/scienceqa/images/test" \
+        --answers-file "$WORK/texts_answers.jsonl" \
+        --single-pred-prompt \
+        --temperature 0 \
+        --conv-mode gemma
+    answers+=("$WORK/texts_answers.jsonl")
+fi
+mmfm_answers merge-science "$DATA_DIR/playground/data/eval/scienceqa/llava_test_CQM-A.json" "$OUT/scienceqa_img.jsonl" "${answers[@]}"
 
 python llava/eval/eval_science_qa.py \
-    --base-dir "$SPEC_DIR/playground/data/eval/scienceqa" \
-    --result-file "$ANSWERS/$CKPT.jsonl" \
-    --output-file "$ANSWERS/${CKPT}_output.jsonl" \
-    --output-result "$ANSWERS/${CKPT}_result.json" | mmfm_tee "$OUT/scienceqa_img.txt"
+    --base-dir "$DATA_DIR/playground/data/eval/scienceqa" \
+    --result-file "$OUT/scienceqa_img.jsonl" \
+    --output-file "$WORK/output.jsonl" \
+    --output-result "$WORK/result.json" | mmfm_tee "$OUT/scienceqa_img.txt"

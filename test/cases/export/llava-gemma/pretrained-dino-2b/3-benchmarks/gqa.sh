@@ -3,40 +3,46 @@
 # llava_gemma_ablations/pretrained-dino-2b, stage 3 of 3: benchmarks, gqa (after LLaVA's scripts/v1_5/eval/gqa.sh)
 #   memory (one device, estimate): 6.8 GiB
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../../env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../env.sh"
 
 mmfm_require_done "$CHECKPOINTS/pretrained-dino-2b/2-finetune/llava-gemma" 921826d4ae847218ec47aa7adda68a159c197749bd3e43af853e5e0062ac487c
 mmfm_enter_llava
-CKPT=llava_gemma_ablations-pretrained-dino-2b-benchmarks
+mmfm_check_cuda
 OUT="$RESULTS/pretrained-dino-2b/3-benchmarks"
-mmfm_mkdir "$OUT"
+WORK="$OUT/gqa"
+mmfm_fresh "$WORK"
 
-SPLIT=llava_gqa_testdev_balanced
-ANSWERS="$SPEC_DIR/playground/data/eval/gqa"/answers/$SPLIT/$CKPT
-mmfm_mkdir "$ANSWERS"
+# numbered questions: the fork's model_vqa_loader logs `question_id % 10` (mmfm_answers.py says why)
+mmfm_answers number "$DATA_DIR/playground/data/eval/gqa/llava_gqa_testdev_balanced.jsonl" "$WORK/questions.jsonl"
+# model_vqa_loader once per visible GPU, each on its chunk of the questions (LLaVA's scripts/v1_5/eval/gqa.sh)
 gpu_list="${CUDA_VISIBLE_DEVICES:-0}"
 IFS=',' read -ra GPULIST <<< "$gpu_list"
-CHUNKS=${#GPULIST[@]}
+CHUNKS=$(mmfm_chunks "$WORK/questions.jsonl" "${#GPULIST[@]}")
 pids=()
+answers=()
 for IDX in $(seq 0 $((CHUNKS-1))); do
     CUDA_VISIBLE_DEVICES=${GPULIST[$IDX]} python -m llava.eval.model_vqa_loader \
         --model-path "$CHECKPOINTS/pretrained-dino-2b/2-finetune/llava-gemma" \
-        --question-file "$SPEC_DIR/playground/data/eval/gqa/llava_gqa_testdev_balanced.jsonl" \
-        --image-folder "$SPEC_DIR/playground/data/eval/gqa/data/images" \
-        --answers-file "$ANSWERS/${CHUNKS}_${IDX}.jsonl" \
-        --num-chunks $CHUNKS \
-        --chunk-idx $IDX \
+        --question-file "$WORK/questions.jsonl" \
+        --image-folder "$DATA_DIR/playground/data/eval/gqa/data/images" \
+        --answers-file "$WORK/${CHUNKS}_${IDX}.jsonl" \
+        --num-chunks "$CHUNKS" \
+        --chunk-idx "$IDX" \
         --temperature 0 \
-        --conv-mode gemma &
-    pids+=($!)
+        --conv-mode gemma \
+        --image_dtype bfloat16 \
+        --use_accelerate True &
+    pids+=("$!")
+    # with --use_accelerate the loader appends its process index to the file name
+    answers+=("$WORK/${CHUNKS}_${IDX}_0.jsonl")
 done
 for pid in "${pids[@]}"; do wait "$pid"; done
+mmfm_answers merge "$DATA_DIR/playground/data/eval/gqa/llava_gqa_testdev_balanced.jsonl" "$OUT/gqa.jsonl" "${answers[@]}"
 
-output_file="$ANSWERS/merge.jsonl"
-mmfm_merge "$output_file" "$ANSWERS" "$CHUNKS"
-GQADIR="$SPEC_DIR/playground/data/eval/gqa/data"
+GQADIR="$DATA_DIR/playground/data/eval/gqa/data"
 mmfm_require_llava_file scripts/convert_gqa_for_eval.py
-# the predictions file of GQA's eval.py is shared by every model: one evaluation at a time
+# GQA's eval.py reads TIER_predictions.json in its folder, shared by every model: one evaluation at a time
 mmfm_lock "$GQADIR"
-python scripts/convert_gqa_for_eval.py --src "$output_file" --dst "$GQADIR/testdev_balanced_predictions.json"
+python scripts/convert_gqa_for_eval.py --src "$OUT/gqa.jsonl" --dst "$GQADIR/testdev_balanced_predictions.json"
 (mmfm_cd "$GQADIR" && python eval/eval.py --tier testdev_balanced) | mmfm_tee "$OUT/gqa.txt"

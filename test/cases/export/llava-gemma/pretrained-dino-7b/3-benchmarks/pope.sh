@@ -3,25 +3,44 @@
 # llava_gemma_ablations/pretrained-dino-7b, stage 3 of 3: benchmarks, pope (after LLaVA's scripts/v1_5/eval/pope.sh)
 #   memory (one device, estimate): 18.2 GiB
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../../env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../env.sh"
 
 mmfm_require_done "$CHECKPOINTS/pretrained-dino-7b/2-finetune/llava-gemma" b1a56a9acbce33396190ed122a5e21400da3e707130b076b8b0e03b7eec7c330
 mmfm_enter_llava
-CKPT=llava_gemma_ablations-pretrained-dino-7b-benchmarks
+mmfm_check_cuda
 OUT="$RESULTS/pretrained-dino-7b/3-benchmarks"
-mmfm_mkdir "$OUT"
+WORK="$OUT/pope"
+mmfm_fresh "$WORK"
 
-ANSWERS="$SPEC_DIR/playground/data/eval/pope"/answers
-mmfm_mkdir "$ANSWERS"
-python -m llava.eval.model_vqa_loader \
-    --model-path "$CHECKPOINTS/pretrained-dino-7b/2-finetune/llava-gemma" \
-    --question-file "$SPEC_DIR/playground/data/eval/pope/llava_pope_test.jsonl" \
-    --image-folder "$SPEC_DIR/playground/data/eval/pope/val2014" \
-    --answers-file "$ANSWERS/$CKPT.jsonl" \
-    --temperature 0 \
-    --conv-mode gemma
+# numbered questions: the fork's model_vqa_loader logs `question_id % 10` (mmfm_answers.py says why)
+mmfm_answers number "$DATA_DIR/playground/data/eval/pope/llava_pope_test.jsonl" "$WORK/questions.jsonl"
+# model_vqa_loader once per visible GPU, each on its chunk of the questions (LLaVA's scripts/v1_5/eval/gqa.sh)
+gpu_list="${CUDA_VISIBLE_DEVICES:-0}"
+IFS=',' read -ra GPULIST <<< "$gpu_list"
+CHUNKS=$(mmfm_chunks "$WORK/questions.jsonl" "${#GPULIST[@]}")
+pids=()
+answers=()
+for IDX in $(seq 0 $((CHUNKS-1))); do
+    CUDA_VISIBLE_DEVICES=${GPULIST[$IDX]} python -m llava.eval.model_vqa_loader \
+        --model-path "$CHECKPOINTS/pretrained-dino-7b/2-finetune/llava-gemma" \
+        --question-file "$WORK/questions.jsonl" \
+        --image-folder "$DATA_DIR/playground/data/eval/pope/val2014" \
+        --answers-file "$WORK/${CHUNKS}_${IDX}.jsonl" \
+        --num-chunks "$CHUNKS" \
+        --chunk-idx "$IDX" \
+        --temperature 0 \
+        --conv-mode gemma \
+        --image_dtype bfloat16 \
+        --use_accelerate True &
+    pids+=("$!")
+    # with --use_accelerate the loader appends its process index to the file name
+    answers+=("$WORK/${CHUNKS}_${IDX}_0.jsonl")
+done
+for pid in "${pids[@]}"; do wait "$pid"; done
+mmfm_answers merge "$DATA_DIR/playground/data/eval/pope/llava_pope_test.jsonl" "$OUT/pope.jsonl" "${answers[@]}"
 
 python llava/eval/eval_pope.py \
-    --annotation-dir "$SPEC_DIR/playground/data/eval/pope/coco" \
-    --question-file "$SPEC_DIR/playground/data/eval/pope/llava_pope_test.jsonl" \
-    --result-file "$ANSWERS/$CKPT.jsonl" | mmfm_tee "$OUT/pope.txt"
+    --annotation-dir "$DATA_DIR/playground/data/eval/pope/coco" \
+    --question-file "$DATA_DIR/playground/data/eval/pope/llava_pope_test.jsonl" \
+    --result-file "$OUT/pope.jsonl" | mmfm_tee "$OUT/pope.txt"

@@ -1,0 +1,100 @@
+/**
+ * Export: plans -> the launch scripts of LLaVA's trainer on DeepSpeed (`mmfmc export --target llava`).
+ *
+ * For one experiment it returns `{ path, text }[]` (the CLI writes them) and the diagnostics:
+ *
+ *   README.md                   how to install LLaVA-Gemma and launch, the path substitutions, every stage
+ *   env.sh                      settings and helpers every script sources (paths, device check, locks)
+ *   submit.sh                   queues train.sbatch, then eval.sbatch task by task after it
+ *   train.sbatch                a Slurm array: one task per variant running its training stages in order
+ *   eval.sbatch                 a Slurm array on GPU nodes: one task per variant running its benchmarks
+ *   mmfm_answers.py             numbered questions and merged answers around the fork's eval scripts
+ *   zero2.json, ...             the DeepSpeed configurations the stages use (LLaVA's, or LLaVA-Gemma's for Gaudi)
+ *   VARIANT/train.sh            the variant's training stages in order
+ *   VARIANT/eval.sh             the variant's benchmarks
+ *   VARIANT/run.sh              train.sh then eval.sh, on one machine
+ *   VARIANT/1-pretrain.sh       `deepspeed llava/train/train_mem.py` with the stage's flags
+ *   VARIANT/3-benchmarks/gqa.sh one script per benchmark, after LLaVA's scripts/v1_5/eval/
+ *
+ * The rooms: launch.ts plans each variant's stages (checkpoints.ts says what the trainer can load),
+ * flags.ts writes the trainer's flags (shell.ts the shell words), deepspeed.ts the DeepSpeed
+ * configurations, scripts.ts, benchmarks.ts and slurm.ts the scripts (env.sh and mmfm_answers.py from
+ * templates/), readme.ts the README; problems.ts holds every diagnostic; published.ts LLaVA-Gemma's
+ * own per-device batches. Whatever the trainer cannot express is an error naming
+ * the field (E0504), and a global batch that does not split into per-device batch × devices ×
+ * accumulation is E0505; a stage that will not fit in device memory is a warning (W0501) with the
+ * smallest change that makes it fit.
+ */
+import { Diagnostics } from "../../core/diagnostics.js";
+import { variantFolder } from "../../plan/names.js";
+import { estimateStage, fitMemory } from "../memory.js";
+import { benchmarkScript } from "./benchmarks.js";
+import { deepSpeedFile, deepSpeedText, gaudiConfigFile, gaudiConfigText } from "./deepspeed.js";
+import { planLaunches } from "./launch.js";
+import { mixedAccelerators, VariantProblems, wontFit } from "./problems.js";
+import { readme } from "./readme.js";
+import { answersHelper, envScript, evalAll, runScript, trainAll, trainScript } from "./scripts.js";
+import { evalSbatch, evaluated, noRequest, submitScript, trainSbatch } from "./slurm.js";
+import type { ExportedStage, ExportedVariant, ExportInput, ExportResult } from "./types.js";
+
+export type { ExportedStage, ExportedVariant, ExportInput, ExportResult, ExportSettings } from "./types.js";
+export { partitionProblem, slurmDefaults, slurmTimeProblem, type SlurmRequest, type SlurmSettings } from "./slurm.js";
+export { knownCheckpointIds } from "./checkpoints.js";
+export { flagNumber, shellWord } from "./shell.js";
+
+export function exportLlava(input: ExportInput): ExportResult {
+  const diagnostics = new Diagnostics();
+  const ctx = { experiment: input.experiment, source: input.source };
+  const owner = new Map<string, string>();
+  const files: { path: string; text: string }[] = [];
+  const variants: ExportedVariant[] = [];
+  /** the configuration files the stages name, by file name */
+  const configs = new Map<string, string>();
+  const accelerators = new Set(input.plans.flatMap((p) => p.stages.flatMap((s, i) => (s.kind === "stage" ? [[s.accelerator, p, i] as const] : []))));
+  const kinds = new Set([...accelerators].map(([a]) => a));
+  if (kinds.size > 1) {
+    const [, plan, index] = [...accelerators].find(([a]) => a === "gaudi")!;
+    const problems = new VariantProblems(diagnostics, plan, input.spanOf);
+    problems.report(mixedAccelerators(problems.span(`/stages/${index}/accelerator`)));
+  }
+  for (const plan of input.plans) {
+    const problems = new VariantProblems(diagnostics, plan, input.spanOf);
+    const planned = planLaunches(plan, owner, problems);
+    if (!planned) continue;
+    const { launches, tower } = planned;
+    const stages: ExportedStage[] = [];
+    for (const launch of launches) {
+      const memory = estimateStage(plan.model, launch.plan, plan.cluster);
+      if (launch.kind === "stage") {
+        const fix = fitMemory(plan.model, launch.plan, plan.cluster);
+        if (!memory.fits) problems.report(wontFit(problems.span(`/stages/${launch.index}`), plan.id, launch.plan.name, memory, fix));
+        const deepSpeed = { zero: plan.cluster.zero, accelerator: launch.plan.accelerator };
+        configs.set(deepSpeedFile(deepSpeed), deepSpeedText(deepSpeed));
+        if (launch.plan.accelerator === "gaudi") configs.set(gaudiConfigFile, gaudiConfigText);
+        files.push({ path: launch.file, text: trainScript(ctx, plan, launch, tower, memory, fix) });
+        stages.push({ name: launch.plan.name, kind: "stage", scripts: [launch.file], devices: plan.cluster.devices, perDeviceBatch: launch.perDevice, accumulation: launch.accumulation, memory, fix: fix ?? null });
+      } else {
+        for (const f of launch.files) files.push({ path: f.file, text: benchmarkScript(ctx, plan, launch, f.bench, memory) });
+        stages.push({ name: launch.plan.name, kind: "eval", scripts: launch.files.map((f) => f.file), devices: 1, perDeviceBatch: null, accumulation: null, memory, fix: null });
+      }
+    }
+    const folder = variantFolder(plan.id);
+    files.push({ path: `${folder}/train.sh`, text: trainAll(ctx, plan, launches) });
+    if (launches.some((l) => l.kind === "eval")) files.push({ path: `${folder}/eval.sh`, text: evalAll(ctx, plan, launches) });
+    files.push({ path: `${folder}/run.sh`, text: runScript(ctx, plan, launches) });
+    variants.push({ id: plan.id, dir: variantFolder(plan.id), stages });
+  }
+  if (diagnostics.hasErrors || input.plans.length === 0) return { files: [], diagnostics: diagnostics.items, variants: [] };
+  const configFiles = [...configs.keys()].sort();
+  for (const path of configFiles) files.push({ path, text: configs.get(path)! });
+  const settings = input.settings ?? { dataDir: null, slurm: { train: noRequest, eval: noRequest } };
+  files.push({ path: "env.sh", text: envScript(ctx, settings.dataDir) });
+  files.push({ path: "submit.sh", text: submitScript(ctx, input.plans) });
+  files.push({ path: "train.sbatch", text: trainSbatch(ctx, input.plans, settings.slurm.train) });
+  if (evaluated(input.plans).length > 0) {
+    files.push({ path: "eval.sbatch", text: evalSbatch(ctx, input.plans, settings.slurm.eval) });
+    files.push({ path: "mmfm_answers.py", text: answersHelper(ctx) });
+  }
+  files.push({ path: "README.md", text: readme(ctx, input.plans, variants, configFiles, settings) });
+  return { files, diagnostics: diagnostics.items, variants };
+}

@@ -1,0 +1,133 @@
+/**
+ * Planning the launches of a variant: each training stage becomes one `deepspeed` launch that starts
+ * from what the stage before it left, each eval stage one script per benchmark after the training
+ * stage it follows. What the trainer cannot express is reported here, per stage and field.
+ */
+import type { BenchmarkPlan, EvalStagePlan, Plan, TrainStagePlan } from "../../plan/plan.js";
+import { variantFolder } from "../../plan/names.js";
+import { clusterStage, validMicroBatches } from "../memory.js";
+import { languageModel, visionTower } from "./checkpoints.js";
+import * as problem from "./problems.js";
+import type { VariantProblems } from "./problems.js";
+
+export interface TrainLaunch {
+  readonly kind: "stage";
+  readonly index: number;
+  readonly plan: TrainStagePlan;
+  readonly file: string;
+  /** `$CHECKPOINTS/...` folder the stage writes (shared by the variants that share the stage) */
+  readonly outputDir: string;
+  /** --model_name_or_path, a shell word */
+  readonly model: string;
+  /** the stage whose output this one starts from, if any */
+  readonly after: TrainLaunch | undefined;
+  readonly adapter: string | undefined;
+  readonly connectorOnly: boolean;
+  /** the stage saves a full checkpoint (it trained the language model), not only mm_projector.bin */
+  readonly trainsLanguage: boolean;
+  readonly perDevice: number;
+  readonly accumulation: number;
+}
+
+export interface EvalLaunch {
+  readonly kind: "eval";
+  readonly index: number;
+  readonly plan: EvalStagePlan;
+  readonly folder: string;
+  readonly files: readonly { readonly bench: BenchmarkPlan; readonly file: string }[];
+  readonly after: TrainLaunch;
+}
+
+export type Launch = TrainLaunch | EvalLaunch;
+
+/** The benchmarks LLaVA's scripts/v1_5/eval has a script for. */
+const benchmarkScripts = new Set(["gqa", "vqav2", "pope", "mme", "scienceqa"]);
+
+/**
+ * The stages of a variant as launches, or undefined after reporting what the trainer cannot express.
+ * `owner` maps a stage's cache key to the folder of the first variant that trains it (shared by all).
+ */
+export function planLaunches(plan: Plan, owner: Map<string, string>, problems: VariantProblems): { launches: Launch[]; tower: string } | undefined {
+  const labels = variantFolder(plan.id);
+  const tower = visionTower(plan, problems);
+  const language = languageModel(plan, problems);
+  if (plan.model.image_token !== "<image>") problems.report(problem.imageToken(problems.span("/model/image_token"), plan.model.image_token));
+  const launches: Launch[] = [];
+  let last: TrainLaunch | undefined;
+  plan.stages.forEach((stage, index) => {
+    const at = `/stages/${index}`;
+    const number = index + 1;
+    if (stage.kind === "eval") {
+      if (!last) {
+        problems.report(problem.evalBeforeTraining(problems.span(at), stage.name));
+        return;
+      }
+      const files: { bench: BenchmarkPlan; file: string }[] = [];
+      const folder = `${labels}/${number}-${stage.name}`;
+      const names = new Set<string>();
+      stage.data.forEach((d, i) => {
+        if (d.family === "synthetic_shapes") {
+          problems.report(problem.syntheticBenchmark(problems.span(`${at}/data/${i}`)));
+          return;
+        }
+        if (!benchmarkScripts.has(d.family)) {
+          problems.report(problem.unknownBenchmark(problems.span(`${at}/data/${i}`), d.family));
+          return;
+        }
+        if (d.size !== null) problems.report(problem.partOfBenchmark(problems.span(`${at}/data/${i}/size`), d.size, d.name ?? d.family));
+        let name = d.name ?? d.family;
+        for (let k = 2; names.has(name); k++) name = `${d.name ?? d.family}_${k}`;
+        names.add(name);
+        files.push({ bench: d, file: `${folder}/${name}.sh` });
+      });
+      launches.push({ kind: "eval", index, plan: stage, folder, files, after: last });
+      return;
+    }
+    const cluster = plan.cluster;
+    if (stage.data.family !== "llava_json") {
+      problems.report(problem.notConversations(problems.span(`${at}/data`), stage.data.family));
+    } else if (stage.data.images === null) {
+      problems.report(problem.noImages(problems.span(`${at}/data/images`), stage.data.name));
+    }
+    if (stage.train.includes("vision")) problems.report(problem.trainsVision(problems.span(`${at}/train`), stage.name));
+    if (stage.accelerator === "gaudi" && stage.precision !== "bf16") problems.report(problem.gaudiPrecision(problems.span(`${at}/precision`), stage.precision));
+    // micro_batch left at its default (the whole batch, as on one device): the per-device batch is
+    // the largest split of the batch over the devices that fits in memory (else the smallest split)
+    stage = clusterStage(plan.model, stage, cluster, plan.spans[`${at}/micro_batch`] !== undefined);
+    const accumulation = stage.batch / (stage.micro_batch * cluster.devices);
+    if (!Number.isInteger(accumulation) || accumulation < 1) {
+      const valid = validMicroBatches(stage.batch, cluster.devices);
+      problems.report(problem.batchSplit(problems.span(`${at}/micro_batch`), stage.name, stage.batch, cluster.devices, stage.micro_batch, valid));
+    }
+    const connectorOnly = stage.train.length === 1 && stage.train[0] === "connector";
+    const trainsLanguage = stage.train.includes("language");
+    // each stage starts from what the previous one left: a full checkpoint when it trained the
+    // language model, the base model plus its mm_projector.bin when it trained the connector only
+    let model = language ?? "";
+    let adapter: string | undefined;
+    if (last) {
+      model = last.trainsLanguage ? `"${last.outputDir}"` : last.model;
+      adapter = last.trainsLanguage ? undefined : `"${last.outputDir}/mm_projector.bin"`;
+    }
+    const key = stage.cache_key;
+    if (!owner.has(key)) owner.set(key, `${labels}/${number}-${stage.name}`);
+    const launch: TrainLaunch = {
+      kind: "stage",
+      index,
+      plan: stage,
+      file: `${labels}/${number}-${stage.name}.sh`,
+      outputDir: `$CHECKPOINTS/${owner.get(key)}/llava-${plan.model.language.family}`,
+      model,
+      after: last,
+      adapter,
+      connectorOnly,
+      perDevice: stage.micro_batch,
+      accumulation,
+      trainsLanguage,
+    };
+    launches.push(launch);
+    last = launch;
+  });
+  if (!tower || !language || problems.failed) return undefined;
+  return { launches, tower };
+}
