@@ -575,8 +575,11 @@ function evalScript(input: ExportInput, plan: Plan, launch: EvalLaunch, bench: B
   const annotations = bench.annotations;
   const dir = posix.dirname(annotations);
   const conv = plan.model.template;
-  const generation: [string, string | null][] = [["--temperature", flagNumber(e.temperature)], ["--conv-mode", conv]];
-  const loaderExtra: [string, string | null][] = e.max_new_tokens !== 128 ? [["--max_new_tokens", String(e.max_new_tokens)]] : [];
+  const generation: [string, string | null][] = [["--temperature", flagNumber(e.temperature ?? 0)], ["--conv-mode", conv]];
+  const loaderExtra: [string, string | null][] = [
+    ...(e.max_new_tokens !== null && e.max_new_tokens !== 128 ? [["--max_new_tokens", String(e.max_new_tokens)] as [string, string]] : []),
+    ...(e.top_p !== null ? [["--top_p", flagNumber(e.top_p)] as [string, string]] : []),
+  ];
   const model = evalModel(launch.after);
   const header = [
     "#!/usr/bin/env bash",
