@@ -19,6 +19,7 @@ import type { FieldSchema } from "./families.js";
 import type { Module } from "./resolve.js";
 import type { Span } from "../core/source.js";
 import { suggest } from "../core/suggest.js";
+import { repeatsAxis } from "./repeats.js";
 import { variantId } from "../plan/names.js";
 import { Component, equalValues, show, type FieldEntry, type Value } from "./values.js";
 
@@ -38,6 +39,8 @@ export interface ExperimentGrid {
   /** every axis path, in order of first appearance */
   readonly axes: readonly string[];
   readonly variants: readonly Variant[];
+  /** `repeats`: the seeds each configuration runs with (1 without; the implicit `seed` axis) */
+  readonly repeats?: number;
 }
 
 /** A path into an experiment, resolved against its base. */
@@ -211,6 +214,18 @@ export class GridBuilder {
         const current = exp.field(head)?.value;
         return current?.type === "component" ? inner.read(current.component) : undefined;
       },
+    };
+  }
+
+  /** The experiment's `seed` field as the target of the implicit axis of `repeats`. */
+  private seedTarget(experiment: Component, span: Span): Target {
+    return {
+      path: "seed",
+      span,
+      schema: experiment.family.fields.seed,
+      owner: experiment,
+      apply: (exp, entry) => exp.refine(entry.span, new Map([["seed", { ...entry, name: "seed", owner: exp }]])),
+      read: (exp) => exp.field("seed")?.value,
     };
   }
 
@@ -525,6 +540,21 @@ export class GridBuilder {
     }
     if (blocks.length === 0) points.push({ choices: [] });
 
+    // `repeats = N`: an implicit `seed` axis after the others (compiler/repeats.ts)
+    const overridden = new Map(sets.map((s) => [s.target.path, s.value]));
+    const seedAxisSpan = blocks.flatMap((b) => b.axes).find((a) => pathText(a.path) === "seed")?.path.span;
+    const repeats = repeatsAxis(base, overridden, seedAxisSpan, this.diagnostics);
+    if (repeats === "error") return undefined;
+    if (repeats) {
+      const axis: Axis = { target: this.seedTarget(base, repeats.span), values: repeats.values, span: repeats.span };
+      const unrepeated = points.splice(0, points.length);
+      for (const p of unrepeated) for (const choice of repeats.values) points.push({ choices: [...p.choices, { axis, choice }] });
+      axisOrder.push("seed");
+      // the seeds come from the axis: a `--set seed=S` only chose the first
+      const seedSet = sets.findIndex((s) => s.target.path === "seed");
+      if (seedSet >= 0) sets.splice(seedSet, 1);
+    }
+
     // apply each point's values, deepest paths last, so `finetune.lr` applies to the chosen `stages`
     const made: { point: Point; experiment: Component }[] = [];
     for (const point of points) {
@@ -622,7 +652,7 @@ export class GridBuilder {
       variants.push(variant);
     }
     if (kept.length > 0 && variants.length === 0) return undefined;
-    return { name, component: experiment, axes: axisOrder, variants };
+    return { name, component: experiment, axes: axisOrder, variants, ...(repeats ? { repeats: repeats.values.length } : {}) };
   }
 
   /** The value of an `exclude` condition at one grid point; undefined on error. */
