@@ -290,6 +290,8 @@ export function exportExperiments(compilation: Compilation, planned: readonly Pl
     const spanOf = (id: string, pointer: string) => byId.get(id)?.resolved.spans.get(pointer.replace(/^\/cluster\//, "/"));
     const exported = exportLlava({ experiment: e.name, source: options.source, plans: e.plans, spanOf });
     for (const d of exported.diagnostics) compilation.diagnostics.add(d);
-    return { name: e.name, dir: e.dir, ...exported };
+    // each variant's plan, as `mmfmc build` writes it: what `mmfmc collect` reads the variants from
+    const plans = exported.files.length ? e.plans.map((p) => ({ path: `${variantFolder(p.id)}/plan.json`, text: JSON.stringify(p, null, 2) + "\n" })) : [];
+    return { name: e.name, dir: e.dir, ...exported, files: [...exported.files, ...plans] };
   });
 }

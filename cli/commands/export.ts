@@ -1,5 +1,5 @@
 import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
-import { join, relative, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { flag, listOption, stringOption } from "../args.js";
 import type { Command } from "../command.js";
 import { Exit, UsageError } from "../exit.js";
@@ -130,6 +130,8 @@ function onlyStampedScripts(folder: string): boolean {
     const path = join(folder, entry);
     if (statSync(path).isDirectory()) {
       if (!onlyStampedScripts(path)) return false;
+    } else if (entry === "plan.json" && dirname(path) === folder) {
+      continue; // the variant's plan, written beside its scripts
     } else if (!entry.endsWith(".sh") || !readFileSync(path, "utf8").split("\n", 2)[1]?.startsWith(scriptStamp)) {
       return false;
     }
