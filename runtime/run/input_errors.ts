@@ -5,6 +5,7 @@
  */
 import { DataError } from "../data/errors.js";
 import { ImageDecodeError } from "../data/images.js";
+import { AnswersFileError } from "../benchmarks/answers.js";
 import { ItemError } from "../benchmarks/items.js";
 import { BenchmarkFileError } from "../benchmarks/loaders/files.js";
 import { ConfigError } from "../models/config.js";
@@ -15,7 +16,7 @@ import { RunDataError } from "./data.js";
 import { ReportError } from "./report.js";
 import { LockError } from "./store.js";
 
-const inputErrors = [DataError, ImageDecodeError, ItemError, BenchmarkFileError, ConfigError, PlanError, LoadError, SafetensorsError, RunDataError, ReportError, LockError];
+const inputErrors = [DataError, ImageDecodeError, ItemError, BenchmarkFileError, ConfigError, PlanError, LoadError, SafetensorsError, RunDataError, ReportError, LockError, AnswersFileError];
 
 export function isInputError(error: unknown): error is Error {
   return inputErrors.some((E) => error instanceof E);

@@ -11,6 +11,7 @@
  *     stages/KEY/checkpoint.json     the latest resumable checkpoint (pointer, replaced atomically)
  *     stages/KEY/checkpoint-STEP/    weights, optimizer state and position at STEP
  *     stages/KEY/scores.json         evaluation stages: the scores per benchmark
+ *     stages/KEY/NAME.answers.jsonl  evaluation stages: LLaVA's answers file, appended as answers come
  *
  * Every file is written through a temporary file, fsync and rename: a crash leaves the previous
  * version or the new one, never half of one.
@@ -34,6 +35,8 @@ export interface StageRecord {
   readonly resumedFrom?: number;
   /** evaluation: headline metrics, `benchmark.metric` -> value */
   readonly metrics?: Readonly<Record<string, number>>;
+  /** evaluation: benchmarks without ground truth (VQAv2 test-dev) -> the upload file written instead of a score */
+  readonly submissions?: Readonly<Record<string, string>>;
   /** the stage whose weights this one used (evaluation) or left (training: itself) */
   readonly weightsFrom: string | null;
 }
