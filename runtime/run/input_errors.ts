@@ -12,11 +12,12 @@ import { ConfigError } from "../models/config.js";
 import { PlanError } from "../../plan/io.js";
 import { LoadError } from "../models/pretrained.js";
 import { SafetensorsError } from "../weights/safetensors.js";
+import { CollectError } from "./collect.js";
 import { RunDataError } from "./data.js";
 import { ReportError } from "./report.js";
 import { LockError } from "./store.js";
 
-const inputErrors = [DataError, ImageDecodeError, ItemError, BenchmarkFileError, ConfigError, PlanError, LoadError, SafetensorsError, RunDataError, ReportError, LockError, AnswersFileError];
+const inputErrors = [DataError, ImageDecodeError, ItemError, BenchmarkFileError, ConfigError, PlanError, LoadError, SafetensorsError, RunDataError, ReportError, LockError, AnswersFileError, CollectError];
 
 export function isInputError(error: unknown): error is Error {
   return inputErrors.some((E) => error instanceof E);

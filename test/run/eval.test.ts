@@ -153,7 +153,7 @@ describe("an eval stage", () => {
     expect(asked).toHaveLength(answers.length - 2);
     expect(asked[0]).toContain("What color is the square?");
     expect(readFileSync(join(dir, "gqa.answers.jsonl"), "utf8")).toBe(whole);
-    expect(record.metrics["gqa.accuracy"]).toBe(75);
+    expect(record.metrics?.["gqa.accuracy"]).toBe(75);
   });
 
   it("refuses an answers file of other questions, naming it", async () => {
