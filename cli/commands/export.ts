@@ -20,6 +20,7 @@ export const command: Command = {
   DIR/EXPERIMENT/grid.sbatch             a Slurm array running every variant, one task each
   DIR/EXPERIMENT/zero2.json ...          the DeepSpeed configurations
   DIR/EXPERIMENT/VARIANT/run.sh          the variant's stages in order
+  DIR/EXPERIMENT/VARIANT/plan.json       the variant's plan (read by \`mmfmc collect\`)
   DIR/EXPERIMENT/VARIANT/1-STAGE.sh      deepspeed llava/train/train_mem.py with the stage's flags
   DIR/EXPERIMENT/VARIANT/3-EVAL/NAME.sh  one script per benchmark, after LLaVA's scripts/v1_5/eval
 Prints each stage's batch split and per-device memory estimate; a stage that will not fit is a

@@ -165,6 +165,10 @@ describe("mmfmc collect", () => {
     expect(b.status).toBe(1);
     expect(b.stderr).toContain(`${join(bad, "2e-5", "2-bench", "gqa.jsonl")}: line 1 is not valid JSON`);
     expect(mmfmc(["collect"]).status).toBe(2);
+    const help = mmfmc(["collect", "--help"]);
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain("usage: mmfmc collect EXPORT_DIR [--results DIR] [--data DIR]");
+    expect(mmfmc(["--help"]).stdout).toMatch(/\n {2}collect +score the answers of exported evaluation jobs/);
   });
 });
 
