@@ -93,14 +93,18 @@ function variantOrder(dir: string, folders: readonly string[]): string[] {
 }
 
 /**
- * Where a benchmark path of the spec is: relative to the data root; a root that is itself LLaVA's
- * `playground/data/eval` folder (holding `gqa/`, `pope/`, ...) is accepted too.
+ * Where a benchmark path of the spec is: relative to the data root. For the std paths
+ * (`playground/data/eval/...`) a root that is `playground`, `playground/data` or
+ * `playground/data/eval` itself is accepted too.
  */
 function locate(root: string, path: string): string {
   if (isAbsolute(path)) return path;
   const direct = resolve(root, path);
-  const prefix = "playground/data/eval/";
-  if (!existsSync(direct) && path.startsWith(prefix) && existsSync(resolve(root, path.slice(prefix.length)))) return resolve(root, path.slice(prefix.length));
+  if (existsSync(direct) || !path.startsWith("playground/data/eval/")) return direct;
+  for (const prefix of ["playground/", "playground/data/", "playground/data/eval/"]) {
+    const shorter = resolve(root, path.slice(prefix.length));
+    if (existsSync(shorter)) return shorter;
+  }
   return direct;
 }
 
