@@ -146,8 +146,13 @@ interface BenchmarkResult {
   readonly submission?: string;
 }
 
-async function shapesBenchmark(args: EvalStageArgs, name: string, data: SyntheticShapesPlan, progress: (n: number) => void): Promise<BenchmarkResult> {
-  const { dir, items } = await shapesItems(data, args.data);
+async function shapesBenchmark(
+  args: EvalStageArgs,
+  name: string,
+  data: SyntheticShapesPlan,
+  { dir, items }: Awaited<ReturnType<typeof shapesItems>>,
+  progress: (n: number) => void,
+): Promise<BenchmarkResult> {
   const questions = items.map((it) => ({
     id: it.question_id,
     questionId: it.question_id,
@@ -192,14 +197,25 @@ export async function vqav2Upload(items: readonly EvalItem<"vqav2">[], predictio
   return { text: pythonJson(vqav2Submission(predictions, ids)), complete: all !== null };
 }
 
-async function realBenchmark(args: EvalStageArgs, name: string, data: BenchmarkPlan, progress: (n: number) => void): Promise<BenchmarkResult> {
+/** A benchmark's questions, from its files (missing images are an error before anything is generated). */
+async function loadQuestions(args: EvalStageArgs, data: BenchmarkPlan) {
   const benchmark = benchmarkName(data.family);
   if (!benchmark) throw new Error(`\`${data.family}\` is not a benchmark the evaluation knows`);
-  const loaded = await loadBenchmark(benchmark, {
+  return loadBenchmark(benchmark, {
     annotations: dataPath(args.data, data.annotations),
     images: dataPath(args.data, data.images),
     limit: data.size ?? undefined,
   });
+}
+
+async function realBenchmark(
+  args: EvalStageArgs,
+  name: string,
+  data: BenchmarkPlan,
+  loaded: Awaited<ReturnType<typeof loadQuestions>>,
+  progress: (n: number) => void,
+): Promise<BenchmarkResult> {
+  const benchmark = loaded.benchmark;
   const items = loaded.items;
   const questions = items.map((it) => ({ id: it.id, questionId: it.questionId, turn: withImageToken(it.prompt, it.image !== null), prompt: answerPrompt(it), image: it.image }));
   const predictions = await answer(args, name, questions, evalGeneration(args.stage, data), progress);
@@ -225,16 +241,22 @@ export async function evalStage(args: EvalStageArgs): Promise<StageRecord> {
   const submissions: Record<string, string> = {};
   const all: Record<string, unknown> = {};
   let done = 0;
-  const total = stage.data.reduce((n, d) => n + (d.size ?? 0), 0);
-  emit({ type: "stage-start", variant, stage: stage.name, kind: "eval", steps: total, description: stage.data.map((d) => d.name ?? d.family).join(", ") });
+  // every benchmark's questions first: the progress counts them all, and a missing file stops the stage before any generation
+  const questions = [];
   for (const data of stage.data) {
+    questions.push(data.family === "synthetic_shapes" ? { data, shapes: await shapesItems(data, args.data) } : { data, loaded: await loadQuestions(args, data) });
+  }
+  const total = questions.reduce((n, q) => n + (q.shapes ? q.shapes.items.length : q.loaded!.items.length), 0);
+  emit({ type: "stage-start", variant, stage: stage.name, kind: "eval", steps: total, description: stage.data.map((d) => d.name ?? d.family).join(", ") });
+  for (const { data, shapes, loaded } of questions) {
     const name = data.name ?? data.family;
     const base = done;
     const progress = (n: number) => {
       done = base + n;
       emit({ type: "step", variant, stage: stage.name, step: done, steps: total, loss: NaN, samplesPerSecond: done / Math.max(1e-9, (performance.now() - started) / 1000), seconds: (performance.now() - started) / 1000 });
     };
-    const result = data.family === "synthetic_shapes" ? await shapesBenchmark(args, name, data, progress) : await realBenchmark(args, name, data, progress);
+    const result =
+      data.family === "synthetic_shapes" ? await shapesBenchmark(args, name, data, shapes!, progress) : await realBenchmark(args, name, data as BenchmarkPlan, loaded!, progress);
     for (const [m, v] of Object.entries(result.metrics)) metrics[`${name}.${m}`] = v;
     if (result.submission) submissions[name] = result.submission;
     all[name] = result.scores;
