@@ -12,6 +12,7 @@ const commands: Record<string, { summary: string; load: () => Promise<{ command:
   build: { summary: "write a typed graph module and a JSON plan per variant", load: () => import("./commands/build.js") },
   run: { summary: "build, then train and evaluate the variants on the tfjs runtime", load: () => import("./commands/run.js") },
   report: { summary: "re-render the results report of a runs folder", load: () => import("./commands/report.js") },
+  collect: { summary: "score the answers of exported evaluation jobs into the report", load: () => import("./commands/collect.js") },
   export: { summary: "write launch scripts for the LLaVA/DeepSpeed trainer", load: () => import("./commands/export.js") },
   fmt: { summary: "rewrite a spec in canonical layout (comments kept)", load: () => import("./commands/fmt.js") },
   doc: { summary: "describe the families, their fields, types and defaults", load: () => import("./commands/doc.js") },

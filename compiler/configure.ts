@@ -291,7 +291,8 @@ export class Configurer {
     if (failed) return undefined;
     const config: JsonObject = {};
     for (const [name, schema] of Object.entries(experiment.family.fields)) {
-      if (name === "model" || name === "stages") continue;
+      // `repeats` is the grid's (an implicit `seed` axis), not part of a variant's configuration
+      if (name === "model" || name === "stages" || name === "repeats") continue;
       const e = experiment.field(name);
       config[name] = e ? this.json(e.value, schema, `/${name}`, spans) : ((schema.default as Json) ?? null);
     }

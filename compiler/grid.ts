@@ -21,6 +21,7 @@ import type { FieldSchema } from "./families.js";
 import type { Module } from "./resolve.js";
 import type { Span } from "../core/source.js";
 import { suggest } from "../core/suggest.js";
+import { repeatsAxis } from "./repeats.js";
 import { variantId } from "../plan/names.js";
 import { Component, equalValues, show, type FieldEntry, type Value } from "./values.js";
 
@@ -40,6 +41,8 @@ export interface ExperimentGrid {
   /** every axis path, in order of first appearance */
   readonly axes: readonly string[];
   readonly variants: readonly Variant[];
+  /** `repeats`: the seeds each configuration runs with (1 without; the implicit `seed` axis) */
+  readonly repeats?: number;
 }
 
 /** A path into an experiment, resolved against its base. */
@@ -240,6 +243,18 @@ export class GridBuilder {
     };
   }
 
+  /** The experiment's `seed` field as the target of the implicit axis of `repeats`. */
+  private seedTarget(experiment: Component, span: Span): Target {
+    return {
+      path: "seed",
+      span,
+      schema: experiment.family.fields.seed,
+      owner: experiment,
+      apply: (exp, entry) => exp.refine(entry.span, new Map([["seed", { ...entry, name: "seed", owner: exp }]])),
+      read: (exp) => exp.field("seed")?.value,
+    };
+  }
+
   /** A path from segment `from` on into a component's fields (`connector.depth`, `schedule.warmup`). */
   private componentPath(
     component: Component,
@@ -408,14 +423,40 @@ export class GridBuilder {
       this.checkConditions(experiment, blocks, excludes);
       return undefined;
     }
-    const made = this.apply(experiment, grid.points, sets);
+    const repeated = this.repeat(experiment, blocks, grid, sets);
+    if (!repeated) return undefined;
+    const made = this.apply(experiment, repeated.points, repeated.sets);
     const kept = this.exclude(experiment, excludes, made);
     if (!kept) return undefined;
-    const only = this.only(experiment, overrides.only ?? [], made, kept, grid.axes);
+    const only = this.only(experiment, overrides.only ?? [], made, kept, repeated.axes);
     if (!only) return undefined;
-    const variants = this.variants(experiment, only, grid.axes);
+    const variants = this.variants(experiment, only, repeated.axes);
     if (!variants) return undefined;
-    return { name: experiment.displayName, component: experiment, axes: grid.axes, variants };
+    return { name: experiment.displayName, component: experiment, axes: repeated.axes, variants, ...(repeated.count ? { repeats: repeated.count } : {}) };
+  }
+
+  /**
+   * `repeats = N`: an implicit `seed` axis after the others (compiler/repeats.ts), each point once per
+   * seed; a `--set seed=S` then only chose the first seed. Undefined on error (with a `seed` axis too).
+   */
+  private repeat(
+    experiment: Component,
+    blocks: readonly A.Ablate[],
+    grid: { readonly points: readonly Point[]; readonly axes: readonly string[] },
+    sets: readonly Override[],
+  ): { points: Point[]; axes: string[]; sets: Override[]; count: number } | undefined {
+    const overridden = new Map(sets.map((s) => [s.target.path, s.value]));
+    const seedAxisSpan = blocks.flatMap((b) => b.axes).find((a) => pathText(a.path) === "seed")?.path.span;
+    const repeats = repeatsAxis(experiment, overridden, seedAxisSpan, this.diagnostics);
+    if (repeats === "error") return undefined;
+    if (!repeats) return { points: [...grid.points], axes: [...grid.axes], sets: [...sets], count: 0 };
+    const axis: Axis = { target: this.seedTarget(experiment, repeats.span), values: repeats.values, span: repeats.span };
+    return {
+      points: grid.points.flatMap((p) => repeats.values.map((choice) => ({ choices: [...p.choices, { axis, choice }] }))),
+      axes: [...grid.axes, "seed"],
+      sets: sets.filter((s) => s.target.path !== "seed"),
+      count: repeats.values.length,
+    };
   }
 
   /** Components an experiment uses: its model and stages, and everything they refer to. */

@@ -38,6 +38,7 @@
 import { publishedMicroBatch } from "./export/published.js";
 import type { Variant } from "./grid.js";
 import type { ModelPlan, StagePlan, TrainStagePlan } from "../plan/plan.js";
+import { evalMaxNewTokens } from "../plan/generation.js";
 
 export interface ClusterShape {
   readonly devices: number;
@@ -70,7 +71,7 @@ export const GiB = 1024 ** 3;
 /** Only the stage fields the estimate reads, so a resolved configuration can be estimated too. */
 export type MemoryStage =
   | Pick<TrainStagePlan, "kind" | "train" | "micro_batch" | "max_length" | "precision" | "gradient_checkpointing" | "accelerator" | "trainable" | "batch">
-  | { readonly kind: "eval"; readonly max_new_tokens: number };
+  | ({ readonly kind: "eval" } & Parameters<typeof evalMaxNewTokens>[0]);
 
 function hasClassToken(family: string): boolean {
   return family !== "siglip";
@@ -111,7 +112,7 @@ export function estimateStage(model: ModelPlan, stage: MemoryStage, cluster: Clu
   if (stage.kind === "eval") {
     const l = model.language;
     const params = 2 * p.total;
-    const cache = 2 * l.depth * l.kv_heads * l.head_dim * (model.image_tokens + stage.max_new_tokens) * 2;
+    const cache = 2 * l.depth * l.kv_heads * l.head_dim * (model.image_tokens + evalMaxNewTokens(stage)) * 2;
     return finish({ params, grads: 0, optimizer: 0, activations: cache, available });
   }
   const w = stage.precision === "fp32" ? 4 : 2;

@@ -313,6 +313,8 @@ export function exportExperiments(
     const spanOf = (id: string, pointer: string) => byId.get(id)?.config.spans.get(pointer.replace(/^\/cluster\//, "/"));
     const exported = exportLlava({ experiment: e.name, source: options.source, plans: e.plans, spanOf, settings: options.settings });
     for (const d of exported.diagnostics) compilation.diagnostics.add(d);
-    return { name: e.name, dir: e.dir, ...exported };
+    // each variant's plan, as `mmfmc build` writes it: what `mmfmc collect` reads the variants from
+    const plans = exported.files.length ? e.plans.map((p) => ({ path: `${variantFolder(p.id)}/plan.json`, text: JSON.stringify(p, null, 2) + "\n" })) : [];
+    return { name: e.name, dir: e.dir, ...exported, files: [...exported.files, ...plans] };
   });
 }

@@ -94,7 +94,7 @@ export function planSchema(): Schema {
     image_tokens: { ...count, description: "tokens one image becomes in the language model's sequence" },
   });
   delete (modelSchema.properties as Schema).name;
-  const cluster = familySchema(experiment, {}, ["model", "stages", "seed"]);
+  const cluster = familySchema(experiment, {}, ["model", "stages", "seed", "repeats"]);
   delete (cluster.properties as Schema).name;
   cluster.required = (cluster.required as string[]).filter((k) => k !== "name");
   return {

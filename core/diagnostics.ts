@@ -91,6 +91,7 @@ export const catalog = {
   E0408: { severity: "error", summary: "label is not a safe file name" },
   E0409: { severity: "error", summary: "condition is not a boolean" },
   E0410: { severity: "error", summary: "no label can be derived for a value" },
+  E0411: { severity: "error", summary: "`repeats` together with a `seed` axis" },
   // E05xx: command line and build
   E0501: { severity: "error", summary: "invalid --set or --only" },
   E0502: { severity: "error", summary: "--only or --variant matches no variant" },

@@ -48,6 +48,7 @@ const label = (text: string): LabelText => text as LabelText;
 
 /** Labels of secondary spans. */
 export const L = {
+  seedAxis: label("the `seed` axis"),
   firstGivenHere: label("first given here"),
   firstSetHere: label("first set here"),
   firstHere: label("first here"),
@@ -485,6 +486,10 @@ export const M = {
       x.fix
         ? `the smallest change that fits: \`${x.fix.change}\` (about ${x.fix.needs} per device)`
         : "no change of ZeRO stage, micro batch, checkpointing or device count makes it fit; use devices with more memory",
+  }),
+
+  repeatsWithSeedAxis: message("E0411", () => "`repeats` and a `seed` axis both vary the seed", {
+    help: () => "keep one: `repeats = N` runs seeds seed..seed+N-1; a `seed` axis runs exactly the seeds it lists",
   }),
 
   // ---- export: what a trainer cannot run (E0504), batch splits (E0505) ------------------------------

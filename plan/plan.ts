@@ -182,8 +182,12 @@ export interface EvalStagePlan {
   readonly kind: "eval";
   readonly name: string;
   readonly data: readonly (BenchmarkPlan | SyntheticShapesPlan)[];
-  readonly max_new_tokens: number;
-  readonly temperature: number;
+  /** null: each benchmark's LLaVA eval script default (plan/generation.ts) */
+  readonly max_new_tokens: number | null;
+  /** null: the script's (0, greedy); above 0 samples, seeded from the plan's seed */
+  readonly temperature: number | null;
+  /** nucleus sampling; null: no top-p filter */
+  readonly top_p: number | null;
   readonly batch: number;
   readonly trainable: 0;
   readonly cache_key: string;

@@ -1,5 +1,5 @@
 import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
-import { join, relative, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { flag, listOption, stringOption, type ParsedArgs } from "../args.js";
 import type { Command } from "../command.js";
 import { Exit, UsageError } from "../exit.js";
@@ -25,6 +25,7 @@ fork), per experiment:
   DIR/EXPERIMENT/mmfm_answers.py         numbered questions and merged answers for the fork's eval code
   DIR/EXPERIMENT/zero2.json ...          the DeepSpeed configurations
   DIR/EXPERIMENT/VARIANT/run.sh          train.sh (its training stages), then eval.sh (its benchmarks)
+  DIR/EXPERIMENT/VARIANT/plan.json       the variant's plan (read by \`mmfmc collect\`)
   DIR/EXPERIMENT/VARIANT/1-STAGE.sh      deepspeed llava/train/train_mem.py with the stage's flags
   DIR/EXPERIMENT/VARIANT/3-EVAL/NAME.sh  one script per benchmark, after LLaVA's scripts/v1_5/eval
 Answers and scores go to RESULTS/VARIANT/N-EVAL/NAME.jsonl and NAME.txt.
@@ -187,6 +188,8 @@ function onlyStampedScripts(folder: string): boolean {
     const path = join(folder, entry);
     if (statSync(path).isDirectory()) {
       if (!onlyStampedScripts(path)) return false;
+    } else if (entry === "plan.json" && dirname(path) === folder) {
+      continue; // the variant's plan, written beside its scripts
     } else if (!entry.endsWith(".sh") || !readFileSync(path, "utf8").split("\n", 2)[1]?.startsWith(scriptStamp)) {
       return false;
     }

@@ -101,7 +101,8 @@ options:
           .join(", "),
       ]);
       const numeric = new Set([1, 2, 3, 4, 5].map((i) => e.axes.length + i));
-      out.data(`experiment ${e.name}: ${e.variants.length} variant${e.variants.length === 1 ? "" : "s"}\n\n${table(header, rows, numeric)}\n`);
+      const repeats = e.repeats ? ` (each configuration with ${e.repeats} seeds: \`repeats = ${e.repeats}\`, axis \`seed\`)` : "";
+      out.data(`experiment ${e.name}: ${e.variants.length} variant${e.variants.length === 1 ? "" : "s"}${repeats}\n\n${table(header, rows, numeric)}\n`);
     }
     return Exit.Ok;
   },

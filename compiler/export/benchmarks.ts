@@ -18,6 +18,7 @@
  */
 import { posix } from "node:path";
 import { InternalError } from "../../core/errors.js";
+import { evalGeneration } from "../../plan/generation.js";
 import { variantFolder } from "../../plan/names.js";
 import type { BenchmarkPlan, Plan } from "../../plan/plan.js";
 import { gib, type MemoryEstimate } from "../memory.js";
@@ -77,9 +78,12 @@ export function benchmarkScript(ctx: ScriptContext, plan: Plan, launch: EvalLaun
   const questions = specPath(bench.annotations);
   const dir = posix.dirname(bench.annotations);
   const model = evalModel(launch.after);
+  // the stage's generation settings where the spec sets them, else the benchmark script's own
+  const generated = evalGeneration(e, bench);
   const generation = (maxNewTokens: number): Flag[] => [
-    ["--temperature", flagNumber(e.temperature)],
+    ["--temperature", flagNumber(generated.temperature)],
     ...(maxNewTokens !== loaderMaxNewTokens ? [["--max_new_tokens", String(maxNewTokens)] as const] : []),
+    ...(generated.topP !== null ? [["--top_p", flagNumber(generated.topP)] as const] : []),
     ["--conv-mode", plan.model.template],
   ];
   const lines = [
@@ -115,7 +119,7 @@ export function benchmarkScript(ctx: ScriptContext, plan: Plan, launch: EvalLaun
           ["--image-folder", specPath(bench.images)],
           ["--answers-file", '"$WORK/texts_answers.jsonl"'],
           ["--single-pred-prompt", null],
-          ["--temperature", flagNumber(e.temperature)],
+          ["--temperature", flagNumber(generated.temperature)],
           ["--conv-mode", plan.model.template],
         ],
         "        ",
@@ -138,7 +142,7 @@ export function benchmarkScript(ctx: ScriptContext, plan: Plan, launch: EvalLaun
   lines.push(
     "# numbered questions: the fork's model_vqa_loader logs `question_id % 10` (mmfm_answers.py says why)",
     `mmfm_answers number ${questions} "$WORK/questions.jsonl"`,
-    ...loaderChunks(model, specPath(bench.images), generation(e.max_new_tokens)),
+    ...loaderChunks(model, specPath(bench.images), generation(generated.maxNewTokens)),
     `mmfm_answers merge ${questions} ${answers} "\${answers[@]}"`,
     "",
   );

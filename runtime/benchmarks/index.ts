@@ -34,3 +34,6 @@ export type { Predictions } from "./loaders/index.js";
 export type { EvalItem, LoadedBenchmark, LoadOptions, ScoringFields } from "./loaders/types.js";
 export { vqav2Submission } from "./loaders/vqav2.js";
 export { codePoints, pyLower, pyRstrip, pySplit, pyStrip, roundPy2 } from "./text.js";
+export { headline } from "./headline.js";
+export { answerId, answerLine, AnswersFileError, parseAnswers, pythonJson } from "./answers.js";
+export type { AnswerRecord, ParsedAnswers, ReadAnswer } from "./answers.js";

@@ -1,5 +1,6 @@
 /**
- * Greedy decoding with a key/value cache, for Gemma and LLaVA models.
+ * Greedy decoding (or sampling, runtime/models/sampling.ts) with a key/value cache, for Gemma and
+ * LLaVA models.
  *
  * The prompt (with its image features merged, for LLaVA) runs once (prefill); then one token per
  * step runs against the cached keys and values. Positions follow transformers' generate:
@@ -10,6 +11,7 @@ import { tf } from "../tf.js";
 import { ParamView, dims } from "./common.js";
 import { gemmaDecoder, gemmaEmbed, gemmaLogits, type KvCache } from "./gemma.js";
 import { Model, type PretrainedModel } from "./model.js";
+import { sampleTokens, type SamplingOptions } from "./sampling.js";
 
 export interface GenerateOptions {
   /** int32 [B, T] prompt ids (left-pad a batch of prompts of different lengths). */
@@ -23,6 +25,8 @@ export interface GenerateOptions {
   stopTokenIds?: readonly number[];
   /** Fed to rows that have stopped, while others go on (default: the language model's pad token id, or 0). */
   padTokenId?: number;
+  /** sample instead of the greedy choice (temperature > 0) */
+  sample?: SamplingOptions;
 }
 
 interface State {
@@ -30,13 +34,14 @@ interface State {
   mask: tf.Tensor; // [B, S] int32
   nextPosition: tf.Tensor; // [B, 1] int32: position of the next token
   next: tf.Tensor; // [B] int32: greedy choice
+  logits?: tf.Tensor; // [B, V]: kept when sampling
 }
 
 function disposeState(s: State): void {
-  tf.dispose([...s.cache.keys, ...s.cache.values, s.mask, s.nextPosition, s.next]);
+  tf.dispose([...s.cache.keys, ...s.cache.values, s.mask, s.nextPosition, s.next, ...(s.logits ? [s.logits] : [])]);
 }
 
-/** Greedy decoding. Returns, per row, the new token ids (not the prompt). */
+/** Greedy decoding, or sampling with `opts.sample`. Returns, per row, the new token ids (not the prompt). */
 export async function generate(model: PretrainedModel, opts: GenerateOptions): Promise<number[][]> {
   const decoder = model instanceof Model ? model.family.decoder : undefined;
   if (!decoder) throw new Error(`generate needs a gemma or llava model, got ${model.modelType}`);
@@ -62,13 +67,13 @@ export async function generate(model: PretrainedModel, opts: GenerateOptions): P
     const last = tf.slice(o.hidden, [0, L - 1, 0], [B, 1, g.width]); // [B, 1, D]
     const logits = tf.reshape(gemmaLogits(lm, g, last), [B, g.vocab]); // [B, V]
     const next = tf.cast(tf.argMax(logits, -1), "int32"); // [B]
-    return { cache: { ...o.cache }, mask, nextPosition: tf.sum(mask, 1, true), next };
+    return { cache: { ...o.cache }, mask, nextPosition: tf.sum(mask, 1, true), next, ...(opts.sample ? { logits } : {}) };
   }) as unknown as State;
 
   const done = new Array<boolean>(B).fill(false);
   try {
     for (let step = 0; ; step++) {
-      const chosen = Array.from(await state.next.data());
+      const chosen = opts.sample && state.logits ? sampleTokens(await state.logits.data(), B, opts.sample) : Array.from(await state.next.data());
       const feed = chosen.map((t, b) => {
         if (done[b]) return pad;
         out[b].push(t);
@@ -87,7 +92,7 @@ export async function generate(model: PretrainedModel, opts: GenerateOptions): P
         });
         const logits = tf.reshape(gemmaLogits(lm, g, o.hidden), [B, g.vocab]); // [B, V]
         const next = tf.cast(tf.argMax(logits, -1), "int32"); // [B]
-        return { cache: { ...o.cache }, mask, nextPosition: tf.add(previous.nextPosition, 1), next };
+        return { cache: { ...o.cache }, mask, nextPosition: tf.add(previous.nextPosition, 1), next, ...(opts.sample ? { logits } : {}) };
       }) as unknown as State;
       disposeState(previous);
     }

@@ -14,6 +14,7 @@ export {
 } from "./model.js";
 export { loadPretrained, saveModel, LoadError } from "./pretrained.js";
 export { generate, type GenerateOptions } from "./generate.js";
+export { sampleTokens, samplingDistribution, TRANSFORMERS_TOP_K, type SamplingOptions } from "./sampling.js";
 export { ConfigError, MODEL_TYPES, withDefaults } from "./hf_config.js";
 export { ACTIVATIONS, type Activation } from "./common.js";
 export { SafetensorsError } from "../weights/safetensors.js";

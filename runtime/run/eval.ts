@@ -1,24 +1,43 @@
 /**
- * One evaluation stage: for each benchmark, one greedy answer per item with the benchmark's prompt
- * conventions, scored by its official rules (runtime/benchmarks) or, for the synthetic shapes, by exact
- * match. Predictions and scores are kept in the stage's folder.
+ * One evaluation stage: for each benchmark, one answer per item with the benchmark's prompt
+ * conventions and generation settings (plan/generation.ts: greedy unless the spec sets a
+ * temperature), written to LLaVA's answers file as it is generated (runtime/run/answers.ts; a
+ * crashed stage resumes from it), then scored by the benchmark's official rules
+ * (runtime/benchmarks) where ground truth exists, or, for the synthetic shapes, by exact match.
+ * VQAv2 test-dev has no public answers: its stage writes the EvalAI upload instead of a score.
+ *
+ *   stages/KEY/NAME.answers.jsonl     LLaVA's answers file (question_id, prompt, text, ...)
+ *   stages/KEY/NAME.items.json        every item with its prediction (the `mmfmc score` format)
+ *   stages/KEY/NAME.submission.json   VQAv2 without answers: the file to upload to EvalAI
+ *   stages/KEY/scores.json            the full scores per benchmark
  */
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import {
   decodeImage,
   generationPrompt,
+  hash32,
   preprocessImage,
+  Rng,
   scoreShapes,
   type AspectMode,
   type TextTokenizer,
 } from "../data/index.js";
-import { benchmarkName, loadBenchmark, score, toScoringItems, withImageToken } from "../benchmarks/index.js";
-import { generate, type PretrainedModel } from "../models/index.js";
+import { pythonJson } from "../benchmarks/answers.js";
+import { headline } from "../benchmarks/headline.js";
+import { benchmarkName, loadBenchmark, score, toScoringItems, vqav2Submission, withImageToken, type EvalItem } from "../benchmarks/index.js";
+import { readJsonLines } from "../benchmarks/loaders/files.js";
+import { generate, type GenerateOptions, type PretrainedModel } from "../models/index.js";
+import { evalGeneration, type Generation } from "../../plan/generation.js";
 import type { BenchmarkPlan, EvalStagePlan, Plan, SyntheticShapesPlan } from "../../plan/plan.js";
 import { tf } from "../tf.js";
+import { AnswersFile } from "./answers.js";
 import { processorFor, dataPath, shapesItems, type DataContext } from "./data.js";
 import type { RunEvent } from "./events.js";
 import type { RunStore, StageRecord } from "./store.js";
+
+/** Token ids generated per row; `generate` from runtime/models unless a test passes its own. */
+export type Generator = (model: PretrainedModel, options: GenerateOptions) => Promise<number[][]>;
 
 export interface EvalStageArgs {
   readonly model: PretrainedModel;
@@ -32,60 +51,119 @@ export interface EvalStageArgs {
   readonly variant: string;
   readonly weightsFrom: string | null;
   readonly emit: (event: RunEvent) => void;
+  /** the text generator (default: `generate`) */
+  readonly generator?: Generator;
 }
 
 interface Question {
+  /** unique within the benchmark */
   readonly id: string;
+  /** the answers file's `question_id` */
+  readonly questionId: string | number;
   /** the user turn, with `<image>` where the image goes */
+  readonly turn: string;
+  /** the answers file's `prompt` (the script's `cur_prompt`) */
   readonly prompt: string;
   /** absolute image path, or null for a text-only item */
   readonly image: string | null;
 }
 
-/** Greedy answers to questions, `batch` at a time (prompts left-padded). */
-async function answer(args: EvalStageArgs, questions: readonly Question[], done: (n: number) => void): Promise<string[]> {
-  const { model, plan, stage, tokenizer } = args;
+/** A 32-bit word of a string's sha256, to select a sampling stream. */
+function word(text: string): number {
+  return createHash("sha256").update(text).digest().readUInt32BE(0);
+}
+
+/**
+ * Answers to `questions`, `stage.batch` at a time (prompts left-padded), each batch appended to the
+ * answers file before the next is generated. Questions the file already answers are not asked again.
+ */
+async function answer(args: EvalStageArgs, name: string, questions: readonly Question[], generation: Generation, progress: (n: number) => void): Promise<string[]> {
+  const { model, plan, stage, tokenizer, store } = args;
   const processor = processorFor(plan.model.vision);
   const stop = [tokenizer.eosId, tokenizer.tokenId("<end_of_turn>")].filter((x): x is number => x !== undefined);
   const padId = tokenizer.unkId ?? tokenizer.padId ?? 0;
-  const out: string[] = [];
-  for (let k = 0; k < questions.length; k += stage.batch) {
-    const chunk = questions.slice(k, k + stage.batch);
-    const prompts = chunk.map((q) =>
-      generationPrompt([{ role: "user", text: q.prompt }], q.image !== null, tokenizer, { template: plan.model.template, imageTokens: plan.model.image_tokens }),
-    );
-    // one image at a time, each preprocessed before the next is decoded (a large one is ~0.5 GB)
-    const images: Float32Array[] = [];
-    for (const q of chunk) if (q.image !== null) images.push(preprocessImage(await decodeImage(q.image), processor, args.aspect));
-    const longest = Math.max(...prompts.map((p) => p.inputIds.length));
-    const ids = new Int32Array(chunk.length * longest).fill(padId);
-    const mask = new Int32Array(chunk.length * longest);
-    prompts.forEach((p, b) => {
-      const offset = b * longest + (longest - p.inputIds.length); // left padding
-      ids.set(p.inputIds, offset);
-      mask.fill(1, offset, (b + 1) * longest);
-    });
-    const inputIds = tf.tensor2d(ids, [chunk.length, longest], "int32");
-    const attentionMask = tf.tensor2d(mask, [chunk.length, longest], "int32");
-    const side = plan.model.vision.image;
-    const pixels = new Float32Array(images.length * 3 * side * side);
-    images.forEach((img, i) => pixels.set(img, i * img.length));
-    const pixelValues = images.length ? tf.tensor4d(pixels, [images.length, 3, side, side]) : undefined;
-    try {
-      const generated = await generate(model, { inputIds, attentionMask, pixelValues, maxNewTokens: stage.max_new_tokens, stopTokenIds: stop, padTokenId: padId });
-      for (const tokens of generated) out.push(tokenizer.decode(tokens.filter((t) => !stop.includes(t)), { skipSpecial: true }).trim());
-    } finally {
-      tf.dispose([inputIds, attentionMask, ...(pixelValues ? [pixelValues] : [])]);
+  const file = AnswersFile.open(join(store.stageDir(stage.cache_key), `${name}.answers.jsonl`), questions, {
+    stageKey: stage.cache_key,
+    benchmark: name,
+    modelId: plan.id,
+  });
+  const out = [...file.done];
+  try {
+    if (out.length) progress(out.length);
+    for (let k = out.length; k < questions.length; k += stage.batch) {
+      const chunk = questions.slice(k, k + stage.batch);
+      const prompts = chunk.map((q) =>
+        generationPrompt([{ role: "user", text: q.turn }], q.image !== null, tokenizer, { template: plan.model.template, imageTokens: plan.model.image_tokens }),
+      );
+      // one image at a time, each preprocessed before the next is decoded (a large one is ~0.5 GB)
+      const images: Float32Array[] = [];
+      for (const q of chunk) if (q.image !== null) images.push(preprocessImage(await decodeImage(q.image), processor, args.aspect));
+      const longest = Math.max(...prompts.map((p) => p.inputIds.length));
+      const ids = new Int32Array(chunk.length * longest).fill(padId);
+      const mask = new Int32Array(chunk.length * longest);
+      prompts.forEach((p, b) => {
+        const offset = b * longest + (longest - p.inputIds.length); // left padding
+        ids.set(p.inputIds, offset);
+        mask.fill(1, offset, (b + 1) * longest);
+      });
+      const inputIds = tf.tensor2d(ids, [chunk.length, longest], "int32");
+      const attentionMask = tf.tensor2d(mask, [chunk.length, longest], "int32");
+      const side = plan.model.vision.image;
+      const pixels = new Float32Array(images.length * 3 * side * side);
+      images.forEach((img, i) => pixels.set(img, i * img.length));
+      const pixelValues = images.length ? tf.tensor4d(pixels, [images.length, 3, side, side]) : undefined;
+      // sampling: one stream per question, from the seed, the stage and the question
+      const streams = chunk.map((q) => new Rng(plan.seed, hash32(parseInt(stage.cache_key.slice(0, 8), 16)), word(`${name}\0${q.id}`)));
+      const sample = generation.temperature > 0 ? { temperature: generation.temperature, topP: generation.topP, random: (row: number) => streams[row].next() } : undefined;
+      try {
+        const generated = await (args.generator ?? generate)(model, {
+          inputIds,
+          attentionMask,
+          pixelValues,
+          maxNewTokens: generation.maxNewTokens,
+          stopTokenIds: stop,
+          padTokenId: padId,
+          sample,
+        });
+        const texts = generated.map((tokens) => tokenizer.decode(tokens.filter((t) => !stop.includes(t)), { skipSpecial: true }).trim());
+        file.append(chunk.map((question, i) => ({ question, text: texts[i] })));
+        out.push(...texts);
+      } finally {
+        tf.dispose([inputIds, attentionMask, ...(pixelValues ? [pixelValues] : [])]);
+      }
+      progress(out.length);
     }
-    done(out.length);
+  } finally {
+    file.close();
   }
   return out;
 }
 
-async function shapesBenchmark(args: EvalStageArgs, data: SyntheticShapesPlan, progress: (n: number) => void) {
-  const { dir, items } = await shapesItems(data, args.data);
-  const questions = items.map((it) => ({ id: it.question_id, prompt: it.prompt, image: join(dir, it.image) }));
-  const predictions = await answer(args, questions, progress);
+interface BenchmarkResult {
+  /** the items file (`mmfmc score` format), when scored */
+  readonly items?: unknown;
+  readonly scores: unknown;
+  readonly metrics: Record<string, number>;
+  /** VQAv2 without answers: the EvalAI upload written instead of a score */
+  readonly submission?: string;
+}
+
+async function shapesBenchmark(
+  args: EvalStageArgs,
+  name: string,
+  data: SyntheticShapesPlan,
+  { dir, items }: Awaited<ReturnType<typeof shapesItems>>,
+  progress: (n: number) => void,
+): Promise<BenchmarkResult> {
+  const questions = items.map((it) => ({
+    id: it.question_id,
+    questionId: it.question_id,
+    turn: it.prompt,
+    // as a LLaVA question file's `text`: the prompt without the image token
+    prompt: it.prompt.replace(/^<image>\n/, ""),
+    image: join(dir, it.image),
+  }));
+  const predictions = await answer(args, name, questions, evalGeneration(args.stage, data), progress);
   const scored = items.map((it, i) => ({ ...it, prediction: predictions[i] }));
   const scores = scoreShapes(scored);
   const metrics: Record<string, number> = { accuracy: scores.accuracy };
@@ -93,52 +171,68 @@ async function shapesBenchmark(args: EvalStageArgs, data: SyntheticShapesPlan, p
   return { items: { benchmark: "synthetic_shapes", description: "predictions", items: scored }, scores, metrics };
 }
 
-async function realBenchmark(args: EvalStageArgs, data: BenchmarkPlan, progress: (n: number) => void) {
+/** The answers file's `prompt` for an item, as the benchmark's script sets `cur_prompt`. */
+export function answerPrompt(item: EvalItem): string {
+  // model_vqa_science.py: "<image>\n" + question (+ the instruction); model_vqa_loader.py: line["text"]
+  return item.benchmark === "scienceqa_img" ? withImageToken(item.prompt, item.image !== null) : item.prompt;
+}
+
+/** The question ids of VQAv2's test2015 split (every one must be in an EvalAI upload), or null without the file. */
+async function submissionIds(path: string | undefined): Promise<(string | number)[] | null> {
+  if (!path) return null;
+  try {
+    const lines = await readJsonLines("vqav2", path, "VQAv2 test2015 question file");
+    return lines.map(({ value }) => (value as { question_id: string | number }).question_id);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The EvalAI upload of VQAv2 answers, as `scripts/convert_vqav2_for_submission.py` writes it: every
+ * question of the test2015 file (`""` where there is no answer), answers through EvalAI's answer
+ * processor, `json.dump`'s layout. Without the test2015 file, the questions asked.
+ */
+export async function vqav2Upload(items: readonly EvalItem<"vqav2">[], predictions: ReadonlyMap<string, string>, testSplit: string | undefined): Promise<{ text: string; complete: boolean }> {
+  const all = await submissionIds(testSplit);
+  const ids = all ?? items.map((i) => i.questionId);
+  return { text: pythonJson(vqav2Submission(predictions, ids)), complete: all !== null };
+}
+
+/** A benchmark's questions, from its files (missing images are an error before anything is generated). */
+async function loadQuestions(args: EvalStageArgs, data: BenchmarkPlan) {
   const benchmark = benchmarkName(data.family);
   if (!benchmark) throw new Error(`\`${data.family}\` is not a benchmark the evaluation knows`);
-  const loaded = await loadBenchmark(benchmark, {
+  return loadBenchmark(benchmark, {
     annotations: dataPath(args.data, data.annotations),
     images: dataPath(args.data, data.images),
     limit: data.size ?? undefined,
   });
+}
+
+async function realBenchmark(
+  args: EvalStageArgs,
+  name: string,
+  data: BenchmarkPlan,
+  loaded: Awaited<ReturnType<typeof loadQuestions>>,
+  progress: (n: number) => void,
+): Promise<BenchmarkResult> {
+  const benchmark = loaded.benchmark;
   const items = loaded.items;
-  const questions = items.map((it) => ({ id: String(it.id), prompt: withImageToken(it.prompt, it.image !== null), image: it.image }));
-  const predictions = await answer(args, questions, progress);
+  const questions = items.map((it) => ({ id: it.id, questionId: it.questionId, turn: withImageToken(it.prompt, it.image !== null), prompt: answerPrompt(it), image: it.image }));
+  const predictions = await answer(args, name, questions, evalGeneration(args.stage, data), progress);
+  if (benchmark === "vqav2" && items.some((i) => i.scoring === null)) {
+    const byId = new Map(items.map((it, i) => [it.id, predictions[i]]));
+    const upload = await vqav2Upload(items as EvalItem<"vqav2">[], byId, loaded.files.submissionSplit);
+    const path = join(args.store.stageDir(args.stage.cache_key), `${name}.submission.json`);
+    args.store.writeFile(args.stage.cache_key, `${name}.submission.json`, upload.text);
+    const note = upload.complete ? "" : " (only the questions asked: the test2015 question file was not found, and EvalAI wants every test2015 question)";
+    args.emit({ type: "note", message: `${name}: no ground truth (VQAv2 test-dev); submission written to ${path}${note}` });
+    return { scores: { submission: path, questions: items.length, complete: upload.complete }, metrics: {}, submission: path };
+  }
   const scoring = toScoringItems(items, predictions, { description: `mmfm ${args.variant}` });
   const scores = score(benchmark, scoring.items);
   return { items: scoring, scores, metrics: headline(benchmark, scores) };
-}
-
-/** The numbers the paper's Table 1 reports, per benchmark. */
-function headline(benchmark: NonNullable<ReturnType<typeof benchmarkName>>, s: unknown): Record<string, number> {
-  const out: Record<string, number> = {};
-  const put = (name: string, v: number | null | undefined) => {
-    if (typeof v === "number" && Number.isFinite(v)) out[name] = v;
-  };
-  const x = s as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-  switch (benchmark) {
-    case "vqav2":
-      put("accuracy", x.official?.accuracy?.overall);
-      break;
-    case "gqa":
-      put("accuracy", x.accuracy);
-      break;
-    case "pope":
-      put("accuracy", x.mean_over_categories?.accuracy);
-      put("f1", x.mean_over_categories?.f1);
-      break;
-    case "mme":
-      put("perception", x.perception_total);
-      put("cognition", x.cognition_total);
-      break;
-    case "scienceqa_img":
-      put("img_accuracy", x.img_acc);
-      break;
-    case "mmvp":
-      put("pair_accuracy", x.lmms_eval_rule?.pair_accuracy);
-      break;
-  }
-  return out;
 }
 
 export async function evalStage(args: EvalStageArgs): Promise<StageRecord> {
@@ -146,21 +240,29 @@ export async function evalStage(args: EvalStageArgs): Promise<StageRecord> {
   const started = performance.now();
   const key = stage.cache_key;
   const metrics: Record<string, number> = {};
+  const submissions: Record<string, string> = {};
   const all: Record<string, unknown> = {};
   let done = 0;
-  const total = stage.data.reduce((n, d) => n + (d.size ?? 0), 0);
-  emit({ type: "stage-start", variant, stage: stage.name, kind: "eval", steps: total, description: stage.data.map((d) => d.name ?? d.family).join(", ") });
+  // every benchmark's questions first: the progress counts them all, and a missing file stops the stage before any generation
+  const questions = [];
   for (const data of stage.data) {
+    questions.push(data.family === "synthetic_shapes" ? { data, shapes: await shapesItems(data, args.data) } : { data, loaded: await loadQuestions(args, data) });
+  }
+  const total = questions.reduce((n, q) => n + (q.shapes ? q.shapes.items.length : q.loaded!.items.length), 0);
+  emit({ type: "stage-start", variant, stage: stage.name, kind: "eval", steps: total, description: stage.data.map((d) => d.name ?? d.family).join(", ") });
+  for (const { data, shapes, loaded } of questions) {
     const name = data.name ?? data.family;
     const base = done;
     const progress = (n: number) => {
       done = base + n;
       emit({ type: "step", variant, stage: stage.name, step: done, steps: total, loss: NaN, samplesPerSecond: done / Math.max(1e-9, (performance.now() - started) / 1000), seconds: (performance.now() - started) / 1000 });
     };
-    const result = data.family === "synthetic_shapes" ? await shapesBenchmark(args, data, progress) : await realBenchmark(args, data, progress);
+    const result =
+      data.family === "synthetic_shapes" ? await shapesBenchmark(args, name, data, shapes!, progress) : await realBenchmark(args, name, data as BenchmarkPlan, loaded!, progress);
     for (const [m, v] of Object.entries(result.metrics)) metrics[`${name}.${m}`] = v;
+    if (result.submission) submissions[name] = result.submission;
     all[name] = result.scores;
-    store.writeFile(key, `${name}.items.json`, JSON.stringify(result.items, null, 1) + "\n");
+    if (result.items) store.writeFile(key, `${name}.items.json`, JSON.stringify(result.items, null, 1) + "\n");
   }
   store.writeFile(key, "scores.json", JSON.stringify(all, null, 2) + "\n");
   const record: StageRecord = {
@@ -171,6 +273,7 @@ export async function evalStage(args: EvalStageArgs): Promise<StageRecord> {
     seconds: (performance.now() - started) / 1000,
     finished: new Date().toISOString(),
     metrics,
+    ...(Object.keys(submissions).length ? { submissions } : {}),
     weightsFrom: args.weightsFrom,
   };
   store.finish(record);

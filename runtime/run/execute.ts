@@ -8,7 +8,7 @@ import { join, relative } from "node:path";
 import type { LlavaModel } from "../graph.js";
 import { buildModel } from "../models/index.js";
 import type { Plan, StagePlan } from "../../plan/plan.js";
-import { dataPath, RunDataError, tokenizerFor, type DataContext } from "./data.js";
+import { dataPath, tokenizerFor, type DataContext } from "./data.js";
 import { evalStage } from "./eval.js";
 import type { RunEvent } from "./events.js";
 import { removeOrphans } from "./orphans.js";
@@ -64,21 +64,7 @@ function resolveWeights(graph: LlavaModel<number, number>, data: DataContext): L
   return { ...graph, vision: fix(graph.vision), language: fix(graph.language) };
 }
 
-/** What the runtime cannot do, found before anything trains rather than silently ignored. */
-function unsupported(variants: readonly VariantInput[]): void {
-  for (const v of variants) {
-    for (const s of v.plan.stages) {
-      if (s.kind === "eval" && s.temperature > 0) {
-        throw new RunDataError(
-          `eval \`${s.name}\` of ${v.plan.id} sets temperature ${s.temperature}, but the tfjs runtime decodes greedily (as LLaVA's eval scripts do with temperature 0); remove it or use \`mmfmc export\``,
-        );
-      }
-    }
-  }
-}
-
 export async function runExperiment(options: RunOptions): Promise<RunSummary> {
-  unsupported(options.variants);
   const dir = join(options.runsDir, options.experiment);
   const store = new RunStore(dir);
   const note = (message: string) => options.emit({ type: "note", message });

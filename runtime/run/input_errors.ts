@@ -6,6 +6,7 @@
  */
 import { DataError } from "../data/errors.js";
 import { ImageDecodeError } from "../data/images.js";
+import { AnswersFileError } from "../benchmarks/answers.js";
 import { ItemError } from "../benchmarks/items.js";
 import { BenchmarkFileError } from "../benchmarks/loaders/files.js";
 import { ConfigError } from "../models/hf_config.js";
@@ -13,6 +14,7 @@ import { PlanError } from "../../plan/io.js";
 import { LoadError } from "../models/pretrained.js";
 import { SafetensorsError } from "../weights/safetensors.js";
 import { TokenizerError } from "../data/tokenizer.js";
+import { CollectError } from "./collect.js";
 import { RunDataError } from "./data.js";
 import { FileError } from "../../core/files.js";
 import { ReportError } from "./report.js";
@@ -34,6 +36,8 @@ const inputErrors = [
   FileError,
   TokenizerError,
   TrainingDiverged,
+  AnswersFileError,
+  CollectError,
 ];
 
 export function isInputError(error: unknown): error is Error {

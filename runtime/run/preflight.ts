@@ -14,6 +14,7 @@
  * per sample, at the backend's measured matmul rate.
  */
 import type { Plan, StagePlan } from "../../plan/plan.js";
+import { evalMaxNewTokens } from "../../plan/generation.js";
 
 export interface StageEstimate {
   readonly stage: string;
@@ -66,7 +67,7 @@ export function estimateStage(plan: Plan, stage: StagePlan, capacity: BackendCap
     flopsPerStep = stage.batch * (6 * m.params.language * sampleTokens + 2 * m.params.vision * patches);
     steps = stage.steps;
   } else {
-    const tokens = m.image_tokens + 64 + stage.max_new_tokens;
+    const tokens = m.image_tokens + 64 + evalMaxNewTokens(stage);
     parts = {
       weights,
       activations: 4 * stage.batch * tokens * l.depth * (4 * l.width + 2 * l.heads * tokens) + 12 * stage.batch * tokens * l.vocab,

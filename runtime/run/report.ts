@@ -4,11 +4,33 @@
  * each axis level against the baseline's level (as the paper's Figure 1: for every pair of variants
  * that differ only on that axis, the difference, averaged), and the training loss curves as SVG.
  * Written as report.md, report.csv, report.json and loss.svg; `mmfmc report` re-renders them.
+ *
+ * Repeats (a `seed` axis, from `repeats = N` or written in `ablate`): the rows are the
+ * configurations (the variants without their seed), each metric as mean ± sample standard deviation
+ * over its seeds; an axis effect is computed per seed (a variant against its twin with the same
+ * seed) and shown as the mean over the seeds with a 95% t interval (runtime/run/stats.ts).
+ *
+ * The report is built from a `ReportSource`: a runs folder (`RunStore`), or the answers `mmfmc
+ * collect` scored for an export folder.
  */
 import { join } from "node:path";
-import { variantFolder } from "../../plan/names.js";
+import { variantFolder, variantId } from "../../plan/names.js";
 import { writeAtomic } from "../../core/files.js";
-import type { LogLine, RunStore, StageRecord, VariantRecord } from "./store.js";
+import { mean, meanInterval, sampleStd } from "./stats.js";
+import type { LogLine, StageRecord, VariantRecord } from "./store.js";
+
+/** Where a report's numbers come from: the variants, the record of each stage key, the training logs. */
+export interface ReportSource {
+  /** the folder the report is written to */
+  readonly dir: string;
+  variants(): readonly (Pick<VariantRecord, "id" | "axes" | "params" | "stages"> & { readonly pending?: readonly string[] })[];
+  /** a finished stage's record; `status`, when given, is what the stage table says instead of computed/shared */
+  record(key: string): (Partial<Pick<StageRecord, "variant" | "seconds" | "finalLoss" | "metrics" | "submissions">> & { readonly status?: string }) | undefined;
+  log(key: string): LogLine[];
+}
+
+/** The axis whose levels are repeats of one configuration with different seeds. */
+export const SEED_AXIS = "seed";
 
 export interface ReportVariant {
   readonly id: string;
@@ -18,7 +40,35 @@ export interface ReportVariant {
   readonly metrics: Readonly<Record<string, number>>;
   /** metric -> value minus the baseline's */
   readonly delta: Readonly<Record<string, number>>;
-  readonly stages: readonly { name: string; kind: string; key: string; done: boolean; seconds?: number; finalLoss?: number; computedBy?: string }[];
+  /** benchmarks without a score: `submission written: PATH` (no ground truth) or `pending` (no answers yet) */
+  readonly unscored: Readonly<Record<string, string>>;
+  readonly stages: readonly { name: string; kind: string; key: string; done: boolean; seconds?: number; finalLoss?: number; computedBy?: string; status?: string }[];
+}
+
+/** One configuration of a study with repeats: its variants (one per seed) and their statistics. */
+export interface ReportGroup {
+  /** the variant id without the seed label (`EXPERIMENT/default` when the seed is the only axis) */
+  readonly id: string;
+  /** the axis labels without the seed */
+  readonly axes: Readonly<Record<string, string>>;
+  /** its variants' ids, in seed order */
+  readonly variants: readonly string[];
+  /** metric -> mean, sample standard deviation (null for one value) and number of seeds with the metric */
+  readonly metrics: Readonly<Record<string, { mean: number; std: number | null; n: number }>>;
+  /** metric -> mean minus the baseline configuration's mean */
+  readonly delta: Readonly<Record<string, number>>;
+}
+
+/** An axis level's effect on a metric. */
+export interface Effect {
+  /** the mean difference (with repeats: the mean over seeds of each seed's mean difference) */
+  readonly mean: number;
+  /** pairs of variants compared */
+  readonly pairs: number;
+  /** repeats only: the seeds with a pair, the 95% t interval of the mean (null for one seed), whether it excludes 0 */
+  readonly seeds?: number;
+  readonly interval?: { readonly low: number; readonly high: number } | null;
+  readonly excludesZero?: boolean;
 }
 
 export interface Report {
@@ -28,12 +78,18 @@ export interface Report {
   readonly metrics: readonly string[];
   readonly variants: readonly ReportVariant[];
   /** axis -> level -> metric -> mean paired difference against the baseline's level (and the pair count) */
-  readonly effects: Readonly<Record<string, Readonly<Record<string, Readonly<Record<string, { mean: number; pairs: number }>>>>>>;
+  readonly effects: Readonly<Record<string, Readonly<Record<string, Readonly<Record<string, Effect>>>>>>;
+  /** the seeds when the study has repeats (a `seed` axis), else null */
+  readonly repeats: { readonly axis: typeof SEED_AXIS; readonly seeds: readonly string[] } | null;
+  /** with repeats: one row per configuration; empty without */
+  readonly groups: readonly ReportGroup[];
+  /** with repeats: the configuration the groups' deltas compare against */
+  readonly baselineGroup: string | null;
 }
 
 export class ReportError extends Error {}
 
-export function buildReport(store: RunStore, options: { experiment: string; baseline?: string; order?: readonly string[] }): Report {
+export function buildReport(store: ReportSource, options: { experiment: string; baseline?: string; order?: readonly string[] }): Report {
   let records = store.variants();
   if (records.length === 0) throw new ReportError(`no variants in ${store.dir}: run \`mmfmc run\` first`);
   if (options.order) {
@@ -44,12 +100,15 @@ export function buildReport(store: RunStore, options: { experiment: string; base
   for (const r of records) for (const a of Object.keys(r.axes)) if (!axes.includes(a)) axes.push(a);
   const variants = records.map((r) => {
     const metrics: Record<string, number> = {};
+    const unscored: Record<string, string> = {};
     const stages = r.stages.map((s) => {
-      const rec: StageRecord | undefined = store.record(s.key);
+      const rec = store.record(s.key);
       if (rec?.metrics) for (const [k, v] of Object.entries(rec.metrics)) metrics[k] = v;
-      return { name: s.name, kind: s.kind, key: s.key, done: rec !== undefined, seconds: rec?.seconds, finalLoss: rec?.finalLoss, computedBy: rec?.variant };
+      for (const [bench, path] of Object.entries(rec?.submissions ?? {})) unscored[bench] = `submission written: ${path}`;
+      return { name: s.name, kind: s.kind, key: s.key, done: rec !== undefined, seconds: rec?.seconds, finalLoss: rec?.finalLoss, computedBy: rec?.variant, status: rec?.status };
     });
-    return { id: r.id, axes: r.axes, params: r.params, metrics, stages };
+    for (const p of r.pending ?? []) unscored[p] = "pending";
+    return { id: r.id, axes: r.axes, params: r.params, metrics, unscored, stages };
   });
   const metricNames: string[] = [];
   for (const v of variants) for (const m of Object.keys(v.metrics)) if (!metricNames.includes(m)) metricNames.push(m);
@@ -63,33 +122,89 @@ export function buildReport(store: RunStore, options: { experiment: string; base
     if (baseline) for (const m of metricNames) if (m in v.metrics && m in baseline.metrics) delta[m] = v.metrics[m] - baseline.metrics[m];
     return { ...v, delta };
   });
-  const effects: Record<string, Record<string, Record<string, { mean: number; pairs: number }>>> = {};
+  const repeated = axes.includes(SEED_AXIS);
+  const effects: Record<string, Record<string, Record<string, Effect>>> = {};
   if (baseline) {
     for (const axis of axes) {
+      if (repeated && axis === SEED_AXIS) continue; // seeds are repeats, not a factor
       const base = baseline.axes[axis];
       if (base === undefined) continue;
       const levels = [...new Set(variants.map((v) => v.axes[axis]).filter((l) => l !== undefined && l !== base))];
       for (const level of levels) {
-        const sums: Record<string, { total: number; pairs: number }> = {};
+        // metric -> seed label ("" without repeats) -> the differences of its pairs
+        const diffs: Record<string, Map<string, number[]>> = {};
         for (const v of variants) {
           if (v.axes[axis] !== level) continue;
-          // its twin: the same labels on every other axis, the baseline's level on this one
+          // its twin: the same labels on every other axis (the seed too), the baseline's level on this one
           const twin = variants.find((w) => w.axes[axis] === base && axes.every((a) => a === axis || w.axes[a] === v.axes[a]));
           if (!twin) continue;
           for (const m of metricNames) {
             if (!(m in v.metrics) || !(m in twin.metrics)) continue;
-            const s = (sums[m] ??= { total: 0, pairs: 0 });
-            s.total += v.metrics[m] - twin.metrics[m];
-            s.pairs++;
+            const bySeed = (diffs[m] ??= new Map());
+            const seed = repeated ? (v.axes[SEED_AXIS] ?? "") : "";
+            bySeed.set(seed, [...(bySeed.get(seed) ?? []), v.metrics[m] - twin.metrics[m]]);
           }
         }
-        const out: Record<string, { mean: number; pairs: number }> = {};
-        for (const [m, s] of Object.entries(sums)) out[m] = { mean: s.total / s.pairs, pairs: s.pairs };
+        const out: Record<string, Effect> = {};
+        for (const [m, bySeed] of Object.entries(diffs)) {
+          const pairs = [...bySeed.values()].reduce((n, d) => n + d.length, 0);
+          if (!repeated) {
+            out[m] = { mean: mean([...bySeed.values()].flat()), pairs };
+            continue;
+          }
+          const perSeed = [...bySeed.values()].map(mean);
+          const interval = meanInterval(perSeed);
+          out[m] = {
+            mean: mean(perSeed),
+            pairs,
+            seeds: perSeed.length,
+            interval: interval && { low: interval.low, high: interval.high },
+            excludesZero: interval !== null && (interval.low > 0 || interval.high < 0),
+          };
+        }
         ((effects[axis] ??= {})[`${level} vs ${base}`] = out);
       }
     }
   }
-  return { experiment: options.experiment, baseline: baseline?.id ?? null, axes, metrics: metricNames, variants: withDelta, effects };
+  const groups = repeated ? repeatGroups(options.experiment, axes, withDelta, metricNames) : [];
+  const baselineGroup = baseline && repeated ? (groups.find((g) => g.variants.includes(baseline.id)) ?? null) : null;
+  const groupsWithDelta = groups.map((g) => {
+    const delta: Record<string, number> = {};
+    if (baselineGroup) for (const m of metricNames) if (m in g.metrics && m in baselineGroup.metrics) delta[m] = g.metrics[m].mean - baselineGroup.metrics[m].mean;
+    return { ...g, delta };
+  });
+  const seeds = repeated ? [...new Set(variants.map((v) => v.axes[SEED_AXIS]).filter((s): s is string => s !== undefined))] : [];
+  return {
+    experiment: options.experiment,
+    baseline: baseline?.id ?? null,
+    axes,
+    metrics: metricNames,
+    variants: withDelta,
+    effects,
+    repeats: repeated ? { axis: SEED_AXIS, seeds } : null,
+    groups: groupsWithDelta,
+    baselineGroup: baselineGroup?.id ?? null,
+  };
+}
+
+/** The configurations of a study with repeats: variants with the same labels on every axis but the seed. */
+function repeatGroups(experiment: string, axes: readonly string[], variants: readonly ReportVariant[], metricNames: readonly string[]): Omit<ReportGroup, "delta">[] {
+  const others = axes.filter((a) => a !== SEED_AXIS);
+  const byId = new Map<string, ReportVariant[]>();
+  for (const v of variants) {
+    const id = variantId(experiment, others.flatMap((a) => (v.axes[a] === undefined ? [] : [v.axes[a]])));
+    byId.set(id, [...(byId.get(id) ?? []), v]);
+  }
+  return [...byId].map(([id, members]) => {
+    const metrics: Record<string, { mean: number; std: number | null; n: number }> = {};
+    for (const m of metricNames) {
+      const values = members.flatMap((v) => (m in v.metrics ? [v.metrics[m]] : []));
+      if (values.length) metrics[m] = { mean: mean(values), std: sampleStd(values), n: values.length };
+    }
+    const axesOf: Record<string, string> = {};
+    for (const a of others) if (members[0].axes[a] !== undefined) axesOf[a] = members[0].axes[a];
+    return { id, axes: axesOf, variants: members.map((v) => v.id), metrics };
+  });
 }
 
 const fmt = (x: number | undefined, digits = 2): string => (x === undefined || !Number.isFinite(x) ? "–" : x.toFixed(digits));
@@ -100,35 +215,74 @@ function mdTable(header: readonly string[], rows: readonly (readonly string[])[]
   return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
 }
 
+/** `mean ± std (n)`, or the mean alone for one value. */
+function meanStd(s: ReportGroup["metrics"][string] | undefined): string {
+  if (!s) return "–";
+  return s.std === null ? `${fmt(s.mean)} (${s.n})` : `${fmt(s.mean)} ± ${fmt(s.std)} (${s.n})`;
+}
+
+/** An effect cell: `+1.23 (4)`; with repeats `+1.23 [-0.50, +2.96] *` (interval over seeds; `*` excludes 0). */
+function effectCell(e: Effect | undefined): string {
+  if (!e) return "–";
+  if (e.seeds === undefined) return `${signed(e.mean)} (${e.pairs})`;
+  if (!e.interval) return `${signed(e.mean)} (1 seed)`;
+  return `${signed(e.mean)} [${signed(e.interval.low)}, ${signed(e.interval.high)}]${e.excludesZero ? " *" : ""}`;
+}
+
 export function renderMarkdown(r: Report): string {
   const out = [`# ${r.experiment}: results`, ""];
-  out.push(`${r.variants.length} variants; baseline \`${r.baseline ? variantFolder(r.baseline) : "none"}\`. Metrics are the benchmarks' headline numbers (percent unless the benchmark reports a fraction).`, "");
+  const repeats = r.repeats ? ` in ${r.groups.length} configurations × ${r.repeats.seeds.length} seeds (${r.repeats.seeds.join(", ")})` : "";
+  const baseline = r.repeats ? r.baselineGroup : r.baseline;
+  out.push(`${r.variants.length} variants${repeats}; baseline \`${baseline ? variantFolder(baseline) : "none"}\`. Metrics are the benchmarks' headline numbers (percent unless the benchmark reports a fraction).`, "");
   out.push("## Results", "");
-  out.push(mdTable(["variant", ...r.axes, ...r.metrics], r.variants.map((v) => [variantFolder(v.id), ...r.axes.map((a) => v.axes[a] ?? "–"), ...r.metrics.map((m) => fmt(v.metrics[m]))])));
-  out.push("", "## Difference against the baseline", "");
-  out.push(mdTable(["variant", ...r.metrics], r.variants.map((v) => [variantFolder(v.id), ...r.metrics.map((m) => signed(v.delta[m]))])));
+  if (r.repeats) {
+    const others = r.axes.filter((a) => a !== SEED_AXIS);
+    out.push("Each metric as mean ± sample standard deviation over the seeds (n).", "");
+    out.push(mdTable(["configuration", ...others, ...r.metrics], r.groups.map((g) => [variantFolder(g.id), ...others.map((a) => g.axes[a] ?? "–"), ...r.metrics.map((m) => meanStd(g.metrics[m]))])));
+    out.push("", "## Difference against the baseline", "");
+    out.push(mdTable(["configuration", ...r.metrics], r.groups.map((g) => [variantFolder(g.id), ...r.metrics.map((m) => signed(g.delta[m]))])));
+  } else {
+    out.push(mdTable(["variant", ...r.axes, ...r.metrics], r.variants.map((v) => [variantFolder(v.id), ...r.axes.map((a) => v.axes[a] ?? "–"), ...r.metrics.map((m) => fmt(v.metrics[m]))])));
+    out.push("", "## Difference against the baseline", "");
+    out.push(mdTable(["variant", ...r.metrics], r.variants.map((v) => [variantFolder(v.id), ...r.metrics.map((m) => signed(v.delta[m]))])));
+  }
   out.push("", "## Average effect of each axis", "");
-  out.push("Mean difference over the pairs of variants that differ only on that axis (the paper's Figure 1).", "");
+  out.push(
+    r.repeats
+      ? "Per seed, the mean difference over the pairs of variants that differ only on that axis; shown as the mean over the seeds with its 95% confidence interval (t distribution, seeds − 1 degrees of freedom). `*`: the interval excludes 0."
+      : "Mean difference over the pairs of variants that differ only on that axis (the paper's Figure 1).",
+    "",
+  );
   const effectRows: string[][] = [];
   for (const [axis, levels] of Object.entries(r.effects)) {
     for (const [level, metrics] of Object.entries(levels)) {
-      effectRows.push([axis, level, ...r.metrics.map((m) => (metrics[m] ? `${signed(metrics[m].mean)} (${metrics[m].pairs})` : "–"))]);
+      effectRows.push([axis, level, ...r.metrics.map((m) => effectCell(metrics[m]))]);
     }
   }
   out.push(effectRows.length ? mdTable(["axis", "level", ...r.metrics], effectRows) : "No axis with a baseline level to compare against.");
+  if (r.repeats) {
+    out.push("", "## Every run", "");
+    out.push(mdTable(["variant", ...r.axes, ...r.metrics], r.variants.map((v) => [variantFolder(v.id), ...r.axes.map((a) => v.axes[a] ?? "–"), ...r.metrics.map((m) => fmt(v.metrics[m]))])));
+  }
+  const unscored = r.variants.flatMap((v) => Object.entries(v.unscored).map(([bench, what]) => [variantFolder(v.id), bench, what]));
+  if (unscored.length) {
+    out.push("", "## Not scored", "");
+    out.push(mdTable(["variant", "benchmark", "result"], unscored));
+  }
   out.push("", "## Stages", "");
   const stageRows = r.variants.flatMap((v) =>
     v.stages.map((s) => [
       variantFolder(v.id),
       s.name,
       s.kind,
-      s.done ? (s.computedBy && s.computedBy !== v.id ? `shared with ${variantFolder(s.computedBy)}` : "computed") : "not run",
+      s.status ?? (s.done ? (s.computedBy && s.computedBy !== v.id ? `shared with ${variantFolder(s.computedBy)}` : "computed") : "not run"),
       s.seconds === undefined ? "–" : `${s.seconds.toFixed(1)} s`,
       fmt(s.finalLoss, 4),
     ]),
   );
   out.push(mdTable(["variant", "stage", "kind", "result", "time", "final loss"], stageRows));
-  out.push("", "![training loss](loss.svg)", "");
+  if (hasLosses(r)) out.push("", "![training loss](loss.svg)");
+  out.push("");
   return out.join("\n");
 }
 
@@ -194,13 +348,18 @@ export function renderLossSvg(r: Report, logs: (key: string) => LogLine[]): stri
   return parts.join("\n") + "\n";
 }
 
-export function writeReport(store: RunStore, report: Report): string[] {
-  const files = {
+/** Whether the report has training stages with a loss to plot (a collected export has none). */
+function hasLosses(r: Report): boolean {
+  return r.variants.some((v) => v.stages.some((s) => s.kind === "stage" && s.done && s.finalLoss !== undefined));
+}
+
+export function writeReport(store: ReportSource, report: Report): string[] {
+  const files: Record<string, string> = {
     "report.md": renderMarkdown(report),
     "report.csv": renderCsv(report),
     "report.json": JSON.stringify(report, null, 2) + "\n",
-    "loss.svg": renderLossSvg(report, (key) => store.log(key)),
   };
+  if (hasLosses(report)) files["loss.svg"] = renderLossSvg(report, (key) => store.log(key));
   for (const [name, text] of Object.entries(files)) writeAtomic(join(store.dir, name), text);
   return Object.keys(files).map((f) => join(store.dir, f));
 }

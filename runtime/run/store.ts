@@ -12,6 +12,7 @@
  *     stages/KEY/checkpoint-STEP/    weights, optimizer state and log at STEP; the one before the
  *                                    latest is kept too, to fall back on if the latest is damaged
  *     stages/KEY/scores.json         evaluation stages: the scores per benchmark
+ *     stages/KEY/NAME.answers.jsonl  evaluation stages: LLaVA's answers file, appended as answers come
  *
  * Every file is written through a temporary file, fsync and rename: a crash leaves the previous
  * version or the new one, never half of one. A file found damaged (changed outside mmfmc) is a
@@ -38,6 +39,8 @@ export interface StageRecord {
   readonly resumedFrom?: number;
   /** evaluation: headline metrics, `benchmark.metric` -> value */
   readonly metrics?: Readonly<Record<string, number>>;
+  /** evaluation: benchmarks without ground truth (VQAv2 test-dev) -> the upload file written instead of a score */
+  readonly submissions?: Readonly<Record<string, string>>;
   /** the stage whose weights this one used (evaluation) or left (training: itself) */
   readonly weightsFrom: string | null;
 }

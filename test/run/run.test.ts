@@ -149,23 +149,3 @@ experiment bad { model = m, stages = [warm, s] }
     expect(r.stderr).not.toContain("internal error");
   });
 });
-
-describe("mmfmc run refuses what the runtime cannot do", () => {
-  it("an eval with temperature > 0, before anything trains", () => {
-    const dir = tempDir("mmfm-temp-");
-    writeFileSync(join(dir, "package.json"), "{}");
-    writeFileSync(
-      join(dir, "t.mmfm"),
-      `import "std"
-model m { vision = tiny_clip_vit, connector = mlp2x_gelu, language = tiny_gemma_2b }
-stage s { data = synthetic_shapes { size = 4 }, train = [connector], batch = 4, max_length = 96 }
-eval e { data = [synthetic_shapes { split = "test", size = 2 }], temperature = 0.7 }
-experiment warm { model = m, stages = [s, e] }
-`,
-    );
-    const r = mmfmc(["run", join(dir, "t.mmfm"), "--runs", join(dir, "runs"), "--out", join(dir, "build"), "--backend", "wasm"]);
-    expect(r.status).toBe(1);
-    expect(r.stderr).toContain("sets temperature 0.7, but the tfjs runtime decodes greedily");
-    expect(existsSync(join(dir, "runs", "warm", "stages"))).toBe(false);
-  });
-});

@@ -137,6 +137,11 @@ export function field(benchmark: BenchmarkName, path: string, where: string, rec
   throw new BenchmarkFileError(benchmark, path, `${where}: field \`${key}\` ${v === undefined ? "is missing" : `is not a ${kind === "id" ? "string or number" : "string"}`}`);
 }
 
+/** A record's id field as the file has it (a string or a number), after `field` has checked it. */
+export function rawId(record: unknown, key: string): string | number {
+  return (record as Record<string, string | number>)[key];
+}
+
 /**
  * Fails if any image is missing, listing how many and the first few. Images are stat'ed a batch
  * at a time so a 100K-question benchmark does not open 100K handles at once.

@@ -4,7 +4,7 @@
 
 import { join } from "node:path";
 import { shortAnswerPrompt } from "../prompts.js";
-import { BenchmarkFileError, field, isFile, readJson, readJsonLines } from "./files.js";
+import { BenchmarkFileError, field, isFile, rawId, readJson, readJsonLines } from "./files.js";
 import type { BenchmarkPaths, EvalItem } from "./types.js";
 
 interface GqaQuestion {
@@ -49,6 +49,7 @@ export async function loadGqa(paths: BenchmarkPaths, warnings: string[]): Promis
       .map(([qid, q]) => ({
         benchmark: "gqa" as const,
         id: qid,
+        questionId: qid,
         image: join(paths.images, `${q.imageId}.jpg`),
         prompt: shortAnswerPrompt(q.question),
         scoring: scoring(qid, q),
@@ -64,6 +65,7 @@ export async function loadGqa(paths: BenchmarkPaths, warnings: string[]): Promis
     return {
       benchmark: "gqa" as const,
       id: qid,
+      questionId: rawId(value, "question_id"),
       image: join(paths.images, field("gqa", paths.annotations, where, value, "image")),
       prompt: field("gqa", paths.annotations, where, value, "text"),
       scoring: scoring(qid, q),

@@ -9,7 +9,7 @@ import { basename, join } from "node:path";
 import { mmeSubtasks } from "../items.js";
 import { mmePrompt, mmeQuestionCandidates } from "../prompts.js";
 import { pyStrip } from "../text.js";
-import { BenchmarkFileError, field, isDirectory, isFile, readJsonLines, readTextFile, requireDirectory } from "./files.js";
+import { BenchmarkFileError, field, isDirectory, isFile, rawId, readJsonLines, readTextFile, requireDirectory } from "./files.js";
 import type { BenchmarkPaths, EvalItem } from "./types.js";
 
 /** Where a subtask keeps its question/answer files and its images. */
@@ -50,6 +50,7 @@ export async function loadMme(paths: BenchmarkPaths, warnings: string[]): Promis
           items.push({
             benchmark: "mme",
             id: `${subtask}/${name}#${k + 1}`,
+            questionId: `${subtask}/${name}`,
             image,
             prompt: mmePrompt(question),
             scoring: { subtask, image: `${subtask}/${name}`, question, answer },
@@ -83,6 +84,7 @@ export async function loadMme(paths: BenchmarkPaths, warnings: string[]): Promis
     items.push({
       benchmark: "mme",
       id: `${qid}#${n}`,
+      questionId: rawId(value, "question_id"),
       image: join(release, image),
       prompt,
       scoring: { subtask, image, question, answer: gt.get(question) as string },

@@ -34,6 +34,7 @@ export async function loadMmvp(paths: BenchmarkPaths, warnings: string[], style:
     return {
       benchmark: "mmvp" as const,
       id: String(index),
+      questionId: index,
       image: join(paths.images, `${index}.jpg`),
       prompt: mmvpPrompt(question, options, style),
       scoring: { index, question, options, answer: cell(cAnswer, "Correct Answer") },

@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import { popeCategories } from "../pope.js";
 import { shortAnswerPrompt } from "../prompts.js";
-import { BenchmarkFileError, field, isFile, readJsonLines } from "./files.js";
+import { BenchmarkFileError, field, isFile, rawId, readJsonLines } from "./files.js";
 import type { BenchmarkPaths, EvalItem } from "./types.js";
 
 interface Label {
@@ -38,6 +38,7 @@ export async function loadPope(paths: BenchmarkPaths, warnings: string[]): Promi
         items.push({
           benchmark: "pope",
           id: `${category}/${l.questionId}`,
+          questionId: `${category}/${l.questionId}`,
           image: join(paths.images, l.image),
           prompt: shortAnswerPrompt(l.text),
           scoring: { question_id: `${category}/${l.questionId}`, category, image: l.image, question: l.text, label: l.label },
@@ -51,6 +52,7 @@ export async function loadPope(paths: BenchmarkPaths, warnings: string[]): Promi
   const questions = lines.map(({ line, value }) => ({
     line,
     id: field("pope", paths.annotations, `line ${line}`, value, "question_id", "id"),
+    questionId: rawId(value, "question_id"),
     image: field("pope", paths.annotations, `line ${line}`, value, "image"),
     text: field("pope", paths.annotations, `line ${line}`, value, "text"),
     category: field("pope", paths.annotations, `line ${line}`, value, "category"),
@@ -78,6 +80,7 @@ export async function loadPope(paths: BenchmarkPaths, warnings: string[]): Promi
     return {
       benchmark: "pope" as const,
       id: q.id,
+      questionId: q.questionId,
       image: join(paths.images, q.image),
       prompt: q.text,
       scoring: { question_id: q.id, category: q.category, image: q.image, question: label.text, label: label.label },

@@ -46,6 +46,7 @@ export async function loadScienceQa(paths: BenchmarkPaths, warnings: string[]): 
       return {
         benchmark: "scienceqa_img" as const,
         id,
+        questionId: id,
         image,
         prompt: scienceQaPrompt(scienceQaQuestion(p)),
         scoring: { question_id: id, question: p.question, choices: p.choices, answer: p.answer, has_image: image !== null },
@@ -69,6 +70,7 @@ export async function loadScienceQa(paths: BenchmarkPaths, warnings: string[]): 
     return {
       benchmark: "scienceqa_img" as const,
       id,
+      questionId: e.id,
       image,
       prompt: scienceQaPrompt(human),
       scoring: { question_id: id, question: p.question, choices: p.choices, answer: p.answer, has_image: image !== null },

@@ -15,6 +15,12 @@ export interface EvalItem<B extends BenchmarkName = BenchmarkName> {
   readonly benchmark: B;
   /** unique within the benchmark; keys predictions */
   readonly id: string;
+  /**
+   * the question's id as its question file holds it, JSON type kept (LLaVA's `question_id`, a number
+   * for VQAv2 and POPE, a string elsewhere): the `question_id` of LLaVA's answers file. Not unique
+   * for MME (two questions per image share the image's id).
+   */
+  readonly questionId: string | number;
   /** the image file, or null for a text-only question (some ScienceQA problems) */
   readonly image: string | null;
   /**

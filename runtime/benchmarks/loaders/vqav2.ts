@@ -7,7 +7,7 @@
 import { join } from "node:path";
 import { evalAIAnswer } from "../vqa_normalize.js";
 import { shortAnswerInstruction, shortAnswerPrompt } from "../prompts.js";
-import { BenchmarkFileError, field, isFile, readJson, readJsonLines } from "./files.js";
+import { BenchmarkFileError, field, isFile, rawId, readJson, readJsonLines } from "./files.js";
 import type { BenchmarkPaths, EvalItem } from "./types.js";
 
 interface Annotation {
@@ -67,6 +67,7 @@ export async function loadVqav2(paths: BenchmarkPaths, warnings: string[]): Prom
       return {
         benchmark: "vqav2" as const,
         id: qid,
+        questionId: rawId(q, "question_id"),
         image: join(paths.images, `COCO_${subtype}_${String(image).padStart(12, "0")}.jpg`),
         prompt: shortAnswerPrompt(question),
         scoring: scoring(qid, question, image),
@@ -81,7 +82,7 @@ export async function loadVqav2(paths: BenchmarkPaths, warnings: string[]): Prom
     const image = field("vqav2", paths.annotations, where, value, "image");
     const prompt = field("vqav2", paths.annotations, where, value, "text");
     const question = prompt.replace(`\n${shortAnswerInstruction}`, "");
-    return { benchmark: "vqav2" as const, id: qid, image: join(paths.images, image), prompt, scoring: scoring(qid, question, imageId(image)) };
+    return { benchmark: "vqav2" as const, id: qid, questionId: rawId(value, "question_id"), image: join(paths.images, image), prompt, scoring: scoring(qid, question, imageId(image)) };
   });
 }
 

@@ -10,9 +10,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/1e-5/4-polish/llava-gemma"
-mmfm_stage_begin "$OUTPUT_DIR" d75fb08960873e002c9edafa098428a3a7ff6972e6c76da9d8dfa828a17dda89 || exit 0
+mmfm_stage_begin "$OUTPUT_DIR" 94cf17d1bc817eb860d99f81913c059cc498bd1e73e8cbf79bf25643ab5c7b97 || exit 0
 mmfm_set_aside_unresumable "$OUTPUT_DIR"
-mmfm_require_done "$CHECKPOINTS/1e-5/3-tune/llava-gemma" bb7e47ef374a170b67a92c28353395385a0f201a6b38679dab8b2ae249a7fb27
+mmfm_require_done "$CHECKPOINTS/1e-5/3-tune/llava-gemma" 837c0cd169b19aa5c49446b4d0c92cf91c5d4a051ef9481faca1dd0e128503b8
 mmfm_enter_llava
 mmfm_check_devices 4 gpu
 
@@ -51,4 +51,4 @@ deepspeed llava/train/train_mem.py \
     --seed 7 \
     --report_to tensorboard
 
-mmfm_stage_end "$OUTPUT_DIR" d75fb08960873e002c9edafa098428a3a7ff6972e6c76da9d8dfa828a17dda89
+mmfm_stage_end "$OUTPUT_DIR" 94cf17d1bc817eb860d99f81913c059cc498bd1e73e8cbf79bf25643ab5c7b97

@@ -10,9 +10,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/2e-5/4-polish/llava-gemma"
-mmfm_stage_begin "$OUTPUT_DIR" 52096e30562327ca95ac56fdd6a1c6809c7644c69d19a2906d09da31cc8949ad || exit 0
+mmfm_stage_begin "$OUTPUT_DIR" f0e1b830425081d18a1e843fef66186885f41f4e0c03de36e4d4fc2122c64a6f || exit 0
 mmfm_set_aside_unresumable "$OUTPUT_DIR"
-mmfm_require_done "$CHECKPOINTS/2e-5/3-tune/llava-gemma" e94f562ba3c2230ff3bd24e3aaf2866c9cc21210f6cb36f8a17580ad5e55e3e6
+mmfm_require_done "$CHECKPOINTS/2e-5/3-tune/llava-gemma" cc2c235b807b97f44a902db06fbe112866cd2b98e1a11cc6f48f9f78e961950f
 mmfm_enter_llava
 mmfm_check_devices 4 gpu
 
@@ -51,4 +51,4 @@ deepspeed llava/train/train_mem.py \
     --seed 7 \
     --report_to tensorboard
 
-mmfm_stage_end "$OUTPUT_DIR" 52096e30562327ca95ac56fdd6a1c6809c7644c69d19a2906d09da31cc8949ad
+mmfm_stage_end "$OUTPUT_DIR" f0e1b830425081d18a1e843fef66186885f41f4e0c03de36e4d4fc2122c64a6f
