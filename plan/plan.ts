@@ -6,7 +6,7 @@
  */
 
 export type Aspect = "crop" | "pad";
-export type Template = "gemma" | "plain";
+export type Template = "gemma" | "plain" | "vicuna_v1";
 
 interface Named {
   /** the declared name this component came from (absent for an anonymous family use) */

@@ -145,7 +145,7 @@ export function llava<V extends number, L extends number>(parts: {
     vision,
     connector,
     language,
-    template: parts.template ?? "gemma",
+    template: parts.template ?? (language.family === "llama" ? "vicuna_v1" : "gemma"),
     image_token: parts.image_token ?? "<image>",
   };
 }

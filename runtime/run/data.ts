@@ -67,13 +67,16 @@ export async function syntheticFolder(data: SyntheticShapesPlan, ctx: DataContex
   return dir;
 }
 
-/** The tokenizer shared by every synthetic dataset: built once from a fixed corpus, so all splits agree. */
-export async function shapesTokenizerFolder(ctx: DataContext): Promise<string> {
-  const dir = join(ctx.cacheDir, "synthetic_shapes-tokenizer");
+/**
+ * The tokenizer shared by every synthetic dataset: built once from a fixed corpus, so all splits
+ * agree; in Gemma's layout, or Llama's for a Llama language model.
+ */
+export async function shapesTokenizerFolder(ctx: DataContext, layout: "gemma" | "llama" = "gemma"): Promise<string> {
+  const dir = join(ctx.cacheDir, layout === "gemma" ? "synthetic_shapes-tokenizer" : `synthetic_shapes-tokenizer-${layout}`);
   if (existsSync(join(dir, "tokenizer", "tokenizer.json"))) return join(dir, "tokenizer");
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
-  await writeShapesDataset(tmp, { seed: 0, train: 2000, test: 300, imageSize: 8 });
+  await writeShapesDataset(tmp, { seed: 0, train: 2000, test: 300, imageSize: 8, tokenizerLayout: layout });
   rmSync(dir, { recursive: true, force: true });
   renameSync(tmp, dir);
   return join(dir, "tokenizer");
@@ -94,7 +97,7 @@ export async function tokenizerFor(plan: Plan, ctx: DataContext): Promise<TextTo
     }
     return loadTokenizer(dir);
   }
-  if (usesSynthetic(plan)) return loadTokenizer(await shapesTokenizerFolder(ctx));
+  if (usesSynthetic(plan)) return loadTokenizer(await shapesTokenizerFolder(ctx, language.family));
   throw new RunDataError(
     `language \`${language.name ?? language.family}\` has no tokenizer: set its \`tokenizer\` (or \`weights\`) to a folder holding tokenizer.json`,
   );

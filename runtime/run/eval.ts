@@ -9,6 +9,7 @@ import {
   generationPrompt,
   preprocessImage,
   scoreShapes,
+  stopTokenIds,
   type AspectMode,
   type TextTokenizer,
 } from "../data/index.js";
@@ -46,7 +47,7 @@ interface Question {
 async function answer(args: EvalStageArgs, questions: readonly Question[], done: (n: number) => void): Promise<string[]> {
   const { model, plan, stage, tokenizer } = args;
   const processor = processorFor(plan.model.vision);
-  const stop = [tokenizer.eosId, tokenizer.tokenId("<end_of_turn>")].filter((x): x is number => x !== undefined);
+  const stop = stopTokenIds(plan.model.template, tokenizer);
   const padId = tokenizer.unkId ?? tokenizer.padId ?? 0;
   const out: string[] = [];
   for (let k = 0; k < questions.length; k += stage.batch) {

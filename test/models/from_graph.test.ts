@@ -38,6 +38,8 @@ describe("graph -> config", () => {
     expect(configParameterCount(textConfig(vicuna7b))).toBe(6_738_415_616);
     expect(textConfig(vicuna7b)).toMatchObject({ model_type: "llama", hidden_act: "silu", rms_norm_eps: 1e-5, tie_word_embeddings: false, rope_scaling: null, pad_token_id: null });
     expect(textConfig({ ...vicuna7b, config: { ...vicuna7b.config, rope_scaling: 2, tied: true } }).rope_scaling).toEqual({ type: "linear", factor: 2 });
+    // a LLaVA over a Llama takes Vicuna's template unless told otherwise
+    expect(llava({ vision: clipVit({ ...vision, image: 336, patch: 14, width: 1024, depth: 24, heads: 16, mlp: 4096 }), connector: mlp({ in: 1024, out: 4096, depth: 2, act: "gelu" }), language: vicuna7b }).template).toBe("vicuna_v1");
   });
 
   it("a SwiGLU width transformers cannot produce is refused", () => {
