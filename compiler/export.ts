@@ -264,6 +264,12 @@ function visionTower(plan: Plan, problems: Problems): string | undefined {
 
 function languageModel(plan: Plan, problems: Problems): string | undefined {
   const l = plan.model.language;
+  if (l.family !== "gemma") {
+    problems.cannot(plan, "/model/language", `a \`${l.family}\` language model`, [
+      "the LLaVA-Gemma target trains Gemma only; a LLaMA/Vicuna language model is for stock haotian-liu/LLaVA, which `mmfmc export` does not write yet",
+    ]);
+    return undefined;
+  }
   const checkpoint = checkpointOf(plan, "language", problems);
   if (!checkpoint) return undefined;
   const path = l.weights ?? l.hub_id ?? "";
