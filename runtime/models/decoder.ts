@@ -15,14 +15,14 @@
  *   Llama by w, starting at one (LlamaRMSNorm).
  * - Gemma multiplies the input embeddings by √D, a tensor of the activation dtype (float32 here), so
  *   rounded first (GemmaModel.forward); Llama does not scale them.
- * - The gated MLP's activation: Gemma `hidden_activation` (tanh GELU by default), Llama `hidden_act`
- *   (SiLU: SwiGLU). Llama may have MLP biases (`mlp_bias`, transformers >= 4.41).
+ * - The gated MLP's activation `act`: tanh GELU for Gemma by default (GeGLU), SiLU for Llama (SwiGLU).
+ *   Llama may have MLP biases (`mlpBias`, from transformers 4.41).
  * - RoPE rotates halves (rotate_half: [-x2, x1]), frequencies 1/θ^(2i/Dh) in float32. Llama's linear
  *   `rope_scaling` divides the positions by its factor first (LlamaLinearScalingRotaryEmbedding).
  * - Attention scores are scaled by 1/√head_dim; key/value heads are shared by G = H / KV query
  *   heads (multi-query when KV = 1). Gemma's head_dim is independent of width / heads.
  * - Masked scores get finfo(float32).min added; fully masked rows (left padding) attend uniformly.
- * - The embedding row of `pad_token_id` starts at zero and gets no gradient (nn.Embedding's
+ * - The embedding row of `padTokenId` starts at zero and gets no gradient (nn.Embedding's
  *   padding_idx; a negative id counts from the end, as torch counts it).
  * - hidden_states = (embeddings as the layers see them, layer 1 .. L-1 outputs, norm(layer L output)).
  *
@@ -36,7 +36,7 @@ import type { LanguageShape } from "./shapes.js";
 import { normal, ones, zeros } from "./init.js";
 
 /**
- * Parameters, initialised as the families' `_init_weights` do: linear weights N(0, initializer_range²),
+ * Parameters, initialised as the families' `_init_weights` do: linear weights N(0, initStd²),
  * biases zero, the embedding normal with its padding row zero; norm weights zero for Gemma (1 + w),
  * one for Llama.
  */
