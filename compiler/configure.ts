@@ -199,9 +199,7 @@ export class Configurer {
     if (vision.kind !== "vision" || connector.kind !== "connector" || language.kind !== "language") return undefined;
     if (!schemaValid(model)) return undefined;
     const visionJson = this.component(vision, "/model/vision", spans, this.visionComputed(vision));
-    const languageJson = this.component(language, "/model/language", spans, {
-      head_dim: headDim(language),
-    });
+    const languageJson = this.component(language, "/model/language", spans, languageComputed(language));
     const vWidth = visionJson.width as number;
     const lWidth = languageJson.width as number;
     if (!checkModelWidths({ vision, connector, language, connectorSpan: entry("connector")!.value.span }, { vision: vWidth, language: lWidth }, this.diagnostics)) {
@@ -211,9 +209,10 @@ export class Configurer {
     connectorJson.in = vWidth;
     connectorJson.out = lWidth;
     const out: JsonObject = { vision: visionJson, connector: connectorJson, language: languageJson };
+    const defaults: Record<string, Json> = { template: language.family.name === "llama" ? "vicuna_v1" : "gemma" };
     for (const name of ["template", "image_token"]) {
       const e = entry(name);
-      out[name] = e ? this.json(e.value, model.family.fields[name], `/model/${name}`, spans) : (model.family.fields[name].default as Json);
+      out[name] = e ? this.json(e.value, model.family.fields[name], `/model/${name}`, spans) : (defaults[name] ?? (model.family.fields[name].default as Json));
     }
     if (!this.ok) return undefined;
     const params = {
@@ -306,12 +305,13 @@ function intOf(e: FieldEntry | undefined): number | undefined {
   return e?.value.type === "int" ? Number(e.value.value) : undefined;
 }
 
-function headDim(language: Component): number {
+/** Defaults of a language backbone that depend on its other fields: head_dim (width / heads); Llama's kv_heads (heads). */
+function languageComputed(language: Component): Record<string, Json> {
   const get = (name: string) => intOf(language.field(name)) ?? (language.family.fields[name]?.default as number);
-  const explicit = intOf(language.field("head_dim"));
-  if (explicit !== undefined) return explicit;
   const heads = get("heads");
-  return heads > 0 ? Math.floor(get("width") / heads) : 0;
+  const computed: Record<string, Json> = { head_dim: heads > 0 ? Math.floor(get("width") / heads) : 0 };
+  if (language.family.name === "llama") computed.kv_heads = heads;
+  return computed;
 }
 
 /**

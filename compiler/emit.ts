@@ -117,7 +117,7 @@ function graphModule(plan: Plan, input: EmitInput): OptionalKind<SourceFileStruc
       { kind: StructureKind.ImportDeclaration, moduleSpecifier: "mmfm/runtime", namedImports: [...[...imports].sort(), "type Plan"] },
       exportConst("vision", `${visionConstructor[m.vision.family]}(${literal(graphConfig(m.vision))})`, `the vision backbone (${m.vision.name ?? m.vision.family})`),
       exportConst("connector", `${m.connector.family}(${literal(connectorFields)})`, `the connector (${m.connector.name ?? m.connector.family})`),
-      exportConst("language", `gemma(${literal(graphConfig(m.language))})`, `the language backbone (${m.language.name ?? m.language.family})`),
+      exportConst("language", `${m.language.family}(${literal(graphConfig(m.language))})`, `the language backbone (${m.language.name ?? m.language.family})`),
       exportConst(
         "model",
         `llava({ vision, connector, language, template: ${JSON.stringify(m.template)}, image_token: ${JSON.stringify(m.image_token)} })`,

@@ -221,6 +221,40 @@ const gemma: Family = {
   required: [],
 };
 
+const llama: Family = {
+  name: "llama",
+  kind: "language",
+  implicit: false,
+  description:
+    "Llama (transformers' LlamaForCausalLM; Vicuna is a Llama): RMSNorm with w (not 1 + w), SwiGLU, RoPE with `rope_theta` and optional linear `rope_scaling`, multi-head, grouped or multi-query attention, an output head of its own (untied) and no embedding scale. Defaults are LlamaConfig's (Llama-2-7B sizes).",
+  fields: {
+    vocab: int("vocabulary size (vocab_size)", 32000, 1),
+    width: int("hidden size (hidden_size)", 4096, 1),
+    depth: int("number of decoder layers (num_hidden_layers)", 32, 1),
+    heads: int("query heads (num_attention_heads); must divide `width`", 32, 1),
+    kv_heads: { ...int("key/value heads (num_key_value_heads); must divide `heads` (1 = multi-query)", undefined, 1), mmfmDefault: "heads" },
+    head_dim: {
+      ...int("size of each attention head; transformers 4.40 takes width / heads, later versions read `head_dim` from the config", undefined, 1),
+      mmfmDefault: "width / heads",
+    },
+    mlp: int("hidden size of the SwiGLU feed-forward block (intermediate_size)", 11008, 1),
+    act: oneOf("activation of the gated feed-forward block (hidden_act): `silu` (SwiGLU, as every Llama), `gelu` or `gelu_tanh`", ["silu", "gelu", "gelu_tanh"], "silu"),
+    rope_theta: float("RoPE base", 10000, { exclusiveMinimum: 0 }),
+    rope_scaling: float(
+      "linear RoPE scaling: positions are divided by this factor (transformers' `rope_scaling = {type: linear, factor}`; it must be above 1); absent: no scaling",
+      undefined,
+      { exclusiveMinimum: 1 },
+    ),
+    norm_eps: float("epsilon of the RMS norms (rms_norm_eps; Llama 2 and Vicuna use 1e-5)", 1e-6, { exclusiveMinimum: 0 }),
+    max_positions: int("maximum sequence length (max_position_embeddings)", 2048, 1),
+    tied: bool("whether the output head is the token embedding (tie_word_embeddings); Llama's has its own", false),
+    tokenizer: str("a folder holding tokenizer.json (Hugging Face format); defaults to `weights` when that is a folder"),
+    weights: str("pretrained weights: a Hugging Face style folder or a .safetensors file; random initialisation when absent"),
+    hub_id: str("the Hugging Face model id of the real checkpoint (used by `mmfmc export`)"),
+  },
+  required: [],
+};
+
 // ---- datasets --------------------------------------------------------------------------------------
 
 const datasetSize = int("number of samples; used to derive the steps of a stage from `epochs` when the file is not read", undefined, 1);
@@ -341,7 +375,7 @@ const stage: Family = {
     weight_decay: float("decoupled weight decay", 0, { minimum: 0 }),
     grad_clip: float("clip gradients to this global norm (0 = no clipping)", 1.0, { minimum: 0 }),
     max_length: int("maximum tokens per sample, image tokens included (model_max_length)", 2048, 1),
-    template: { ...oneOf("chat template for this stage", ["gemma", "plain"]), mmfmDefault: "the model's template" },
+    template: { ...oneOf("chat template for this stage", ["gemma", "plain", "vicuna_v1"]), mmfmDefault: "the model's template" },
     aspect: { ...oneOf("image aspect handling for this stage", ["crop", "pad"]), mmfmDefault: "the vision backbone's aspect" },
     precision: oneOf("training precision on the cluster (`mmfmc export`); the tfjs runtime computes in fp32", ["fp32", "bf16", "fp16"], "bf16"),
     group_by_modality: bool("batch image and text-only samples separately (LLaVA's group_by_modality_length)", false),
@@ -386,7 +420,13 @@ const model: Family = {
     vision: ref("vision", "the vision backbone"),
     connector: ref("connector", "the connector (its `in`/`out` widths are inferred)"),
     language: ref("language", "the language backbone"),
-    template: oneOf("chat template: `gemma` (<start_of_turn>user / model) or LLaVA's `plain`", ["gemma", "plain"], "gemma"),
+    template: {
+      ...oneOf(
+        "chat template: `gemma` (<start_of_turn>user / model), LLaVA-1.5's `vicuna_v1` (system message, USER: / ASSISTANT:, `</s>` after each answer) or LLaVA's `plain`",
+        ["gemma", "plain", "vicuna_v1"],
+      ),
+      mmfmDefault: "`vicuna_v1` for a `llama` language model, `gemma` otherwise",
+    },
     image_token: str("the placeholder for an image in the text", "<image>"),
   },
   required: ["vision", "connector", "language"],
@@ -424,6 +464,7 @@ export const families: readonly Family[] = [
   linearConnector,
   mlp,
   gemma,
+  llama,
   llavaJson,
   syntheticShapes,
   ...benchmarks,

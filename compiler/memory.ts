@@ -98,11 +98,12 @@ function connectorActivations(model: ModelPlan, b: number): number {
   return b * t * (c.in + 2 * c.out * ((c.depth ?? 2) - 1));
 }
 
-/** The largest single module ZeRO-3 gathers at once: the embedding or one decoder layer. */
+/** The largest single module ZeRO-3 gathers at once: the embedding (an untied head is as large) or one decoder layer. */
 function largestModule(model: ModelPlan): number {
   const l = model.language;
   const embedding = l.vocab * l.width;
-  const layer = (model.params.language - embedding - l.width) / l.depth;
+  const heads = l.family === "llama" && !l.tied ? 2 : 1;
+  const layer = (model.params.language - heads * embedding - l.width) / l.depth;
   return Math.max(embedding, layer);
 }
 

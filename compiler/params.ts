@@ -58,6 +58,14 @@ function gemma(f: Fields): bigint {
   return n(f.vocab) * d + n(f.depth) * layer + d;
 }
 
+/**
+ * LlamaForCausalLM: Gemma's count (the same modules, no biases), plus its own head V·d unless tied.
+ * Vicuna-7B: 32000·4096 + 32·(4·4096² + 3·4096·11008 + 2·4096) + 4096 + 32000·4096 = 6,738,415,616.
+ */
+function llama(f: Fields): bigint {
+  return gemma(f) + (f.tied ? 0n : n(f.vocab) * n(f.width));
+}
+
 /** LLaVA projectors: linear = v·d + d; mlpNx_gelu = (v·d + d) + (N−1)(d² + d); identity = 0. */
 function connector(family: string, f: Fields): bigint {
   if (family === "identity") return 0n;
@@ -82,6 +90,9 @@ export function parameterCount(family: string, fields: Fields): number {
       break;
     case "gemma":
       count = gemma(fields);
+      break;
+    case "llama":
+      count = llama(fields);
       break;
     case "identity":
     case "linear":

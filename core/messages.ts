@@ -526,6 +526,9 @@ export const M = {
         ? "LLaVA-Gemma's build_vision_tower loads CLIP from an id starting with `openai` or `laion`, or from an existing folder (`weights`)"
         : "LLaVA-Gemma's build_vision_tower loads DINOv2 only from an id containing `dino`",
   }),
+  notGemmaFamily: message("E0504", (x: { family: string }) => `the LLaVA trainer cannot express a \`${x.family}\` language model`, {
+    help: () => "the LLaVA-Gemma target trains Gemma only; a LLaMA/Vicuna language model is for stock haotian-liu/LLaVA, which `mmfmc export` does not write yet",
+  }),
   notGemmaPath: message("E0504", (x: { path: string }) => `the LLaVA trainer cannot express the Gemma checkpoint \`${x.path}\``, {
     help: () => [
       "LLaVA-Gemma's train.py loads Gemma only when --model_name_or_path contains `gemma` (and not `mpt`)",

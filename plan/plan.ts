@@ -6,7 +6,7 @@
  */
 
 export type Aspect = "crop" | "pad";
-export type Template = "gemma" | "plain";
+export type Template = "gemma" | "plain" | "vicuna_v1";
 
 interface Named {
   /** the declared name this component came from (absent for an anonymous family use) */
@@ -78,7 +78,29 @@ export interface GemmaPlan extends Named {
   readonly hub_id: string | null;
 }
 
-export type LanguagePlan = GemmaPlan;
+export interface LlamaPlan extends Named {
+  readonly family: "llama";
+  readonly vocab: number;
+  readonly width: number;
+  readonly depth: number;
+  readonly heads: number;
+  readonly kv_heads: number;
+  readonly head_dim: number;
+  readonly mlp: number;
+  readonly act: "silu" | "gelu" | "gelu_tanh";
+  readonly rope_theta: number;
+  /** linear RoPE scaling factor (> 1), or null for none */
+  readonly rope_scaling: number | null;
+  readonly norm_eps: number;
+  readonly max_positions: number;
+  /** the output head is the token embedding */
+  readonly tied: boolean;
+  readonly tokenizer: string | null;
+  readonly weights: string | null;
+  readonly hub_id: string | null;
+}
+
+export type LanguagePlan = GemmaPlan | LlamaPlan;
 
 export interface ParamCounts {
   readonly total: number;

@@ -7,14 +7,14 @@
  *
  *   const vision = clipVit({ image: 336, patch: 14, width: 1024, ... });   // VisionEncoder<1024>
  *   const connector = mlp({ in: 1024, out: 2048, depth: 2, act: "gelu" }); // Connector<1024, 2048>
- *   const language = gemma({ width: 2048, ... });                           // LanguageModel<2048>
+ *   const language = gemma({ width: 2048, ... });                           // LanguageModel<2048> (or llama(...))
  *   export const model = llava({ vision, connector, language });            // widths must agree
  *
  * `mmfmc build` emits one such module per variant; the runtime turns a description into tensors
  * (`buildModel` in runtime/models). This file has no dependency on tfjs, so type-checking a graph
  * module is cheap.
  */
-import type { ClipVitPlan, Component, Dinov2Plan, GemmaPlan, Plan, SiglipPlan, Template } from "../plan/plan.js";
+import type { ClipVitPlan, Component, Dinov2Plan, GemmaPlan, LlamaPlan, Plan, SiglipPlan, Template } from "../plan/plan.js";
 
 /** A plan component's fields without `family` and `name`, with its width as the literal type `W`. */
 type Fields<P, W extends number> = Omit<P, "family" | "name" | "width"> & { readonly width: W };
@@ -42,14 +42,24 @@ export interface Connector<I extends number, O extends number> {
 }
 
 export type GemmaConfig<W extends number> = Fields<GemmaPlan, W>;
+export type LlamaConfig<W extends number> = Fields<LlamaPlan, W>;
 
-/** A language backbone whose embeddings are `W` wide. */
-export interface LanguageModel<W extends number> {
+export interface GemmaLanguageModel<W extends number> {
   readonly kind: "language";
   readonly width: W;
   readonly family: "gemma";
   readonly config: GemmaConfig<W>;
 }
+
+export interface LlamaLanguageModel<W extends number> {
+  readonly kind: "language";
+  readonly width: W;
+  readonly family: "llama";
+  readonly config: LlamaConfig<W>;
+}
+
+/** A language backbone whose embeddings are `W` wide. */
+export type LanguageModel<W extends number> = GemmaLanguageModel<W> | LlamaLanguageModel<W>;
 
 export interface LlavaModel<V extends number, L extends number> {
   readonly kind: "llava";
@@ -103,9 +113,14 @@ export function mlp<const I extends number, const O extends number>(config: {
   return { kind: "connector", in: config.in, out: config.out, family: "mlp", depth: config.depth, act: config.act };
 }
 
-export function gemma<const W extends number>(config: GemmaConfig<W>): LanguageModel<W> {
+export function gemma<const W extends number>(config: GemmaConfig<W>): GemmaLanguageModel<W> {
   checkWidth("language", config.width);
   return { kind: "language", width: config.width, family: "gemma", config };
+}
+
+export function llama<const W extends number>(config: LlamaConfig<W>): LlamaLanguageModel<W> {
+  checkWidth("language", config.width);
+  return { kind: "language", width: config.width, family: "llama", config };
 }
 
 /**
@@ -130,7 +145,7 @@ export function llava<V extends number, L extends number>(parts: {
     vision,
     connector,
     language,
-    template: parts.template ?? "gemma",
+    template: parts.template ?? (language.family === "llama" ? "vicuna_v1" : "gemma"),
     image_token: parts.image_token ?? "<image>",
   };
 }

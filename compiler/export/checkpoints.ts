@@ -95,6 +95,10 @@ export function visionTower(plan: Plan, problems: VariantProblems): string | und
 /** --model_name_or_path of the first stage: a Gemma checkpoint train.py recognises by its path. */
 export function languageModel(plan: Plan, problems: VariantProblems): string | undefined {
   const l = plan.model.language;
+  if (l.family !== "gemma") {
+    problems.report(problem.notGemmaFamily(problems.span("/model/language"), l.family));
+    return undefined;
+  }
   const checkpoint = checkpointOf(plan, "language", problems);
   if (!checkpoint) return undefined;
   const path = l.weights ?? l.hub_id ?? "";

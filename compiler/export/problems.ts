@@ -68,6 +68,11 @@ export function towerId(span: Span | undefined, family: string, id: string): Dia
   return diagnosticOf(M.towerId, { family, id }, { span });
 }
 
+/** A language family the LLaVA-Gemma fork does not train. */
+export function notGemmaFamily(span: Span | undefined, family: string): Diagnostic {
+  return diagnosticOf(M.notGemmaFamily, { family }, { span });
+}
+
 /** A language checkpoint whose path train.py would not load as Gemma. */
 export function notGemmaPath(span: Span | undefined, path: string): Diagnostic {
   return diagnosticOf(M.notGemmaPath, { path }, { span });

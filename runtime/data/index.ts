@@ -53,6 +53,12 @@ export {
   generationPrompt,
   renderConversation,
   renderGemma,
+  renderVicuna,
+  stopTokenIds,
+  VICUNA_ASSISTANT,
+  VICUNA_SEP2,
+  VICUNA_SYSTEM,
+  VICUNA_USER,
 } from "./template.js";
 export { prepareParsed, prepareSample, type SamplePipeline, type TrainingSample } from "./prepare.js";
 export { type Batch, collate, type CollateInput, type CollateOptions } from "./collate.js";

@@ -22,6 +22,7 @@ import { encodePng, type RgbImage } from "./images.js";
 import { Rng } from "./prng.js";
 import { type DrawnShape, renderShapes, type ShapeKind } from "./shapes_render.js";
 import type { ShapesItem, ShapesItemsFile } from "./shapes_score.js";
+import { VICUNA_ASSISTANT, VICUNA_SEP2, VICUNA_SYSTEM, VICUNA_USER } from "./template.js";
 import { buildTokenizer, saveTokenizer } from "./tokenizer_build.js";
 
 export const SHAPE_COLOURS: Readonly<Record<string, readonly [number, number, number]>> = {
@@ -183,6 +184,8 @@ export interface ShapesOptions {
   readonly vocabSize?: number;
   /** at most this many shapes per image, 1 to 4 (default 4); fewer make an easier task */
   readonly maxShapes?: number;
+  /** the tokenizer's layout: `gemma` (default, for the `gemma` template) or `llama` (for `vicuna_v1`) */
+  readonly tokenizerLayout?: "gemma" | "llama";
 }
 
 export interface LlavaJsonSample {
@@ -210,6 +213,7 @@ interface ShapesSettings {
   textOnlyFraction: number;
   vocabSize: number;
   maxShapes: number;
+  tokenizerLayout: "gemma" | "llama";
 }
 
 function withDefaults(o: ShapesOptions): ShapesSettings {
@@ -223,8 +227,9 @@ function withDefaults(o: ShapesOptions): ShapesSettings {
     textOnlyFraction: o.textOnlyFraction ?? 0.05,
     vocabSize: o.vocabSize ?? 384,
     maxShapes: o.maxShapes ?? 4,
+    tokenizerLayout: o.tokenizerLayout ?? "gemma",
   };
-  const int = (name: keyof ShapesSettings, min: number, max: number): void => {
+  const int = (name: Exclude<keyof ShapesSettings, "tokenizerLayout">, min: number, max: number): void => {
     const v = r[name];
     if (!Number.isInteger(v) || v < min || v > max) throw new RangeError(`synthetic_shapes: \`${name}\` must be an integer in ${min}..${max}, got ${v}`);
   };
@@ -340,9 +345,12 @@ export async function writeShapesDataset(outDir: string, options: ShapesOptions 
   await writeFile(join(outDir, "test.json"), json(data.test));
   await writeFile(join(outDir, "test_items.json"), json(data.items));
 
-  const corpus: string[] = ["user\n", "model\n"];
+  // the templates' own words: gemma's roles; vicuna_v1's system message and roles, often enough to be merged
+  const llama = o.tokenizerLayout === "llama";
+  const vicuna = [`${VICUNA_SYSTEM} ${VICUNA_USER}: `, ` ${VICUNA_ASSISTANT}: `, `${VICUNA_SEP2}${VICUNA_USER}: `];
+  const corpus: string[] = llama ? Array.from({ length: 4 }, () => vicuna).flat() : ["user\n", "model\n"];
   for (const s of [...data.train, ...data.pretrain, ...data.test]) for (const t of s.conversations) corpus.push(t.value);
-  const tokenizer = buildTokenizer(corpus, { vocabSize: o.vocabSize });
+  const tokenizer = buildTokenizer(corpus, { vocabSize: o.vocabSize, layout: o.tokenizerLayout });
   await saveTokenizer(join(outDir, "tokenizer"), tokenizer);
   const vocabSize = Object.keys((tokenizer.tokenizerJson.model as { vocab: object }).vocab).length;
 

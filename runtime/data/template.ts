@@ -1,5 +1,6 @@
 /**
- * Chat templates and label masking, as LLaVA-Gemma trains (reference/llava-gemma.md §1.6, §2.8).
+ * Chat templates and label masking, as LLaVA-Gemma and LLaVA-1.5 train (reference/llava-gemma.md
+ * §1.6, §2.8; haotian-liu/LLaVA `llava/conversation.py`, `llava/train/train.py`).
  *
  * `gemma` (LLaVA-Gemma's `conv_gemma`): each turn is `role + text + "<end_of_turn>\n"` with the roles
  * `<start_of_turn>user\n` and `<start_of_turn>model\n`, no system message, BOS from the tokenizer:
@@ -11,6 +12,20 @@
  * turn and the `<start_of_turn>model\n` header are -100; the answer, its `<end_of_turn>` and the `\n`
  * after it are trained (`round_len += 2`). If the rounds' token counts do not add up to the whole
  * (LLaVA's "tokenization mismatch"), every label is -100 and `mismatch` is set.
+ *
+ * `vicuna_v1` (LLaVA-1.5's `conv_vicuna_v1`, SeparatorStyle.TWO): a system message, then
+ * `ROLE: text` with the separators " " after a user turn and "</s>" after an assistant turn:
+ *
+ *     <s>A chat between ... questions. USER: <image>\nQ ASSISTANT: A</s>USER: Q2 ASSISTANT: A2</s>
+ *
+ * Labels follow `preprocess_v1` exactly: the text is split into rounds on "</s>", each round on
+ * " ASSISTANT: "; a round counts `len(tokenizer_image_token(round))` tokens (its BOS standing for the
+ * "</s>" the split removed), its instruction that length of `round_instruction + " ASSISTANT: "` less
+ * 2 (BOS, and the "▁" that merges into the answer's first token); from the second round on, both are
+ * one less when the tokenizer is not `legacy` (LLaVA's IS_TOKENIZER_GREATER_THAN_0_14 case: "USER"
+ * after "</s>" loses the prefix space the round's own tokenization gives it). BOS and instructions
+ * are -100; the answers and their "</s>" are trained. Rounds that do not add up to the tokens that
+ * are not padding (`<unk>`, LLaVA's pad for v1) mask the whole sample (`mismatch`).
  *
  * `plain` (LLaVA-1.5 stage 1, `preprocess_plain`): exactly one human and one gpt turn, the human text
  * replaced by `<image>`: `<bos><image>caption\n`; only the caption and `\n` are trained.
@@ -24,12 +39,21 @@ import { DataError } from "./errors.js";
 import type { LlavaTurn } from "./llava_json.js";
 import type { TextTokenizer } from "./tokenizer.js";
 
-export type ChatTemplate = "gemma" | "plain";
+export type ChatTemplate = "gemma" | "plain" | "vicuna_v1";
 
 export const GEMMA_USER = "<start_of_turn>user\n";
 export const GEMMA_MODEL = "<start_of_turn>model\n";
 export const GEMMA_SEP = "<end_of_turn>\n";
 const PLAIN_SEP = "\n";
+
+/** LLaVA's `conv_vicuna_v1`. */
+export const VICUNA_SYSTEM =
+  "A chat between a curious user and an artificial intelligence assistant. " +
+  "The assistant gives helpful, detailed, and polite answers to the user's questions.";
+export const VICUNA_USER = "USER";
+export const VICUNA_ASSISTANT = "ASSISTANT";
+const VICUNA_SEP = " ";
+export const VICUNA_SEP2 = "</s>";
 
 export interface EncodeOptions {
   readonly template: ChatTemplate;
@@ -69,9 +93,26 @@ export function renderGemma(turns: readonly LlavaTurn[]): string {
   return out;
 }
 
+/**
+ * Vicuna's `get_prompt` (SeparatorStyle.TWO): `system + sep`, then `role + ": " + message` and
+ * `[sep, sep2][i % 2]` per turn; an empty message adds `role + ":"` alone. Turns alternate from the
+ * user, as `preprocess_v1` asserts.
+ */
+export function renderVicuna(turns: readonly LlavaTurn[]): string {
+  let out = VICUNA_SYSTEM + VICUNA_SEP;
+  turns.forEach((t, i) => {
+    const expected = i % 2 === 0 ? "user" : "assistant";
+    if (t.role !== expected) templateError(`the \`vicuna_v1\` template needs turns alternating from the user; turn ${i + 1} is the ${t.role}'s`);
+    const role = t.role === "user" ? VICUNA_USER : VICUNA_ASSISTANT;
+    out += t.text ? `${role}: ${t.text}${i % 2 === 0 ? VICUNA_SEP : VICUNA_SEP2}` : `${role}:`;
+  });
+  return out;
+}
+
 /** The training text of a conversation under a template (without BOS, which the tokenizer adds). */
 export function renderConversation(turns: readonly LlavaTurn[], template: ChatTemplate): string {
   if (template === "gemma") return renderGemma(turns);
+  if (template === "vicuna_v1") return renderVicuna(turns);
   checkPlain(turns);
   return IMAGE_TOKEN + turns[1].text + PLAIN_SEP;
 }
@@ -104,6 +145,38 @@ function gemmaLabels(prompt: string, ids: readonly number[], tokenizer: TextToke
   }
   for (let i = cur; i < labels.length; i++) labels[i] = IGNORE_INDEX;
   const mismatch = cur < maxLength && cur !== ids.length;
+  if (mismatch) labels.fill(IGNORE_INDEX);
+  return { labels, mismatch };
+}
+
+/** `preprocess_v1`'s labels over the unexpanded ids; returns whether the rounds added up. */
+function vicunaLabels(prompt: string, ids: readonly number[], tokenizer: TextTokenizer, maxLength: number): { labels: number[]; mismatch: boolean } {
+  const labels = ids.slice();
+  // `len(tokenizer_image_token(x))`, or `len(tokenizer(x).input_ids)` for a sample without image: the same ids
+  const len = (text: string): number => tokenizer.encode(text).length;
+  const sep = VICUNA_SEP + VICUNA_ASSISTANT + ": ";
+  const pad = tokenizer.unkId ?? tokenizer.padId; // LLaVA's v1 pads with <unk>
+  const total = ids.reduce((n, id) => n + (id !== pad ? 1 : 0), 0); // target.ne(pad_token_id).sum()
+  let cur = 1;
+  labels[0] = IGNORE_INDEX;
+  const rounds = prompt.split(VICUNA_SEP2);
+  for (let i = 0; i < rounds.length; i++) {
+    const round = rounds[i];
+    if (round === "") break;
+    const parts = round.split(sep);
+    if (parts.length !== 2) break;
+    let roundLen = len(round);
+    let instructionLen = len(parts[0] + sep) - 2;
+    // LLaVA pins tokenizers 0.15.1, so IS_TOKENIZER_GREATER_THAN_0_14 holds
+    if (i !== 0 && !tokenizer.legacy) {
+      roundLen -= 1;
+      instructionLen -= 1;
+    }
+    for (let k = cur; k < cur + instructionLen && k < labels.length; k++) labels[k] = IGNORE_INDEX;
+    cur += roundLen;
+  }
+  for (let k = cur; k < labels.length; k++) labels[k] = IGNORE_INDEX;
+  const mismatch = cur < maxLength && cur !== total;
   if (mismatch) labels.fill(IGNORE_INDEX);
   return { labels, mismatch };
 }
@@ -160,16 +233,18 @@ export function encodeConversation(turns: readonly LlavaTurn[], hasImage: boolea
     for (let i = 0; i < prefix && i < labels.length; i++) labels[i] = IGNORE_INDEX;
     return { ...expandAndTruncate(ids, labels, tokenizer, hasImage, options), mismatch: false };
   }
-  const prompt = renderGemma(turns);
+  const prompt = renderConversation(turns, options.template);
   const ids = tokenizer.encode(prompt);
   // the mismatch check compares with max_length in LLaVA's (unexpanded) positions
-  const { labels, mismatch } = gemmaLabels(prompt, ids, tokenizer, options.maxLength);
+  const label = options.template === "vicuna_v1" ? vicunaLabels : gemmaLabels;
+  const { labels, mismatch } = label(prompt, ids, tokenizer, options.maxLength);
   return { ...expandAndTruncate(ids, labels, tokenizer, hasImage, options), mismatch };
 }
 
 /**
  * The prompt a model continues to answer: the turns so far (ending with a user turn) and the
  * assistant's header. `gemma`: `... <start_of_turn>user\nQ<end_of_turn>\n<start_of_turn>model\n`.
+ * `vicuna_v1`: `<s>SYSTEM USER: Q ASSISTANT:` (LLaVA's eval: the assistant's message None).
  * `plain`: `<bos><image>` only, the prefix stage-1 training saw (the question text is not used).
  */
 export function generationPrompt(
@@ -179,10 +254,25 @@ export function generationPrompt(
   options: Omit<EncodeOptions, "maxLength"> & { readonly maxLength?: number },
 ): { inputIds: Int32Array; imageStart: number } {
   if (turns.length === 0 || turns[turns.length - 1].role !== "user") templateError("a generation prompt must end with a user turn");
-  const text = options.template === "plain" ? IMAGE_TOKEN : renderGemma(turns) + GEMMA_MODEL;
+  const text =
+    options.template === "plain"
+      ? IMAGE_TOKEN
+      : options.template === "vicuna_v1"
+        ? renderVicuna([...turns, { role: "assistant", text: "" }])
+        : renderGemma(turns) + GEMMA_MODEL;
   if (options.template === "plain" && !hasImage) templateError("the `plain` template needs an image");
   const ids = tokenizer.encode(text);
   const enc = expandAndTruncate(ids, ids, tokenizer, hasImage, { maxLength: options.maxLength ?? Number.MAX_SAFE_INTEGER, imageTokens: options.imageTokens });
   if (enc.truncated) templateError(`the prompt takes ${enc.fullLength} tokens, more than max_length ${options.maxLength}`);
   return { inputIds: enc.inputIds, imageStart: enc.imageStart };
+}
+
+/**
+ * The tokens that end a generated answer: EOS, and the template's end of turn (`gemma`:
+ * `<end_of_turn>`; `vicuna_v1`: its "</s>", Llama's EOS) when the vocabulary has it.
+ */
+export function stopTokenIds(template: ChatTemplate, tokenizer: TextTokenizer): number[] {
+  const endOfTurn = template === "vicuna_v1" ? VICUNA_SEP2 : "<end_of_turn>";
+  const ids = [tokenizer.eosId, tokenizer.tokenId(endOfTurn)].filter((x): x is number => x !== undefined);
+  return [...new Set(ids)];
 }

@@ -9,7 +9,11 @@
  *   256000) its id is used; otherwise LLaVA's convention, the placeholder `IMAGE_TOKEN_INDEX = -200`,
  *   which is not a vocabulary id: a model must not embed it (it marks where the image features go);
  * - `encode` is LLaVA's `tokenizer_image_token`: split the text on `<image>`, tokenize each chunk
- *   without special tokens, join with the image id, and put one BOS in front.
+ *   without special tokens, join with the image id, and put one BOS in front;
+ * - `legacy`, as transformers' Llama tokenizers read it from the config (absent: true), for LLaVA's
+ *   `preprocess_v1` offsets. The ids themselves are what tokenizer.json says: a Llama tokenizer.json
+ *   converted with `legacy: false` (transformers writes a Metaspace pre-tokenizer with
+ *   `prepend_scheme: "first"`) gives the slow tokenizer's non-legacy ids, which LLaVA trains with.
  *
  * The prompts never get an EOS appended: the chat templates end turns with their own separators.
  */
@@ -35,6 +39,8 @@ export interface TextTokenizer {
   readonly unkId: number | undefined;
   readonly addBos: boolean;
   readonly addEos: boolean;
+  /** `tokenizer_config.json`'s `legacy` (transformers' Llama tokenizers: true when absent) */
+  readonly legacy: boolean;
   /** `<image>`'s id when the vocabulary has it, else `IMAGE_TOKEN_INDEX` (-200) */
   readonly imageTokenId: number;
   readonly imageTokenInVocab: boolean;
@@ -133,6 +139,7 @@ export function tokenizerFromFiles(files: TokenizerFiles, where = "tokenizer.jso
     unkId,
     addBos,
     addEos,
+    legacy: typeof config.legacy === "boolean" ? config.legacy : true,
     imageTokenId,
     imageTokenInVocab: imageInVocab !== undefined,
     specialIds,

@@ -1,16 +1,23 @@
 /**
  * A small BPE tokenizer built from a corpus and written as a Hugging Face `tokenizer.json` in Gemma's
- * layout (same normaliser, decoder and BOS post-processor; the special tokens at Gemma's ids where
- * Gemma has them), so that tiny models run the real `gemma` chat template with a vocabulary of a few
- * hundred tokens instead of 256,000.
+ * or Llama's layout (same normaliser or pre-tokenizer, decoder and BOS post-processor; the special
+ * tokens at the real ids where a tiny vocabulary can have them), so that tiny models run the real
+ * `gemma` and `vicuna_v1` chat templates with a vocabulary of a few hundred tokens.
  *
- * Ids: `<pad>` 0, `<eos>` 1, `<bos>` 2, `<unk>` 3 (Gemma's), then `<start_of_turn>` 4,
+ * Gemma ids: `<pad>` 0, `<eos>` 1, `<bos>` 2, `<unk>` 3 (Gemma's), then `<start_of_turn>` 4,
  * `<end_of_turn>` 5, `<image>` 6 (Gemma has them at 106, 107 and, after LLaVA's conversion, 256000;
- * a tiny vocabulary cannot), then every printable ASCII character, `▁` (Gemma's space) and `\n`, then
- * the merged tokens in the order they were learned.
+ * a tiny vocabulary cannot). Like Gemma's file it has no pre-tokenizer: spaces become `▁` and BPE runs
+ * over each text between special tokens.
  *
- * Like Gemma's file it has no pre-tokenizer: spaces become `▁` and BPE runs over each text between
- * special tokens. Merges are learned inside "words" (a `▁` followed by letters and digits, or one
+ * Llama ids: `<unk>` 0, `<s>` 1, `</s>` 2 (Llama's), `<image>` 3 (32000 after LLaVA's conversion).
+ * The legacy Llama layout (Llama-2's tokenizer.json, `legacy: true`): a normaliser that puts `▁`
+ * before every text between special tokens, a decoder that strips it again. Not Vicuna v1.5's
+ * `legacy: false`: LLaVA's `preprocess_v1` offsets for that case hold only for vocabularies where
+ * "▁USER" takes one token more than "USER" (Llama's: ▁US ER and USER), which a vocabulary learned
+ * from a small corpus need not be; with `legacy: true` no offset is applied and the rounds add up.
+ *
+ * Then every printable ASCII character, `▁` (the space) and `\n`, then the merged tokens in the order
+ * they were learned. Merges are learned inside "words" (a `▁` followed by letters and digits, or one
  * other character), so no merge crosses a word boundary and whole-text BPE equals per-word BPE.
  */
 import { mkdir, writeFile } from "node:fs/promises";
@@ -18,6 +25,7 @@ import { join } from "node:path";
 import type { TokenizerFiles } from "./tokenizer.js";
 
 export const TINY_SPECIAL_TOKENS = ["<pad>", "<eos>", "<bos>", "<unk>", "<start_of_turn>", "<end_of_turn>", "<image>"] as const;
+export const TINY_LLAMA_SPECIAL_TOKENS = ["<unk>", "<s>", "</s>", "<image>"] as const;
 const SPACE = "\u2581"; // ▁
 
 export interface BuildTokenizerOptions {
@@ -25,6 +33,8 @@ export interface BuildTokenizerOptions {
   readonly vocabSize?: number;
   /** a merge needs at least this many occurrences (default 2) */
   readonly minFrequency?: number;
+  /** the special tokens, normaliser and decoder of `gemma` (default) or `llama` */
+  readonly layout?: "gemma" | "llama";
 }
 
 /** Splits a normalised text into the units merges may not cross. */
@@ -32,24 +42,28 @@ function words(text: string): string[] {
   return text.match(new RegExp(`${SPACE}?[\\p{L}\\p{N}]+|[^\\p{L}\\p{N}]`, "gu")) ?? [];
 }
 
-/** Learns BPE merges from `corpus` and returns the files of a Gemma-layout tokenizer. */
+/** Learns BPE merges from `corpus` and returns the files of a Gemma-layout (or Llama-layout) tokenizer. */
 export function buildTokenizer(corpus: Iterable<string>, options: BuildTokenizerOptions = {}): TokenizerFiles {
   const vocabSize = options.vocabSize ?? 320;
   const minFrequency = options.minFrequency ?? 2;
+  const llama = options.layout === "llama";
+  const specialTokens: readonly string[] = llama ? TINY_LLAMA_SPECIAL_TOKENS : TINY_SPECIAL_TOKENS;
 
   const vocab = new Map<string, number>();
   const add = (t: string): void => {
     if (!vocab.has(t)) vocab.set(t, vocab.size);
   };
-  TINY_SPECIAL_TOKENS.forEach(add);
+  specialTokens.forEach(add);
   const alphabet = new Set<string>([SPACE, "\n"]);
   for (let c = 0x21; c < 0x7f; c++) alphabet.add(String.fromCharCode(c));
 
   // word frequencies (special tokens removed: they are never merged)
   const freq = new Map<string, number>();
-  const specials = new RegExp(TINY_SPECIAL_TOKENS.map((t) => t.replace(/[<>]/g, (m) => `\\${m}`)).join("|"), "g");
+  const specials = new RegExp(specialTokens.map((t) => t.replace(/[<>/]/g, (m) => `\\${m}`)).join("|"), "g");
   for (const text of corpus) {
-    for (const piece of text.replace(specials, "\n").split("\n")) {
+    // Llama's legacy normaliser puts a space before every text between special tokens
+    const sections = llama ? text.split(specials).map((t) => ` ${t}`) : [text.replace(specials, "\n")];
+    for (const piece of sections.flatMap((t) => t.split("\n"))) {
       for (const w of words(piece.replaceAll(" ", SPACE))) {
         freq.set(w, (freq.get(w) ?? 0) + 1);
         for (const ch of w) alphabet.add(ch);
@@ -92,7 +106,7 @@ export function buildTokenizer(corpus: Iterable<string>, options: BuildTokenizer
     }
   }
 
-  const added = TINY_SPECIAL_TOKENS.map((content, id) => ({
+  const added = specialTokens.map((content, id) => ({
     id,
     content,
     single_word: false,
@@ -101,28 +115,30 @@ export function buildTokenizer(corpus: Iterable<string>, options: BuildTokenizer
     normalized: false,
     special: true,
   }));
+  const bos = llama ? "<s>" : "<bos>";
+  const decoders: unknown[] = [{ type: "Replace", pattern: { String: SPACE }, content: " " }, { type: "ByteFallback" }, { type: "Fuse" }];
+  if (llama) decoders.push({ type: "Strip", content: " ", start: 1, stop: 0 });
   const tokenizerJson: Record<string, unknown> = {
     version: "1.0",
     truncation: null,
     padding: null,
     added_tokens: added,
-    normalizer: { type: "Replace", pattern: { String: " " }, content: SPACE },
+    normalizer: llama
+      ? { type: "Sequence", normalizers: [{ type: "Prepend", prepend: SPACE }, { type: "Replace", pattern: { String: " " }, content: SPACE }] }
+      : { type: "Replace", pattern: { String: " " }, content: SPACE },
     pre_tokenizer: null,
     post_processor: {
       type: "TemplateProcessing",
-      single: [{ SpecialToken: { id: "<bos>", type_id: 0 } }, { Sequence: { id: "A", type_id: 0 } }],
+      single: [{ SpecialToken: { id: bos, type_id: 0 } }, { Sequence: { id: "A", type_id: 0 } }],
       pair: [
-        { SpecialToken: { id: "<bos>", type_id: 0 } },
+        { SpecialToken: { id: bos, type_id: 0 } },
         { Sequence: { id: "A", type_id: 0 } },
-        { SpecialToken: { id: "<bos>", type_id: 1 } },
+        { SpecialToken: { id: bos, type_id: 1 } },
         { Sequence: { id: "B", type_id: 1 } },
       ],
-      special_tokens: { "<bos>": { id: "<bos>", ids: [2], tokens: ["<bos>"] } },
+      special_tokens: { [bos]: { id: bos, ids: [vocab.get(bos)], tokens: [bos] } },
     },
-    decoder: {
-      type: "Sequence",
-      decoders: [{ type: "Replace", pattern: { String: SPACE }, content: " " }, { type: "ByteFallback" }, { type: "Fuse" }],
-    },
+    decoder: { type: "Sequence", decoders },
     model: {
       type: "BPE",
       dropout: null,
@@ -137,27 +153,46 @@ export function buildTokenizer(corpus: Iterable<string>, options: BuildTokenizer
       merges: merges.map(([a, b]) => `${a} ${b}`),
     },
   };
-  const tokenizerConfig: Record<string, unknown> = {
-    add_bos_token: true,
-    add_eos_token: false,
-    bos_token: "<bos>",
-    eos_token: "<eos>",
-    pad_token: "<pad>",
-    unk_token: "<unk>",
-    additional_special_tokens: ["<start_of_turn>", "<end_of_turn>", "<image>"],
-    clean_up_tokenization_spaces: false,
-    model_max_length: 2048,
-    padding_side: "right",
-    tokenizer_class: "GemmaTokenizer",
-    added_tokens_decoder: Object.fromEntries(added.map(({ id, ...rest }) => [String(id), rest])),
-  };
-  const specialTokensMap: Record<string, unknown> = {
-    bos_token: "<bos>",
-    eos_token: "<eos>",
-    pad_token: "<pad>",
-    unk_token: "<unk>",
-    additional_special_tokens: ["<start_of_turn>", "<end_of_turn>", "<image>"],
-  };
+  const decoderMap = Object.fromEntries(added.map(({ id, ...rest }) => [String(id), rest]));
+  const tokenizerConfig: Record<string, unknown> = llama
+    ? {
+        add_bos_token: true,
+        add_eos_token: false,
+        bos_token: "<s>",
+        eos_token: "</s>",
+        pad_token: null,
+        unk_token: "<unk>",
+        additional_special_tokens: ["<image>"],
+        clean_up_tokenization_spaces: false,
+        legacy: true,
+        model_max_length: 2048,
+        padding_side: "right",
+        tokenizer_class: "LlamaTokenizer",
+        added_tokens_decoder: decoderMap,
+      }
+    : {
+        add_bos_token: true,
+        add_eos_token: false,
+        bos_token: "<bos>",
+        eos_token: "<eos>",
+        pad_token: "<pad>",
+        unk_token: "<unk>",
+        additional_special_tokens: ["<start_of_turn>", "<end_of_turn>", "<image>"],
+        clean_up_tokenization_spaces: false,
+        model_max_length: 2048,
+        padding_side: "right",
+        tokenizer_class: "GemmaTokenizer",
+        added_tokens_decoder: decoderMap,
+      };
+  const specialTokensMap: Record<string, unknown> = llama
+    ? { bos_token: "<s>", eos_token: "</s>", unk_token: "<unk>", additional_special_tokens: ["<image>"] }
+    : {
+        bos_token: "<bos>",
+        eos_token: "<eos>",
+        pad_token: "<pad>",
+        unk_token: "<unk>",
+        additional_special_tokens: ["<start_of_turn>", "<end_of_turn>", "<image>"],
+      };
   return { tokenizerJson, tokenizerConfig, specialTokensMap };
 }
 

@@ -13,12 +13,12 @@ import type { Activation } from "./common.js";
 import { configFromShape, defaultShape, type HfConfig } from "./hf_config.js";
 import { createModelOfShape, type PretrainedModel } from "./model.js";
 import { capped, LoadError, loadPretrained } from "./pretrained.js";
-import type { ConnectorShape, GemmaShape, LlavaShape, VitShape } from "./shapes.js";
+import type { ConnectorShape, LanguageShape, LlavaShape, VitShape } from "./shapes.js";
 
 type Graph = LlavaModel<number, number> | VisionEncoder<number> | LanguageModel<number>;
 
 /** The spec's activations by the runtime's (transformers') function names. */
-const ACT: Record<"quick_gelu" | "gelu" | "gelu_tanh", Activation> = { quick_gelu: "quick_gelu", gelu: "gelu", gelu_tanh: "gelu_pytorch_tanh" };
+const ACT: Record<"quick_gelu" | "gelu" | "gelu_tanh" | "silu", Activation> = { quick_gelu: "quick_gelu", gelu: "gelu", gelu_tanh: "gelu_pytorch_tanh", silu: "silu" };
 
 /** The shape of a vision description. */
 export function visionShape(v: VisionEncoder<number>): VitShape {
@@ -45,11 +45,13 @@ export function visionShape(v: VisionEncoder<number>): VitShape {
   }
 }
 
-/** The shape of a Gemma description. */
-export function languageShape(l: LanguageModel<number>, padTokenId = 0): GemmaShape {
+/**
+ * The shape of a language description (Gemma or Llama). `padTokenId`, the embedding's padding row,
+ * defaults to the config class's: 0 for Gemma, none for Llama.
+ */
+export function languageShape(l: LanguageModel<number>, padTokenId?: number): LanguageShape {
   const c = l.config;
-  return {
-    ...defaultShape("gemma"),
+  const common = {
     vocab: c.vocab,
     width: c.width,
     mlp: c.mlp,
@@ -61,8 +63,12 @@ export function languageShape(l: LanguageModel<number>, padTokenId = 0): GemmaSh
     rope_theta: c.rope_theta,
     norm_eps: c.norm_eps,
     max_positions: c.max_positions,
-    padTokenId,
   };
+  if (l.family === "llama") {
+    const base = defaultShape("llama");
+    return { ...base, ...common, rope_scaling: l.config.rope_scaling, tied: l.config.tied, padTokenId: padTokenId ?? base.padTokenId };
+  }
+  return { ...defaultShape("gemma"), ...common, padTokenId: padTokenId ?? 0 };
 }
 
 function connectorShape(c: Connector<number, number>, base: ConnectorShape): ConnectorShape {
@@ -77,7 +83,7 @@ export function llavaShape(m: LlavaModel<number, number>, ids: { imageTokenId: n
     ...base,
     vision: visionShape(m.vision),
     connector: connectorShape(m.connector, base.connector),
-    language: languageShape(m.language, ids.padTokenId ?? 0),
+    language: languageShape(m.language, ids.padTokenId),
     select_layer: v.select_layer,
     feature: v.feature,
     imageTokenId: ids.imageTokenId,
@@ -90,8 +96,8 @@ export function visionConfig(v: VisionEncoder<number>): HfConfig {
   return configFromShape(visionShape(v));
 }
 
-/** The config.json of a Gemma description. */
-export function textConfig(l: LanguageModel<number>, padTokenId = 0): HfConfig {
+/** The config.json of a language description (Gemma or Llama). */
+export function textConfig(l: LanguageModel<number>, padTokenId?: number): HfConfig {
   return configFromShape(languageShape(l, padTokenId));
 }
 

@@ -1,6 +1,6 @@
 /**
- * Greedy decoding (or sampling, runtime/models/sampling.ts) with a key/value cache, for Gemma and
- * LLaVA models.
+ * Greedy decoding (or sampling, runtime/models/sampling.ts) with a key/value cache, for Gemma, Llama
+ * and LLaVA models.
  *
  * The prompt (with its image features merged, for LLaVA) runs once (prefill); then one token per
  * step runs against the cached keys and values. Positions follow transformers' generate:
@@ -9,7 +9,7 @@
  */
 import { tf } from "../tf.js";
 import { ParamView, dims } from "./common.js";
-import { gemmaDecoder, gemmaEmbed, gemmaLogits, type KvCache } from "./gemma.js";
+import { runDecoder, embedTokens, lmLogits, type KvCache } from "./decoder.js";
 import { Model, type PretrainedModel } from "./model.js";
 import { sampleTokens, type SamplingOptions } from "./sampling.js";
 
@@ -44,7 +44,7 @@ function disposeState(s: State): void {
 /** Greedy decoding, or sampling with `opts.sample`. Returns, per row, the new token ids (not the prompt). */
 export async function generate(model: PretrainedModel, opts: GenerateOptions): Promise<number[][]> {
   const decoder = model instanceof Model ? model.family.decoder : undefined;
-  if (!decoder) throw new Error(`generate needs a gemma or llava model, got ${model.modelType}`);
+  if (!decoder) throw new Error(`generate needs a gemma, llama or llava model, got ${model.modelType}`);
   if (!Number.isInteger(opts.maxNewTokens) || opts.maxNewTokens < 0) {
     throw new Error(`maxNewTokens must be a non-negative integer, got ${opts.maxNewTokens}`);
   }
@@ -63,9 +63,9 @@ export async function generate(model: PretrainedModel, opts: GenerateOptions): P
     const mask = tf.cast(d.attentionMask ?? tf.ones([B, L], "int32"), "int32"); // [B, L]
     const running = tf.sub(tf.cumsum(mask, 1), 1); // [B, L]
     const positions = tf.where(tf.equal(mask, 0), tf.onesLike(running), running); // [B, L]
-    const o = gemmaDecoder(lm, g, d.embeds, { positions, attentionMask: mask });
+    const o = runDecoder(lm, g, d.embeds, { positions, attentionMask: mask });
     const last = tf.slice(o.hidden, [0, L - 1, 0], [B, 1, g.width]); // [B, 1, D]
-    const logits = tf.reshape(gemmaLogits(lm, g, last), [B, g.vocab]); // [B, V]
+    const logits = tf.reshape(lmLogits(lm, g, last), [B, g.vocab]); // [B, V]
     const next = tf.cast(tf.argMax(logits, -1), "int32"); // [B]
     return { cache: { ...o.cache }, mask, nextPosition: tf.sum(mask, 1, true), next, ...(opts.sample ? { logits } : {}) };
   }) as unknown as State;
@@ -85,12 +85,12 @@ export async function generate(model: PretrainedModel, opts: GenerateOptions): P
       state = tf.tidy((): tf.TensorContainer => {
         const ids = tf.tensor2d(feed, [B, 1], "int32");
         const mask = tf.concat([previous.mask, tf.ones([B, 1], "int32")], 1); // [B, S+1]
-        const o = gemmaDecoder(lm, g, gemmaEmbed(lm, g, ids), {
+        const o = runDecoder(lm, g, embedTokens(lm, g, ids), {
           positions: previous.nextPosition,
           attentionMask: mask,
           cache: previous.cache,
         });
-        const logits = tf.reshape(gemmaLogits(lm, g, o.hidden), [B, g.vocab]); // [B, V]
+        const logits = tf.reshape(lmLogits(lm, g, o.hidden), [B, g.vocab]); // [B, V]
         const next = tf.cast(tf.argMax(logits, -1), "int32"); // [B]
         return { cache: { ...o.cache }, mask, nextPosition: tf.add(previous.nextPosition, 1), next, ...(opts.sample ? { logits } : {}) };
       }) as unknown as State;

@@ -6,9 +6,10 @@
  *
  * Names, spec/shape -> config.json: width -> hidden_size, depth -> num_hidden_layers,
  * heads -> num_attention_heads, kv_heads -> num_key_value_heads, mlp -> intermediate_size (DINOv2:
- * mlp_ratio), norm_eps -> rms_norm_eps (Gemma) / layer_norm_eps (vision), rope_theta, head_dim,
+ * mlp_ratio), norm_eps -> rms_norm_eps (Gemma, Llama) / layer_norm_eps (vision), rope_theta, head_dim,
+ * rope_scaling (a linear factor) -> rope_scaling {type: linear, factor}, tied -> tie_word_embeddings,
  * vocab -> vocab_size, max_positions -> max_position_embeddings, act -> hidden_activation (Gemma) /
- * hidden_act (vision), patch -> patch_size, position_image -> image_size, head -> vision_use_head,
+ * hidden_act (Llama, vision), patch -> patch_size, position_image -> image_size, head -> vision_use_head,
  * ffn swiglu -> use_swiglu_ffn, layer_scale -> layerscale_value, mask_token -> use_mask_token;
  * LLaVA: select_layer -> vision_feature_layer, feature patch/cls_patch ->
  * vision_feature_select_strategy default/full, connector family/depth/act/bias -> projector_type /
@@ -20,11 +21,11 @@
  */
 import { isDeepStrictEqual } from "node:util";
 import { isActivation, type Activation } from "./common.js";
-import type { ConnectorShape, GemmaShape, LlavaShape, ModelShape, VitShape } from "./shapes.js";
+import type { ConnectorShape, GemmaShape, LanguageShape, LlamaShape, LlavaShape, ModelShape, VitShape } from "./shapes.js";
 
 // ---------------------------------------------------------------------------------------------
 // Class defaults: transformers saves only the fields that differ from a config class's defaults,
-// so every absent field takes the default of its class (transformers 4.40: GemmaConfig,
+// so every absent field takes the default of its class (transformers 4.40: GemmaConfig, LlamaConfig,
 // CLIPVisionConfig, SiglipVisionConfig, Dinov2Config, LlavaConfig).
 
 /** A Hugging Face config.json object as read: its values are checked when a shape is made of it. */
@@ -35,7 +36,7 @@ export class ConfigError extends Error {
 }
 
 /** The families the runtime implements, by `model_type`. */
-export const MODEL_TYPES = ["gemma", "clip_vision_model", "clip", "siglip_vision_model", "siglip", "dinov2", "llava"] as const;
+export const MODEL_TYPES = ["gemma", "llama", "clip_vision_model", "clip", "siglip_vision_model", "siglip", "dinov2", "llava"] as const;
 
 const GEMMA_DEFAULTS: HfConfig = {
   vocab_size: 256000,
@@ -56,6 +57,34 @@ const GEMMA_DEFAULTS: HfConfig = {
   tie_word_embeddings: true,
   rope_theta: 10000.0,
   attention_bias: false,
+};
+
+/**
+ * LlamaConfig (Llama-2-7B sizes). `num_key_value_heads` null means `num_attention_heads` (filled in by
+ * withDefaults, as LlamaConfig does); `mlp_bias` is 4.41's, false as it was before; `head_dim` (newer
+ * transformers) is hidden_size / num_attention_heads when absent.
+ */
+const LLAMA_DEFAULTS: HfConfig = {
+  vocab_size: 32000,
+  hidden_size: 4096,
+  intermediate_size: 11008,
+  num_hidden_layers: 32,
+  num_attention_heads: 32,
+  num_key_value_heads: null,
+  hidden_act: "silu",
+  max_position_embeddings: 2048,
+  initializer_range: 0.02,
+  rms_norm_eps: 1e-6,
+  pad_token_id: null,
+  bos_token_id: 1,
+  eos_token_id: 2,
+  pretraining_tp: 1,
+  tie_word_embeddings: false,
+  rope_theta: 10000.0,
+  rope_scaling: null,
+  attention_bias: false,
+  attention_dropout: 0.0,
+  mlp_bias: false,
 };
 
 const CLIP_VISION_DEFAULTS: HfConfig = {
@@ -133,7 +162,7 @@ const LLAVA_DEFAULTS: HfConfig = {
   projector_depth: 2,
 };
 
-const NESTED_TYPES = ["gemma", "clip_vision_model", "siglip_vision_model", "dinov2"];
+const NESTED_TYPES = ["gemma", "llama", "clip_vision_model", "siglip_vision_model", "dinov2"];
 
 /** Returns the config with the class defaults filled in; the raw object is not changed. */
 export function withDefaults(raw: HfConfig): HfConfig {
@@ -141,6 +170,11 @@ export function withDefaults(raw: HfConfig): HfConfig {
   switch (type) {
     case "gemma":
       return { ...GEMMA_DEFAULTS, ...raw };
+    case "llama": {
+      const out: HfConfig = { ...LLAMA_DEFAULTS, ...raw };
+      if (out.num_key_value_heads == null) out.num_key_value_heads = out.num_attention_heads;
+      return out;
+    }
     case "clip_vision_model":
       return { ...CLIP_VISION_DEFAULTS, ...raw };
     case "siglip_vision_model":
@@ -180,6 +214,7 @@ type ShapeFamily = ModelShape["family"];
 /** `model_type` and the transformers class of each family. */
 export const TRANSFORMERS_CLASS: Readonly<Record<ShapeFamily, { readonly modelType: string; readonly architecture: string }>> = {
   gemma: { modelType: "gemma", architecture: "GemmaForCausalLM" },
+  llama: { modelType: "llama", architecture: "LlamaForCausalLM" },
   clip_vit: { modelType: "clip_vision_model", architecture: "CLIPVisionModel" },
   siglip: { modelType: "siglip_vision_model", architecture: "SiglipVisionModel" },
   dinov2: { modelType: "dinov2", architecture: "Dinov2Model" },
@@ -189,6 +224,7 @@ export const TRANSFORMERS_CLASS: Readonly<Record<ShapeFamily, { readonly modelTy
 /** The `architectures` values each model_type may name. */
 const ARCHITECTURES: Record<string, string[]> = {
   gemma: ["GemmaForCausalLM"],
+  llama: ["LlamaForCausalLM"],
   clip_vision_model: ["CLIPVisionModel", "CLIPVisionModelWithProjection"],
   clip: ["CLIPModel"],
   siglip_vision_model: ["SiglipVisionModel"],
@@ -283,27 +319,25 @@ function finish(checkers: Checker[], modelType: string): void {
   }
 }
 
-function readGemma(cfg: HfConfig, where = ""): GemmaShape {
-  const c = new Checker(cfg, where);
-  if (cfg.model_type !== "gemma") {
-    c.require(false, `model_type must be "gemma", got ${JSON.stringify(cfg.model_type)}`);
-  }
+/** The fields Gemma and Llama read alike; `headDim` and `act` are each family's. */
+function readDecoder(c: Checker, cfg: HfConfig, headDim: (width: number, heads: number) => number, act: Activation) {
   const heads = c.int("num_attention_heads");
   const kvHeads = c.int("num_key_value_heads");
   c.require(heads % kvHeads === 0, `\`num_attention_heads\` (${heads}) must be a multiple of \`num_key_value_heads\` (${kvHeads})`);
-  // transformers 4.40 GemmaMLP: `hidden_activation` if set, else gelu_pytorch_tanh (`hidden_act` ignored, PR #29402).
-  const act: Activation = cfg.hidden_activation == null ? "gelu_pytorch_tanh" : c.act("hidden_activation");
+  const vocab = c.int("vocab_size");
+  const width = c.int("hidden_size");
   const pad = cfg.pad_token_id;
+  // nn.Embedding(vocab, width, padding_idx=pad_token_id) accepts -vocab <= pad < vocab
+  c.require(pad == null || (typeof pad === "number" && Number.isInteger(pad) && pad >= -vocab && pad < vocab), `\`pad_token_id\` ${JSON.stringify(pad)} must be an embedding row (from ${-vocab} to ${vocab - 1}) or null`);
   const maxPositions = cfg.max_position_embeddings;
-  const shape: GemmaShape = {
-    family: "gemma",
-    vocab: c.int("vocab_size"),
-    width: c.int("hidden_size"),
+  const shape = {
+    vocab,
+    width,
     mlp: c.int("intermediate_size"),
     depth: c.int("num_hidden_layers", 0),
     heads,
     kv_heads: kvHeads,
-    head_dim: c.int("head_dim"),
+    head_dim: headDim(width, heads),
     act,
     norm_eps: c.num("rms_norm_eps"),
     rope_theta: c.num("rope_theta"),
@@ -314,8 +348,72 @@ function readGemma(cfg: HfConfig, where = ""): GemmaShape {
     initStd: c.num("initializer_range"),
   };
   c.require(shape.head_dim % 2 === 0, `\`head_dim\` (${shape.head_dim}) must be even for rotary embeddings`);
+  return shape;
+}
+
+function readGemma(cfg: HfConfig, where = ""): GemmaShape {
+  const c = new Checker(cfg, where);
+  if (cfg.model_type !== "gemma") {
+    c.require(false, `model_type must be "gemma", got ${JSON.stringify(cfg.model_type)}`);
+  }
+  // transformers 4.40 GemmaMLP: `hidden_activation` if set, else gelu_pytorch_tanh (`hidden_act` ignored, PR #29402).
+  const act: Activation = cfg.hidden_activation == null ? "gelu_pytorch_tanh" : c.act("hidden_activation");
+  const shape: GemmaShape = { family: "gemma", ...readDecoder(c, cfg, () => c.int("head_dim"), act) };
   finish([c], "gemma");
   return shape;
+}
+
+/**
+ * LlamaConfig: `head_dim` is hidden_size / num_attention_heads, which must divide (4.40 raises
+ * otherwise); newer transformers read an explicit `head_dim`. `rope_scaling` is null or
+ * {"type": "linear", "factor": f > 1} (newer configs spell `type` as `rope_type`; "default" is none);
+ * LlamaDynamicNTKScalingRotaryEmbedding and later kinds are not implemented.
+ */
+function readLlama(cfg: HfConfig, where = ""): LlamaShape {
+  const c = new Checker(cfg, where);
+  if (cfg.model_type !== "llama") {
+    c.require(false, `model_type must be "llama", got ${JSON.stringify(cfg.model_type)}`);
+  }
+  const headDim = (width: number, heads: number): number => {
+    if (cfg.head_dim != null) return c.int("head_dim");
+    c.require(width % heads === 0, `\`hidden_size\` (${width}) must be a multiple of \`num_attention_heads\` (${heads}), or \`head_dim\` given`);
+    return Math.max(1, Math.floor(width / heads));
+  };
+  const shape: LlamaShape = {
+    family: "llama",
+    ...readDecoder(c, cfg, headDim, c.act("hidden_act")),
+    rope_scaling: ropeScaling(cfg.rope_scaling, c),
+    mlpBias: c.bool("mlp_bias"),
+  };
+  finish([c], "llama");
+  return shape;
+}
+
+/** The linear factor of a Llama `rope_scaling`, or null. */
+function ropeScaling(v: unknown, c: Checker): number | null {
+  if (v == null) return null;
+  if (typeof v !== "object" || Array.isArray(v)) {
+    c.require(false, `\`rope_scaling\` must be null or {"type": "linear", "factor": ...}, got ${JSON.stringify(v)}`);
+    return null;
+  }
+  const o = v as Record<string, unknown>;
+  const type = o.type ?? o.rope_type;
+  if (type === "default") return null;
+  if (type !== "linear") {
+    c.require(false, `\`rope_scaling\` type ${JSON.stringify(type)} is not supported (supported: "linear")`);
+    return null;
+  }
+  const factor = o.factor;
+  if (typeof factor !== "number" || !Number.isFinite(factor) || factor <= 1) {
+    c.require(false, `\`rope_scaling\` factor must be a number > 1 (transformers' check), got ${JSON.stringify(factor)}`);
+    return null;
+  }
+  return factor;
+}
+
+/** A decoder-only language model's config (gemma or llama). */
+function readLanguage(cfg: HfConfig, where = ""): LanguageShape {
+  return cfg.model_type === "llama" ? readLlama(cfg, where) : readGemma(cfg, where);
 }
 
 const VISION_FAMILY: Record<string, VitShape["family"]> = { clip_vision_model: "clip_vit", siglip_vision_model: "siglip", dinov2: "dinov2" };
@@ -388,13 +486,13 @@ function readLlava(cfg: HfConfig): LlavaShape {
   const text = cfg.text_config as HfConfig;
   const vision = cfg.vision_config as HfConfig;
   const checks = [c];
-  let language: GemmaShape | null = null;
+  let language: LanguageShape | null = null;
   let visionShape: VitShape | null = null;
-  if (text.model_type !== "gemma") {
-    c.require(false, `text_config.model_type must be "gemma" (the only language family here), got ${JSON.stringify(text.model_type)}`);
+  if (text.model_type !== "gemma" && text.model_type !== "llama") {
+    c.require(false, `text_config.model_type must be "gemma" or "llama" (the language families here), got ${JSON.stringify(text.model_type)}`);
   } else {
     try {
-      language = readGemma(text, "text_config.");
+      language = readLanguage(text, "text_config.");
     } catch (e) {
       c.problems.push(...(e as Error).message.split("\n").slice(1).map((l) => l.trim()));
     }
@@ -427,7 +525,7 @@ function readLlava(cfg: HfConfig): LlavaShape {
     family: "llava",
     vision: visionShape as VitShape,
     connector: { family: projector, depth, act: c.act("projector_hidden_act"), bias: c.bool("multimodal_projector_bias") },
-    language: language as GemmaShape,
+    language: language as LanguageShape,
     select_layer: Array.isArray(rawLayers) ? (rawLayers as number[]) : (rawLayers as number),
     feature: feature ?? "patch",
     imageTokenId,
@@ -454,6 +552,8 @@ export function shapeFromConfig(raw: HfConfig): { config: HfConfig; shape: Model
   switch (config.model_type) {
     case "gemma":
       return { config, shape: readGemma(config) };
+    case "llama":
+      return { config, shape: readLlama(config) };
     case "clip_vision_model":
     case "siglip_vision_model":
     case "dinov2":
@@ -469,7 +569,8 @@ type ShapeOf<F extends ShapeFamily> = Extract<ModelShape, { family: F }>;
 
 /**
  * The shape of a family's class defaults: what a description leaves unsaid (initialisation, biases,
- * tying...) is what transformers' config class says. LLaVA's is LlavaConfig's over a default Gemma.
+ * tying...) is what transformers' config class says. LLaVA's is LlavaConfig's over a default Gemma
+ * (its language is replaced by the description's, Gemma or Llama).
  */
 export function defaultShape<F extends ShapeFamily>(family: F): ShapeOf<F> {
   const modelType = TRANSFORMERS_CLASS[family].modelType;
@@ -518,6 +619,31 @@ function writeGemma(g: GemmaShape): HfConfig {
     pad_token_id: g.padTokenId,
     ...unlessDefault(GEMMA_DEFAULTS, { attention_bias: g.bias, tie_word_embeddings: g.tied, initializer_range: g.initStd }),
   };
+}
+
+function writeLlama(g: LlamaShape): HfConfig {
+  return {
+    model_type: "llama",
+    vocab_size: g.vocab,
+    hidden_size: g.width,
+    intermediate_size: g.mlp,
+    num_hidden_layers: g.depth,
+    num_attention_heads: g.heads,
+    num_key_value_heads: g.kv_heads,
+    head_dim: g.head_dim,
+    hidden_act: g.act,
+    rope_theta: g.rope_theta,
+    rope_scaling: g.rope_scaling === null ? null : { type: "linear", factor: g.rope_scaling },
+    rms_norm_eps: g.norm_eps,
+    max_position_embeddings: g.max_positions,
+    tie_word_embeddings: g.tied,
+    pad_token_id: g.padTokenId,
+    ...unlessDefault(LLAMA_DEFAULTS, { attention_bias: g.bias, mlp_bias: g.mlpBias, initializer_range: g.initStd }),
+  };
+}
+
+function writeLanguage(g: LanguageShape): HfConfig {
+  return g.family === "llama" ? writeLlama(g) : writeGemma(g);
 }
 
 function writeVit(v: VitShape): HfConfig {
@@ -575,7 +701,7 @@ function writeLlava(l: LlavaShape): HfConfig {
       ? { projector_depth: c.depth, projector_hidden_act: c.act }
       : unlessDefault(LLAVA_DEFAULTS, { projector_hidden_act: c.act })),
     vision_config: writeVit(l.vision),
-    text_config: writeGemma(l.language),
+    text_config: writeLanguage(l.language),
     ...unlessDefault(LLAVA_DEFAULTS, { ignore_index: l.ignoreIndex, multimodal_projector_bias: c.bias }),
   };
 }
@@ -589,6 +715,8 @@ export function configFromShape(shape: ModelShape): HfConfig {
   switch (shape.family) {
     case "gemma":
       return writeGemma(shape);
+    case "llama":
+      return writeLlama(shape);
     case "clip_vit":
     case "siglip":
     case "dinov2":

@@ -1,12 +1,13 @@
 /**
  * LLaVA (transformers `LlavaForConditionalGeneration`, 4.40 layout): keys `vision_tower.*` (a CLIP,
- * SigLIP or DINOv2 encoder with its own keys), `multi_modal_projector.*`, `language_model.*` (Gemma).
+ * SigLIP or DINOv2 encoder with its own keys), `multi_modal_projector.*`, `language_model.*` (Gemma or
+ * Llama).
  *
  *   image -> vision hidden_states[select_layer]                   (no final norm: a middle layer)
  *         -> drop the class token (feature "patch") or keep all ("cls_patch"); SigLIP has none,
  *            so nothing drops
  *         -> connector -> image embeddings placed at the image tokens (llava_merge.ts)
- *         -> Gemma on the merged embeddings (so √D scales the image features too)
+ *         -> the language model on the merged embeddings (Gemma's √D scales the image features too)
  *         -> loss: mean next-token cross-entropy over labels != -100 at positions whose shifted
  *            merged attention mask is 1 (4.40)
  *
@@ -17,7 +18,7 @@ import { causalLmLoss, readRows, ParamView, Specs, dims } from "./common.js";
 import type { ModelInputs } from "./forward.js";
 import { selectedLayers, type LlavaShape, type VitShape } from "./shapes.js";
 import { connect, connectorSpecs } from "./connector.js";
-import { arangePositions, gemmaDecoder, gemmaEmbed, gemmaLogits, gemmaSpecs } from "./gemma.js";
+import { arangePositions, decoderSpecs, embedTokens, lmLogits, runDecoder } from "./decoder.js";
 import { planMerge } from "./llava_merge.js";
 import { clipVision } from "./clip_vit.js";
 import { dinov2Vision } from "./dinov2.js";
@@ -42,7 +43,7 @@ export function visionEncoder(v: VitShape): VisionEncoder {
 export function llavaSpecs(s: Specs, l: LlavaShape): void {
   visionEncoder(l.vision).specs(s.scope(VISION_PREFIX));
   connectorSpecs(s.scope(CONNECTOR_PREFIX), l);
-  gemmaSpecs(s.scope(LANGUAGE_PREFIX), l.language);
+  decoderSpecs(s.scope(LANGUAGE_PREFIX), l.language);
 }
 
 /** Features per image after selection: patches, plus the class token when it is kept. */
@@ -70,7 +71,7 @@ export function imageFeatures(p: ParamView, l: LlavaShape, pixels: tf.Tensor): t
 
 /**
  * The sequence the language model runs on, made from a forward call's inputs: merged embeddings
- * (before √D), mask, labels and positions.
+ * (before Gemma's √D), mask, labels and positions.
  */
 export interface DecoderSequence {
   embeds: tf.Tensor; // [B, L, D]
@@ -103,7 +104,7 @@ export function llavaSequence(p: ParamView, l: LlavaShape, inputs: ModelInputs):
     : null;
   // An image token id past the vocabulary (newer checkpoints) is looked up as 0; its row is replaced.
   const lookup = l.imageTokenId >= l.language.vocab ? tf.where(tf.equal(ids, l.imageTokenId), tf.zerosLike(ids), ids) : ids;
-  const embeds = gemmaEmbed(lm, l.language, lookup); // [B, T, D]
+  const embeds = embedTokens(lm, l.language, lookup); // [B, T, D]
   if (!pixels || !rows) {
     return {
       embeds,
@@ -141,12 +142,12 @@ export function llavaSequence(p: ParamView, l: LlavaShape, inputs: ModelInputs):
 export function llavaForward(p: ParamView, l: LlavaShape, inputs: ModelInputs) {
   const d = llavaSequence(p, l, inputs);
   const lm = p.scope(LANGUAGE_PREFIX);
-  const out = gemmaDecoder(lm, l.language, d.embeds, {
+  const out = runDecoder(lm, l.language, d.embeds, {
     positions: d.positions,
     attentionMask: d.attentionMask,
     outputHiddenStates: inputs.outputHiddenStates,
   });
-  const logits = gemmaLogits(lm, l.language, out.hidden); // [B, L, V]
+  const logits = lmLogits(lm, l.language, out.hidden); // [B, L, V]
   return {
     logits,
     lastHiddenState: out.hidden,

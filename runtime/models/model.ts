@@ -1,7 +1,7 @@
 /**
  * `PretrainedModel`: a family's forward pass over a map of tfjs variables named by Hugging Face keys.
  *
- * Families by shape (shapes.ts): gemma (GemmaForCausalLM), clip_vit (CLIPVisionModel), siglip
+ * Families by shape (shapes.ts): gemma (GemmaForCausalLM), llama (LlamaForCausalLM), clip_vit (CLIPVisionModel), siglip
  * (SiglipVisionModel), dinov2 (Dinov2Model) and llava (LlavaForConditionalGeneration). A model is made
  * from a shape (a graph description's, from_graph.ts) or from a Hugging Face config.json
  * (hf_config.ts reads it into a shape; a full CLIP or SigLIP config gives its vision part).
@@ -13,7 +13,7 @@ import type { Component } from "../../plan/plan.js";
 import { dims, ParamView, Specs, type ParamSpec } from "./common.js";
 import type { ModelInputs, ModelOutputs } from "./forward.js";
 import { configFromShape, shapeFromConfig, TRANSFORMERS_CLASS, type HfConfig } from "./hf_config.js";
-import { arangePositions, gemmaEmbed, gemmaForward, gemmaSpecs } from "./gemma.js";
+import { arangePositions, causalLmForward, decoderSpecs, embedTokens } from "./decoder.js";
 import { initValues } from "./init.js";
 import {
   CONNECTOR_PREFIX,
@@ -25,7 +25,7 @@ import {
   visionEncoder,
   type DecoderSequence,
 } from "./llava.js";
-import type { GemmaShape, ModelShape } from "./shapes.js";
+import type { LanguageShape, ModelShape } from "./shapes.js";
 
 export type { ModelInputs, ModelOutputs };
 
@@ -52,9 +52,9 @@ export interface Family {
   /** Parameter-name prefixes of each component ("" = every parameter). */
   readonly components: Partial<Record<Component, string>>;
   forward(p: ParamView, inputs: ModelInputs): ModelOutputs;
-  /** For text generation: the Gemma decoder, its key prefix, and the sequence a forward call's inputs make. */
+  /** For text generation: the language decoder, its key prefix, and the sequence a forward call's inputs make. */
   readonly decoder?: {
-    readonly language: GemmaShape;
+    readonly language: LanguageShape;
     readonly prefix: string;
     sequence(p: ParamView, inputs: ModelInputs): DecoderSequence;
   };
@@ -65,23 +65,24 @@ export function familyOf(shape: ModelShape): Family {
   const { modelType, architecture } = TRANSFORMERS_CLASS[shape.family];
   const s = new Specs();
   switch (shape.family) {
-    case "gemma": {
+    case "gemma":
+    case "llama": {
       const g = shape;
-      gemmaSpecs(s, g);
+      decoderSpecs(s, g);
       return {
         modelType,
         architecture,
         shape,
         specs: s.list,
         components: { language: "" },
-        forward: (p, inputs) => gemmaForward(p, g, inputs),
+        forward: (p, inputs) => causalLmForward(p, g, inputs),
         decoder: {
           language: g,
           prefix: "",
           sequence: (p, inputs) => {
-            if (!inputs.inputIds) throw new Error("gemma needs inputIds [batch, length]");
+            if (!inputs.inputIds) throw new Error(`${g.family} needs inputIds [batch, length]`);
             return {
-              embeds: gemmaEmbed(p, g, inputs.inputIds),
+              embeds: embedTokens(p, g, inputs.inputIds),
               attentionMask: inputs.attentionMask,
               positions: inputs.positionIds ?? arangePositions(dims(inputs.inputIds)[1]),
             };
@@ -209,7 +210,7 @@ export function componentPrefixes(model: PretrainedModel): Partial<Record<Compon
 
 /**
  * The variables of the given components, by key. For LLaVA: vision = `vision_tower.*`,
- * connector = `multi_modal_projector.*`, language = `language_model.*`. A Gemma model has only
+ * connector = `multi_modal_projector.*`, language = `language_model.*`. A Gemma or Llama model has only
  * "language", a vision encoder only "vision"; asking for a component a model lacks is an error.
  */
 export function trainableParameters(model: PretrainedModel, components: readonly Component[]): Map<string, tf.Variable> {

@@ -5,26 +5,25 @@
  *
  * The name rule: a field the spec has keeps the spec's name, as the plan (plan/plan.ts) and the
  * typed graph API (runtime/graph.ts) spell it: `width`, `depth`, `heads`, `kv_heads`, `head_dim`,
- * `mlp`, `act`, `rope_theta`, `norm_eps`, `max_positions`, `vocab`, `patch`, `position_image`,
+ * `mlp`, `act`, `rope_theta`, `rope_scaling`, `norm_eps`, `max_positions`, `vocab`, `patch`, `position_image`,
  * `head`, `ffn`, `layer_scale`, `mask_token`, `select_layer`, `feature`, and a LLaVA's `vision`,
  * `connector`, `language` with the connector's `family` and `depth`. A field the spec does not have
- * is camelCase (`tied`, `bias`, `initStd`, `padTokenId`, `classToken`, `channels`...). Hugging
+ * is camelCase (`tied`, `bias`, `mlpBias`, `initStd`, `padTokenId`, `classToken`, `channels`...). Hugging
  * Face's names (`hidden_size`, `num_hidden_layers`, `rms_norm_eps`, `intermediate_size`,
  * `mlp_ratio`, `vision_feature_layer`, `projector_type`...) are written in hf_config.ts only.
  */
 import type { Activation } from "./common.js";
 
-/** Gemma (GemmaForCausalLM). */
-export interface GemmaShape {
-  readonly family: "gemma";
+/** What the decoder-only language models share (decoder.ts): Gemma and Llama. */
+interface DecoderShapeCommon {
   readonly vocab: number;
   readonly width: number;
-  /** the feed-forward width of the GeGLU MLP */
+  /** the feed-forward width of the gated MLP */
   readonly mlp: number;
   readonly depth: number;
   readonly heads: number;
   readonly kv_heads: number;
-  /** independent of width / heads */
+  /** Gemma: independent of width / heads; Llama: width / heads unless its config says otherwise */
   readonly head_dim: number;
   readonly act: Activation;
   readonly norm_eps: number;
@@ -35,10 +34,27 @@ export interface GemmaShape {
   readonly bias: boolean;
   /** the LM head is the embedding */
   readonly tied: boolean;
-  /** its embedding row starts at zero; null: none */
+  /** its embedding row starts at zero and gets no gradient (torch's padding_idx); null: none */
   readonly padTokenId: number | null;
   readonly initStd: number;
 }
+
+/** Gemma (GemmaForCausalLM). */
+export interface GemmaShape extends DecoderShapeCommon {
+  readonly family: "gemma";
+}
+
+/** Llama (LlamaForCausalLM; Vicuna is a Llama). */
+export interface LlamaShape extends DecoderShapeCommon {
+  readonly family: "llama";
+  /** linear RoPE scaling: positions are divided by this factor; null: none */
+  readonly rope_scaling: number | null;
+  /** biases on the MLP projections */
+  readonly mlpBias: boolean;
+}
+
+/** A decoder-only language model. */
+export type LanguageShape = GemmaShape | LlamaShape;
 
 /** A vision transformer: CLIP (CLIPVisionModel), SigLIP (SiglipVisionModel) or DINOv2 (Dinov2Model). */
 export interface VitShape {
@@ -84,12 +100,12 @@ export interface ConnectorShape {
   readonly bias: boolean;
 }
 
-/** LLaVA (LlavaForConditionalGeneration): a vision transformer, a connector and Gemma. */
+/** LLaVA (LlavaForConditionalGeneration): a vision transformer, a connector and a language model. */
 export interface LlavaShape {
   readonly family: "llava";
   readonly vision: VitShape;
   readonly connector: ConnectorShape;
-  readonly language: GemmaShape;
+  readonly language: LanguageShape;
   /** the vision hidden state(s) the features come from (negative counts from the end); several are concatenated */
   readonly select_layer: number | readonly number[];
   /** `patch` drops the class token, `cls_patch` keeps it (SigLIP has none: nothing drops) */
@@ -101,7 +117,7 @@ export interface LlavaShape {
   readonly padTokenId: number;
 }
 
-export type ModelShape = GemmaShape | VitShape | LlavaShape;
+export type ModelShape = LanguageShape | VitShape | LlavaShape;
 
 /** The vision hidden states a LLaVA takes its features from, as a list. */
 export function selectedLayers(l: LlavaShape): readonly number[] {

@@ -84,11 +84,14 @@ async function generateInto(dir: string, write: (tmp: string) => Promise<unknown
   }
 }
 
-/** The tokenizer shared by every synthetic dataset: built once from a fixed corpus, so all splits agree. */
-export async function shapesTokenizerFolder(ctx: DataContext): Promise<string> {
-  const dir = join(ctx.cacheDir, "synthetic_shapes-tokenizer");
+/**
+ * The tokenizer shared by every synthetic dataset: built once from a fixed corpus, so all splits
+ * agree; in Gemma's layout, or Llama's for a Llama language model.
+ */
+export async function shapesTokenizerFolder(ctx: DataContext, layout: "gemma" | "llama" = "gemma"): Promise<string> {
+  const dir = join(ctx.cacheDir, layout === "gemma" ? "synthetic_shapes-tokenizer" : `synthetic_shapes-tokenizer-${layout}`);
   if (existsSync(join(dir, "tokenizer", "tokenizer.json"))) return join(dir, "tokenizer");
-  await generateInto(dir, (tmp) => writeShapesDataset(tmp, { seed: 0, train: 2000, test: 300, imageSize: 8 }));
+  await generateInto(dir, (tmp) => writeShapesDataset(tmp, { seed: 0, train: 2000, test: 300, imageSize: 8, tokenizerLayout: layout }));
   return join(dir, "tokenizer");
 }
 
@@ -108,7 +111,7 @@ export async function tokenizerFor(plan: Plan, ctx: DataContext): Promise<TextTo
     return loadTokenizer(dir);
   }
   if (usesSynthetic(plan)) {
-    const dir = await shapesTokenizerFolder(ctx);
+    const dir = await shapesTokenizerFolder(ctx, language.family);
     try {
       return await loadTokenizer(dir);
     } catch (error) {

@@ -20,6 +20,7 @@ import {
   preprocessImage,
   Rng,
   scoreShapes,
+  stopTokenIds,
   type AspectMode,
   type TextTokenizer,
 } from "../data/index.js";
@@ -80,7 +81,7 @@ function word(text: string): number {
 async function answer(args: EvalStageArgs, name: string, questions: readonly Question[], generation: Generation, progress: (n: number) => void): Promise<string[]> {
   const { model, plan, stage, tokenizer, store } = args;
   const processor = processorFor(plan.model.vision);
-  const stop = [tokenizer.eosId, tokenizer.tokenId("<end_of_turn>")].filter((x): x is number => x !== undefined);
+  const stop = stopTokenIds(plan.model.template, tokenizer);
   const padId = tokenizer.unkId ?? tokenizer.padId ?? 0;
   const file = AnswersFile.open(join(store.stageDir(stage.cache_key), `${name}.answers.jsonl`), questions, {
     stageKey: stage.cache_key,

@@ -12,6 +12,9 @@ export const published = {
   dinov2_vit_l14: 304_368_640,
   dinov2_vit_g14: 1_136_480_768,
   siglip_so400m_p14_384: 428_225_600,
+  // LlamaForCausalLM with its own lm_head (lmsys/vicuna-*-v1.5, meta-llama/Llama-2-7b-hf)
+  vicuna_7b_v1_5: 6_738_415_616,
+  vicuna_13b_v1_5: 13_015_864_320,
 } as const;
 
 /** CLIP ViT-L/14 at 224 px: 257 position embeddings instead of 577, i.e. 303,507,456 − 320 × 1024. */
@@ -93,6 +96,25 @@ export function gemmaFormula(f: Fields): number {
   return Number(big(f.vocab) * d + big(f.depth) * layer + d);
 }
 
+/** Llama: V·d (embed_tokens) + L·[4 attention projections (d·H·hd, 2·d·KV·hd, H·hd·d) + 3·d·I + 2d] + d + V·d (lm_head, unless tied). */
+export function llamaFormula(f: Fields): number {
+  const d = big(f.width);
+  const h = big(f.heads);
+  const kv = big(f.kv_heads);
+  const hd = big(f.head_dim);
+  const i = big(f.mlp);
+  const attention = d * h * hd + d * kv * hd + d * kv * hd + h * hd * d;
+  const layer = attention + 3n * d * i + 2n * d;
+  const embeddings = big(f.vocab) * d;
+  return Number(embeddings + big(f.depth) * layer + d + (f.tied === true ? 0n : embeddings));
+}
+
+export function languageFormula(family: string, f: Fields): number {
+  if (family === "gemma") return gemmaFormula(f);
+  if (family === "llama") return llamaFormula(f);
+  throw new Error(`unknown language family ${family}`);
+}
+
 /** CLIP vision: 3p²d + d + (n+1)d + 2d + L·[4(d²+d) + (dI+I) + (Id+d) + 4d] + 2d. */
 export function clipFormula(f: Fields): number {
   const d = big(f.width);
@@ -143,6 +165,8 @@ export function visionFormula(family: string, f: Fields): number {
 export const referenceArchitectures = {
   gemma_2b: { vocab: 256000, width: 2048, depth: 18, heads: 8, kv_heads: 1, head_dim: 256, mlp: 16384 },
   gemma_7b: { vocab: 256000, width: 3072, depth: 28, heads: 16, kv_heads: 16, head_dim: 256, mlp: 24576 },
+  vicuna_7b_v1_5: { vocab: 32000, width: 4096, depth: 32, heads: 32, kv_heads: 32, head_dim: 128, mlp: 11008 },
+  vicuna_13b_v1_5: { vocab: 32000, width: 5120, depth: 40, heads: 40, kv_heads: 40, head_dim: 128, mlp: 13824 },
   clip_vit_l14_336: { image: 336, patch: 14, width: 1024, depth: 24, mlp: 4096 },
   dinov2_vit_l14: { position_image: 518, patch: 14, width: 1024, depth: 24, mlp: 4096, ffn: "mlp" },
   dinov2_vit_g14: { position_image: 518, patch: 14, width: 1536, depth: 40, mlp: 4096, ffn: "swiglu" },

@@ -13,7 +13,9 @@ import {
   connectorFromTable,
   dinov2Formula,
   gemmaFormula,
+  languageFormula,
   languagePresets,
+  llamaFormula,
   linearTable,
   mlp2xTable,
   published,
@@ -45,6 +47,8 @@ describe("the reference formulas (checked against the published counts first)", 
   it("reproduce reference §3", () => {
     expect(gemmaFormula(referenceArchitectures.gemma_2b)).toBe(published.gemma_2b);
     expect(gemmaFormula(referenceArchitectures.gemma_7b)).toBe(published.gemma_7b);
+    expect(llamaFormula(referenceArchitectures.vicuna_7b_v1_5)).toBe(published.vicuna_7b_v1_5);
+    expect(llamaFormula(referenceArchitectures.vicuna_13b_v1_5)).toBe(published.vicuna_13b_v1_5);
     expect(clipFormula(referenceArchitectures.clip_vit_l14_336)).toBe(published.clip_vit_l14_336);
     expect(clipFormula({ ...referenceArchitectures.clip_vit_l14_336, image: 224 })).toBe(visionPresets.clip_vit_l14.params);
     expect(dinov2Formula(referenceArchitectures.dinov2_vit_l14)).toBe(published.dinov2_vit_l14);
@@ -83,6 +87,32 @@ describe("std holds every preset of LANGUAGE.md §5", () => {
     const std = stdDeclarations();
     const found = Object.fromEntries(Object.keys(required).map((name) => [name, std.get(name)?.kind ?? "missing"]));
     expect(found).toEqual(required);
+  });
+
+  it("and LLaVA-1.5's language models (issue 12): Vicuna-7B/13B v1.5 and LLaMA-2-7B, with their exact counts", async () => {
+    const text = `import "std"
+model m { vision = clip_vit_l14_336  connector = mlp2x_gelu  language = vicuna_7b_v1_5 }
+dataset d = llava_json { annotations = "a.json" }
+stage s { data = d  train = [connector, language] }
+experiment llava_1_5 {
+  model  = m
+  stages = [s]
+  ablate { model.language: [vicuna_7b_v1_5, vicuna_13b_v1_5, llama_2_7b] }
+}
+`;
+    const result = compile(join(casesDir, "valid", "llava_1_5_probe.mmfm"), { text });
+    expect(result.diagnostics.items.filter((d) => d.severity === "error").map((d) => d.message)).toEqual([]);
+    const counts = Object.fromEntries(result.experiments[0].variants.map((v) => [v.axes["model.language"], v.config.model.params]));
+    const clip = published.clip_vit_l14_336;
+    expect(counts).toEqual({
+      vicuna_7b_v1_5: { vision: clip, connector: 20_979_712, language: 6_738_415_616, total: clip + 20_979_712 + 6_738_415_616 },
+      vicuna_13b_v1_5: { vision: clip, connector: 31_467_520, language: 13_015_864_320, total: clip + 31_467_520 + 13_015_864_320 },
+      llama_2_7b: { vision: clip, connector: 20_979_712, language: 6_738_415_616, total: 7_062_902_784 },
+    });
+    const [v7b] = result.experiments[0].variants;
+    const model = v7b.config.model.json as Obj;
+    expect(model.template).toBe("vicuna_v1"); // the model's template default for a llama
+    expect(model.language).toMatchObject({ family: "llama", kv_heads: 32, head_dim: 128, norm_eps: 1e-5, max_positions: 4096, rope_scaling: null, tied: false, hub_id: "lmsys/vicuna-7b-v1.5" });
   });
 
   it("crossed in one grid, with the exact counts of reference §3 (std_presets.mmfm)", async () => {
@@ -173,13 +203,13 @@ experiment every_language {
       const language = model.language as Obj;
       seen.add(v.axes["model.vision"] ?? v.axes["model.language"]);
       expect(v.config.model.params.vision, `${v.id} vision`).toBe(visionFormula(String(vision.family), vision));
-      expect(v.config.model.params.language, `${v.id} language`).toBe(gemmaFormula(language));
+      expect(v.config.model.params.language, `${v.id} language`).toBe(languageFormula(String(language.family), language));
       expect(v.config.model.params.connector, `${v.id} connector`).toBe(connectorFormula("linear", Number(vision.width), Number(language.width)));
     }
     expect([...seen].sort()).toEqual([...visions, ...languages].sort());
   });
 
-  it("include tiny presets of every architecture family (clip_vit, dinov2, siglip, gemma)", () => {
+  it("include tiny presets of every architecture family (clip_vit, dinov2, siglip, gemma, llama)", () => {
     const small = new Map<string, string[]>();
     for (const v of variants) {
       const model = v.config.model.json as Obj;
@@ -192,7 +222,7 @@ experiment every_language {
         small.set(f, [...(small.get(f) ?? []), v.axes["model.language"]]);
       }
     }
-    for (const family of ["clip_vit", "dinov2", "siglip", "gemma"]) {
+    for (const family of ["clip_vit", "dinov2", "siglip", "gemma", "llama"]) {
       expect(small.get(family)?.length ?? 0, `a tiny ${family} preset in std`).toBeGreaterThan(0);
     }
   });

@@ -8,7 +8,7 @@ import {
   trainableParameters,
   type PretrainedModel,
 } from "../../runtime/models/index.js";
-import { TINY_CLIP, TINY_DINO, TINY_GEMMA, TINY_LLAVA, TINY_SIGLIP } from "./tiny.js";
+import { TINY_CLIP, TINY_DINO, TINY_GEMMA, TINY_LLAMA, TINY_LLAVA, TINY_LLAVA_LLAMA, TINY_SIGLIP } from "./tiny.js";
 
 beforeAll(async () => {
   await tf.setBackend("cpu");
@@ -48,6 +48,19 @@ describe("seeded initialisation", () => {
     m.dispose();
   });
 
+  it("Llama: norms one (w, not 1 + w), its own lm_head (untied by default), no padding row unless pad_token_id says", () => {
+    const m = createModel({ ...TINY_LLAMA, hidden_size: 64, intermediate_size: 128 }, { seed: 0 });
+    expect(values(m, "model.norm.weight").every((x) => x === 1)).toBe(true);
+    expect(values(m, "model.layers.1.post_attention_layernorm.weight").every((x) => x === 1)).toBe(true);
+    expect(m.parameters.get("lm_head.weight")!.shape).toEqual([32, 64]);
+    expect(values(m, "model.embed_tokens.weight").slice(0, 64).some((x) => x !== 0)).toBe(true);
+    const padded = createModel({ ...TINY_LLAMA, pad_token_id: -1, tie_word_embeddings: true, mlp_bias: true }, { seed: 0 });
+    expect(values(padded, "model.embed_tokens.weight").slice(31 * 16).every((x) => x === 0)).toBe(true); // -1: the last row, as torch
+    expect(padded.parameters.has("lm_head.weight")).toBe(false);
+    expect(values(padded, "model.layers.0.mlp.down_proj.bias").every((x) => x === 0)).toBe(true);
+    [m, padded].forEach((x) => x.dispose());
+  });
+
   it("vision families: LayerNorm ones/zeros, CLIP class embedding N(0, 1/D), DINOv2 layer scale and zero mask token", () => {
     const clip = createModel(TINY_CLIP, { seed: 0 });
     expect(values(clip, "vision_model.pre_layrnorm.weight").every((x) => x === 1)).toBe(true);
@@ -76,8 +89,12 @@ describe("seeded initialisation", () => {
 describe("parameter counts of the real architectures", () => {
   const gemma2b = { model_type: "gemma", vocab_size: 256000, hidden_size: 2048, intermediate_size: 16384, num_hidden_layers: 18, num_attention_heads: 8, num_key_value_heads: 1, head_dim: 256 };
   const clipL336 = { model_type: "clip_vision_model", hidden_size: 1024, intermediate_size: 4096, num_hidden_layers: 24, num_attention_heads: 16, image_size: 336, patch_size: 14 };
+  const vicuna7b = { model_type: "llama", hidden_size: 4096, intermediate_size: 11008, num_hidden_layers: 32, num_attention_heads: 32, rms_norm_eps: 1e-5, max_position_embeddings: 4096 };
   it.each([
     ["gemma-2b", gemma2b, 2_506_172_416],
+    ["vicuna-7b-v1.5 / Llama-2-7b", vicuna7b, 6_738_415_616],
+    ["vicuna-13b-v1.5", { ...vicuna7b, hidden_size: 5120, intermediate_size: 13824, num_hidden_layers: 40, num_attention_heads: 40 }, 13_015_864_320],
+    ["llava-1.5-7b (HF, 32064 rows)", { model_type: "llava", vision_config: clipL336, text_config: { ...vicuna7b, vocab_size: 32064 } }, 7_063_427_072],
     ["gemma-7b", { model_type: "gemma", vocab_size: 256000, hidden_size: 3072, intermediate_size: 24576, num_hidden_layers: 28, num_attention_heads: 16, num_key_value_heads: 16, head_dim: 256 }, 8_537_680_896],
     ["clip-vit-large-patch14-336 (vision)", clipL336, 303_507_456],
     ["dinov2-large", { model_type: "dinov2", hidden_size: 1024, num_hidden_layers: 24, num_attention_heads: 16, image_size: 518, patch_size: 14 }, 304_368_640],
@@ -89,9 +106,11 @@ describe("parameter counts of the real architectures", () => {
   });
 
   it("parameterCount of a built model equals the config's count", () => {
-    const m = createModel(TINY_LLAVA, { seed: 0 });
-    expect(parameterCount(m)).toBe(configParameterCount(TINY_LLAVA));
-    m.dispose();
+    for (const config of [TINY_LLAVA, TINY_LLAVA_LLAMA]) {
+      const m = createModel(config, { seed: 0 });
+      expect(parameterCount(m)).toBe(configParameterCount(config));
+      m.dispose();
+    }
   });
 });
 
@@ -121,9 +140,9 @@ describe("components", () => {
 
   it("rejects a non-integer seed and an unknown family", () => {
     expect(() => createModel(TINY_GEMMA, { seed: 0.5 })).toThrow(/integer seed/);
-    expect(() => createModel({ model_type: "llama" }, { seed: 0 })).toThrow(/model_type "llama" is not supported/);
-    expect(() => createModel({ ...TINY_LLAVA, text_config: { model_type: "llama" } }, { seed: 0 })).toThrow(
-      /text_config.model_type must be "gemma"/,
+    expect(() => createModel({ model_type: "mistral" }, { seed: 0 })).toThrow(/model_type "mistral" is not supported/);
+    expect(() => createModel({ ...TINY_LLAVA, text_config: { model_type: "mistral" } }, { seed: 0 })).toThrow(
+      /text_config.model_type must be "gemma" or "llama"/,
     );
   });
 });

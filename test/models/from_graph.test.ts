@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { tf } from "../../runtime/tf.js";
-import { clipVit, dinov2, gemma, llava, mlp } from "../../runtime/graph.js";
+import { clipVit, dinov2, gemma, llama, llava, mlp } from "../../runtime/graph.js";
 import { buildModel, configParameterCount, createModel, saveModel, visionConfig, textConfig } from "../../runtime/models/index.js";
 import { maxAbsDiff } from "./helpers.js";
 import { tinyPixels } from "./tiny.js";
@@ -31,6 +31,15 @@ describe("graph -> config", () => {
     });
     expect(configParameterCount(textConfig(g2b))).toBe(2_506_172_416);
     expect(textConfig(g2b).hidden_activation).toBe("gelu_pytorch_tanh");
+    const vicuna7b = llama({
+      vocab: 32000, width: 4096, depth: 32, heads: 32, kv_heads: 32, head_dim: 128, mlp: 11008, act: "silu", rope_theta: 10000,
+      rope_scaling: null, norm_eps: 1e-5, max_positions: 4096, tied: false, tokenizer: null, weights: null, hub_id: null,
+    });
+    expect(configParameterCount(textConfig(vicuna7b))).toBe(6_738_415_616);
+    expect(textConfig(vicuna7b)).toMatchObject({ model_type: "llama", hidden_act: "silu", rms_norm_eps: 1e-5, tie_word_embeddings: false, rope_scaling: null, pad_token_id: null });
+    expect(textConfig({ ...vicuna7b, config: { ...vicuna7b.config, rope_scaling: 2, tied: true } }).rope_scaling).toEqual({ type: "linear", factor: 2 });
+    // a LLaVA over a Llama takes Vicuna's template unless told otherwise
+    expect(llava({ vision: clipVit({ ...vision, image: 336, patch: 14, width: 1024, depth: 24, heads: 16, mlp: 4096 }), connector: mlp({ in: 1024, out: 4096, depth: 2, act: "gelu" }), language: vicuna7b }).template).toBe("vicuna_v1");
   });
 
   it("a SwiGLU width transformers cannot produce is refused", () => {

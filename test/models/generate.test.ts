@@ -47,9 +47,9 @@ function greedyWithoutCache(
 const rows = (t: tf.Tensor) => t.arraySync() as number[][];
 
 describe("generate", () => {
-  it("Gemma, left-padded batch: cached greedy equals uncached greedy", async () => {
-    const model = await loadPretrained(fixture("gemma_tiny"));
-    const io = await readIo("gemma_tiny");
+  it.each(["gemma_tiny", "llama_tiny", "llama_gqa"])("%s, padded batch: cached greedy equals uncached greedy", async (name) => {
+    const model = await loadPretrained(fixture(name));
+    const io = await readIo(name);
     const inputIds = toTensor(io.get("input_ids"));
     const attentionMask = toTensor(io.get("attention_mask"));
     const before = tf.memory().numTensors;
@@ -75,9 +75,13 @@ describe("generate", () => {
     model.dispose();
   });
 
-  it.each(["expand_left", "expand_right"])("LLaVA (%s): cached greedy with images equals uncached greedy", async (c) => {
-    const model = await loadPretrained(fixture("llava_clip_gemma"));
-    const io = await readIo("llava_clip_gemma");
+  it.each([
+    ["llava_clip_gemma", "expand_left"],
+    ["llava_clip_gemma", "expand_right"],
+    ["llava_clip_llama", "expand_left"],
+  ])("%s (%s): cached greedy with images equals uncached greedy", async (name, c) => {
+    const model = await loadPretrained(fixture(name));
+    const io = await readIo(name);
     const inputIds = toTensor(io.get(`${c}.input_ids`));
     const attentionMask = toTensor(io.get(`${c}.attention_mask`));
     const pixelValues = toTensor(io.get(`${c}.pixel_values`));
@@ -90,7 +94,7 @@ describe("generate", () => {
   it("refuses a vision-only model", async () => {
     const model = await loadPretrained(fixture("clip_vision"));
     await expect(generate(model, { inputIds: tf.tensor2d([[1]], undefined, "int32"), maxNewTokens: 2 })).rejects.toThrow(
-      /generate needs a gemma or llava model, got clip_vision_model/,
+      /generate needs a gemma, llama or llava model, got clip_vision_model/,
     );
     model.dispose();
   });

@@ -9,14 +9,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { tf } from "../../runtime/tf.js";
-import { clipVit, dinov2, gemma, identity, linear, llava, mlp, siglip } from "../../runtime/graph.js";
+import { clipVit, dinov2, gemma, identity, linear, llama, llava, mlp, siglip } from "../../runtime/graph.js";
 import { languageShape, llavaShape, visionShape } from "../../runtime/models/from_graph.js";
 import { configFromShape, shapeFromConfig } from "../../runtime/models/hf_config.js";
 import { buildModel, loadPretrained, saveModel, type PretrainedModel } from "../../runtime/models/index.js";
 import { Model } from "../../runtime/models/model.js";
 import type { ModelShape, VitShape } from "../../runtime/models/shapes.js";
 import { maxAbsDiff } from "./helpers.js";
-import { TINY_CLIP, TINY_DINO, TINY_GEMMA, TINY_LLAVA, TINY_SIGLIP } from "./tiny.js";
+import { TINY_CLIP, TINY_DINO, TINY_GEMMA, TINY_LLAMA, TINY_LLAVA, TINY_LLAVA_LLAMA, TINY_SIGLIP } from "./tiny.js";
 
 beforeAll(async () => {
   await tf.setBackend("cpu");
@@ -39,6 +39,10 @@ describe("a model built from a graph saves a config.json that loads back to the 
     vocab: 40, width: 22, depth: 1, heads: 2, kv_heads: 1, head_dim: 6, mlp: 30, act: "gelu",
     rope_theta: 500, norm_eps: 1e-5, max_positions: 96, tokenizer: null, weights: null, hub_id: null,
   });
+  const lm = { vocab: 40, depth: 1, mlp: 30, rope_theta: 500, norm_eps: 1e-5, max_positions: 96, tokenizer: null, weights: null, hub_id: null } as const;
+  const vicunaLike = llama({ ...lm, width: 24, heads: 4, kv_heads: 4, head_dim: 6, act: "silu", rope_scaling: null, tied: false });
+  // grouped, head_dim != width / heads (newer transformers' `head_dim`), linear RoPE scaling, tied head
+  const llamaOdd = llama({ ...lm, width: 22, heads: 4, kv_heads: 2, head_dim: 4, act: "gelu", rope_scaling: 2.5, tied: true });
   // widths whose mlp_ratio transformers cannot take as mlp / width: int(width · (h / width)) != h
   const swiglu = dinov2({ ...dino, width: 14, heads: 2, mlp: 88, ffn: "swiglu" });
   const dinoMlp = dinov2({ ...dino, width: 22, heads: 2, mlp: 30, ffn: "mlp", mask_token: false });
@@ -56,10 +60,13 @@ describe("a model built from a graph saves a config.json that loads back to the 
     ["dinov2 (mlp 30 on width 22)", dinoMlp, { seed: 1 }, visionShape(dinoMlp)],
     ["dinov2 swiglu (mlp 88 on width 14)", swiglu, { seed: 1 }, visionShape(swiglu)],
     ["gemma", text, { seed: 1, padTokenId: 3 }, languageShape(text, 3)],
+    ["llama", vicunaLike, { seed: 1 }, languageShape(vicunaLike)],
+    ["llama (gqa, own head_dim, rope_scaling, tied, pad)", llamaOdd, { seed: 1, padTokenId: 0 }, languageShape(llamaOdd, 0)],
     ...[
       [llava({ vision: swiglu, connector: mlp({ in: 14, out: 22, depth: 3, act: "gelu" }), language: text }), { imageTokenId: 39 }] as const,
       [llava({ vision: siglipBare, connector: linear({ in: 16, out: 22 }), language: text }), ids] as const,
       [llava({ vision: wideClip, connector: identity({ in: 22, out: 22 }), language: text }), ids] as const,
+      [llava({ vision: clip, connector: mlp({ in: 16, out: 24, depth: 2, act: "gelu" }), language: vicunaLike }), { imageTokenId: 39, padTokenId: 0 }] as const,
     ].map(([m, given]): [string, typeof m, Options, ModelShape] => [
       `llava (${m.vision.family}, ${m.connector.family})`,
       m,
@@ -124,6 +131,13 @@ describe("a config.json read into a shape, written and read again, gives the sam
       "gemma, untied, biased, own init and pad",
       { ...TINY_GEMMA, tie_word_embeddings: false, attention_bias: true, initializer_range: 0.05, pad_token_id: null, hidden_activation: "gelu" },
     ],
+    ["llama", TINY_LLAMA],
+    [
+      "llama, tied, biased, rope_scaling, head_dim, pad -1",
+      { ...TINY_LLAMA, tie_word_embeddings: true, attention_bias: true, mlp_bias: true, rope_scaling: { type: "linear", factor: 4.0 }, head_dim: 8, pad_token_id: -1, initializer_range: 0.05 },
+    ],
+    ["llama, newer rope_type spelling", { ...TINY_LLAMA, rope_scaling: { rope_type: "linear", factor: 2 } }],
+    ["llava with llama", TINY_LLAVA_LLAMA],
     ["clip", TINY_CLIP],
     ["clip, own channels and init", { ...TINY_CLIP, num_channels: 1, initializer_range: 0.1, initializer_factor: 2 }],
     ["full clip config", { model_type: "clip", vision_config: TINY_CLIP }],
@@ -146,5 +160,31 @@ describe("a config.json read into a shape, written and read again, gives the sam
   it.each(configs)("%s", (_, raw) => {
     const { shape } = shapeFromConfig(raw);
     expect(shapeFromConfig(configFromShape(shape)).shape).toEqual(shape);
+  });
+});
+
+describe("LlamaConfig", () => {
+  it("fills LlamaConfig's defaults: silu, untied, eps 1e-6, kv heads = heads, head_dim = width / heads, no pad", () => {
+    const { config, shape } = shapeFromConfig({ model_type: "llama", hidden_size: 32, num_attention_heads: 4, num_hidden_layers: 1, intermediate_size: 8, vocab_size: 10 });
+    expect(shape).toMatchObject({ family: "llama", act: "silu", tied: false, norm_eps: 1e-6, kv_heads: 4, head_dim: 8, rope_theta: 10000, rope_scaling: null, bias: false, mlpBias: false, padTokenId: null, max_positions: 2048 });
+    expect(config.num_key_value_heads).toBe(4);
+    // a LLaVA config without text_config is LlavaConfig's default: a Llama
+    expect((shapeFromConfig({ model_type: "llava" }).shape as { language: { family: string } }).language.family).toBe("llama");
+  });
+
+  it("reads rope_scaling as transformers 4.40 checks it, and reports every problem at once", () => {
+    const factor = (rope_scaling: unknown) => (shapeFromConfig({ ...TINY_LLAMA, rope_scaling }).shape as { rope_scaling: number | null }).rope_scaling;
+    expect(factor(null)).toBe(null);
+    expect(factor({ type: "linear", factor: 2.0 })).toBe(2);
+    expect(factor({ rope_type: "default" })).toBe(null);
+    expect(() => shapeFromConfig({ ...TINY_LLAMA, rope_scaling: { type: "dynamic", factor: 2.0 }, hidden_size: 18, pad_token_id: 32 })).toThrow(
+      new RegExp(
+        "invalid llama config:\\n" +
+          "  `pad_token_id` 32 must be an embedding row \\(from -32 to 31\\) or null\\n" +
+          "  `hidden_size` \\(18\\) must be a multiple of `num_attention_heads` \\(4\\), or `head_dim` given\\n" +
+          '  `rope_scaling` type "dynamic" is not supported \\(supported: "linear"\\)$',
+      ),
+    );
+    expect(() => shapeFromConfig({ ...TINY_LLAMA, rope_scaling: { type: "linear", factor: 1 } })).toThrow(/`rope_scaling` factor must be a number > 1/);
   });
 });

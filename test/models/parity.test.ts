@@ -1,7 +1,9 @@
 /**
  * Parity with the PyTorch reference (test/fixtures/make_fixtures.py, written to compute what
  * transformers 4.40 computes): tiny random-weight checkpoints in the Hugging Face layout are loaded
- * with loadPretrained and run with forward; outputs must match to 1e-4, Gemma loss gradients to 1e-5.
+ * with loadPretrained and run with forward; outputs must match to 1e-4, Gemma and Llama loss gradients
+ * to 1e-5 (the embedding's padding row, torch's padding_idx, included: it gets no gradient from the
+ * lookup).
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { tf } from "../../runtime/tf.js";
@@ -30,7 +32,7 @@ function referenceStates(io: Map<string, HostTensor>, prefix: string): number {
   return [...io.keys()].filter((k) => k.startsWith(`${prefix}hidden_states.`)).length;
 }
 
-describe.each(["gemma_tiny", "gemma_gqa"])("%s", (name) => {
+describe.each(["gemma_tiny", "gemma_gqa", "llama_tiny", "llama_gqa"])("%s", (name) => {
   it("logits, hidden states and loss match; gradients of the loss match", async () => {
     const model = await loadPretrained(fixture(name));
     const io = await readIo(name);
@@ -83,10 +85,10 @@ describe.each(["dinov2_mlp", "dinov2_swiglu"])("%s", (name) => {
   });
 });
 
-describe("llava_clip_gemma", () => {
+describe.each(["llava_clip_gemma", "llava_clip_llama"])("%s", (name) => {
   it.each(["expand_right", "expand_left", "inplace"])("%s: logits, loss and hidden states match", async (c) => {
-    const model = await loadPretrained(fixture("llava_clip_gemma"));
-    const io = await readIo("llava_clip_gemma");
+    const model = await loadPretrained(fixture(name));
+    const io = await readIo(name);
     const out = model.forward({
       inputIds: toTensor(io.get(`${c}.input_ids`)),
       attentionMask: toTensor(io.get(`${c}.attention_mask`)),

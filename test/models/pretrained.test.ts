@@ -81,7 +81,7 @@ describe("checkpoint checks", () => {
 
   it("rejects an unknown model_type or an architecture the folder's type cannot be", async () => {
     const unknown = await edited("clip_vision", () => {}, (c) => (c.model_type = "mamba"));
-    await expect(loadPretrained(unknown)).rejects.toThrow(/model_type "mamba" is not supported \(supported: gemma, clip_vision_model/);
+    await expect(loadPretrained(unknown)).rejects.toThrow(/model_type "mamba" is not supported \(supported: gemma, llama, clip_vision_model/);
     const wrongArch = await edited("clip_vision", () => {}, (c) => (c.architectures = ["CLIPTextModel"]));
     await expect(loadPretrained(wrongArch)).rejects.toThrow(/architectures \["CLIPTextModel"\] are not supported for model_type "clip_vision_model"/);
   });

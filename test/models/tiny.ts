@@ -13,6 +13,17 @@ export const TINY_GEMMA = {
   head_dim: 6,
 };
 
+/** LlamaForCausalLM: grouped-query, head_dim = 16 / 4, untied head (LlamaConfig's defaults otherwise). */
+export const TINY_LLAMA = {
+  model_type: "llama",
+  vocab_size: 32,
+  hidden_size: 16,
+  intermediate_size: 24,
+  num_hidden_layers: 2,
+  num_attention_heads: 4,
+  num_key_value_heads: 2,
+};
+
 export const TINY_CLIP = {
   model_type: "clip_vision_model",
   hidden_size: 16,
@@ -44,6 +55,9 @@ export const TINY_LLAVA = {
   vision_config: TINY_CLIP,
   text_config: { ...TINY_GEMMA, num_key_value_heads: 1, head_dim: 8 },
 };
+
+/** CLIP + Llama (LLaVA-1.5's layout); image token 31. */
+export const TINY_LLAVA_LLAMA = { ...TINY_LLAVA, text_config: TINY_LLAMA };
 
 /** Deterministic pixel values [n, 3, size, size] in [-1, 1). */
 export function tinyPixels(n: number, size = 16, seed = 1): tf.Tensor {

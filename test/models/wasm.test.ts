@@ -61,11 +61,14 @@ describe("wasm backend", () => {
     expect(maxAbsDiff(out.loss!, io.get("expand_left.loss")!)).toBeLessThan(1e-4);
     model.dispose();
 
-    const gemma = await loadPretrained(fixture("gemma_gqa"));
-    const gio = await readIo("gemma_gqa");
-    const inputs = { inputIds: toTensor(gio.get("input_ids")), attentionMask: toTensor(gio.get("attention_mask")), labels: toTensor(gio.get("labels")) };
-    const { grads } = tf.variableGrads(() => gemma.forward(inputs).loss!, [...gemma.parameters.values()]);
-    for (const [k, v] of gemma.parameters) expect(maxAbsDiff(grads[v.name], gio.get(`grad.${k}`)!), k).toBeLessThan(1e-5);
-    gemma.dispose();
+    // gemma_gqa; llama_gqa (SwiGLU composed, rope_scaling, the padding row without gradient)
+    for (const name of ["gemma_gqa", "llama_gqa"]) {
+      const lm = await loadPretrained(fixture(name));
+      const gio = await readIo(name);
+      const inputs = { inputIds: toTensor(gio.get("input_ids")), attentionMask: toTensor(gio.get("attention_mask")), labels: toTensor(gio.get("labels")) };
+      const { grads } = tf.variableGrads(() => lm.forward(inputs).loss!, [...lm.parameters.values()]);
+      for (const [k, v] of lm.parameters) expect(maxAbsDiff(grads[v.name], gio.get(`grad.${k}`)!), `${name} ${k}`).toBeLessThan(1e-5);
+      lm.dispose();
+    }
   });
 });
