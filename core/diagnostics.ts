@@ -53,6 +53,7 @@ export const catalog = {
   E0212: { severity: "error", summary: "definition refers to itself" },
   E0213: { severity: "error", summary: "`ablate` or `exclude` outside an experiment" },
   E0214: { severity: "error", summary: "a family or kind name used where a value is expected" },
+  E0215: { severity: "error", summary: "a file that is not an mmfm spec" },
   // E03xx: types, values and shapes
   E0301: { severity: "error", summary: "mismatched types" },
   E0302: { severity: "error", summary: "value out of range" },

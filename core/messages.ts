@@ -272,6 +272,10 @@ export const M = {
   importCycle: message("E0207", (x: { cycle: readonly string[] }) => `import cycle: ${x.cycle.join(" -> ")}`, {
     help: () => "move the shared declarations into a file that both import",
   }),
+  /** a file read as a spec that is not one: binary (not UTF-8 text, or holding NUL bytes), or an import that does not begin like a spec */
+  notASpec: message("E0215", (x: { path: string; binary: boolean }) => `\`${x.path}\` is not an mmfm spec: ${x.binary ? "it is binary, not UTF-8 text" : "it does not begin with `import`, `let` or a declaration"}`, {
+    help: (x) => `its content is not shown; ${x.binary ? "a spec is a UTF-8 text file" : "check the path: an import names another `.mmfm` file of the project"}`,
+  }),
   importOutsideRoot: message("E0208", (x: { spec: string; resolved: string; root: string }) => `import \`${x.spec}\` reaches outside the project root`, {
     label: (x) => `resolves to \`${x.resolved}\``,
     help: (x) => `imports stay inside \`${x.root || "."}\` (the nearest folder with mmfm.json or package.json); only "std" is shared`,

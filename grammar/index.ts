@@ -1,10 +1,10 @@
 /** Text -> AST: lexing, parsing with recovery, and the visitor, with every problem as a diagnostic. */
-import type { Diagnostics } from "../core/diagnostics.js";
+import { Diagnostics } from "../core/diagnostics.js";
 import { M, type AssignmentProblem } from "../core/messages.js";
-import type { SourceFile } from "../core/source.js";
+import { SourceFile } from "../core/source.js";
 import type { Expr, File, Path } from "./ast.js";
 import { lex } from "./lexer.js";
-import { parseAssignmentTokens, parseTokens } from "./parser.js";
+import { parseAssignmentTokens, parseTokens, startsItem } from "./parser.js";
 import { AstBuilder } from "./visitor.js";
 
 export function parseSource(source: SourceFile, diagnostics: Diagnostics): File {
@@ -50,6 +50,15 @@ export function parseSource(source: SourceFile, diagnostics: Diagnostics): File 
 }
 
 export type * from "./ast.js";
+
+/**
+ * Whether a text begins like a spec: it is empty (comments only) or its first tokens are an item
+ * (`import "..."`, `let NAME`, `KIND NAME`). An imported file that does not is not shown in messages.
+ */
+export function beginsLikeSpec(text: string): boolean {
+  const { tokens } = lex(new SourceFile("", text), new Diagnostics());
+  return tokens.length === 0 || startsItem(tokens, 0);
+}
 
 /** `PATH=VALUE` from the command line, in a source file of its own (the flag's text). */
 export function parseAssignment(source: SourceFile, diagnostics: Diagnostics): { path?: Path; value?: Expr; error?: AssignmentProblem } {

@@ -333,7 +333,8 @@ export interface ParseError {
   readonly previous?: IToken;
 }
 
-function startsItem(tokens: IToken[], i: number): boolean {
+/** Whether the tokens at `i` begin an item: `import "..."`, `let NAME` or `KIND NAME`. */
+export function startsItem(tokens: readonly IToken[], i: number): boolean {
   const a = tokens[i];
   const b = tokens[i + 1];
   if (!a) return false;
