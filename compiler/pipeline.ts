@@ -154,7 +154,7 @@ function suppressInBrokenItems(program: Program, diagnostics: Diagnostics): void
     (d) => d.code.startsWith("E01") || !d.span || !broken.some((b) => b.file === d.span!.file && d.span!.start >= b.start && d.span!.end <= b.end),
   );
   diagnostics.items.length = 0;
-  diagnostics.items.push(...keep);
+  for (const d of keep) diagnostics.items.push(d);
 }
 
 /** W0101 for `let`s of the entry file nothing refers to; W0201 for imports whose names go unused. */

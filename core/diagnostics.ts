@@ -38,6 +38,7 @@ export const catalog = {
   E0105: { severity: "error", summary: "malformed number" },
   E0106: { severity: "error", summary: "syntax error: unexpected token" },
   E0107: { severity: "error", summary: "a keyword where a name is expected" },
+  E0108: { severity: "error", summary: "brackets nested too deeply" },
   // E02xx: names, imports, declarations and fields
   E0201: { severity: "error", summary: "unknown name" },
   E0202: { severity: "error", summary: "name declared twice" },

@@ -123,7 +123,12 @@ function inRule(rule: string): string {
 }
 
 /** `--set PATH=VALUE` that does not parse: why. */
-export type AssignmentProblem = SyntaxProblem | { readonly kind: "noEquals" } | { readonly kind: "notAPath"; readonly text: string } | { readonly kind: "noValue" };
+export type AssignmentProblem =
+  | SyntaxProblem
+  | { readonly kind: "noEquals" }
+  | { readonly kind: "notAPath"; readonly text: string }
+  | { readonly kind: "noValue" }
+  | { readonly kind: "nestedTooDeep"; readonly limit: number };
 
 /** Why a `--set` value does not parse, in words: a syntax error as its message says it. */
 function assignmentText(p: AssignmentProblem): string {
@@ -134,6 +139,8 @@ function assignmentText(p: AssignmentProblem): string {
       return `\`${p.text}\` is not a path like \`finetune.lr\``;
     case "noValue":
       return "the value is missing";
+    case "nestedTooDeep":
+      return M.nestedTooDeep.text(p);
     case "keywordAsName":
       return M.keywordAsName.text(p);
     case "expectedToken":
@@ -227,6 +234,11 @@ export const M = {
   unexpectedToken: message("E0106", (x: { found: string; rule: string }) => `unexpected ${x.found}${inRule(x.rule)}`),
   keywordAsName: message("E0107", (x: { keyword: string }) => `\`${x.keyword}\` is a keyword and cannot be used as a name`, {
     help: () => "pick another name; keywords are listed in docs/language.md",
+  }),
+
+  nestedTooDeep: message("E0108", (x: { limit: number }) => `brackets and prefix operators nest more than ${x.limit} levels deep`, {
+    label: (x) => `level ${x.limit + 1} opens here`,
+    help: () => "give inner values names with `let` and refer to them (every `(`, `[`, `{` and prefix `-` or `not` is a level)",
   }),
 
   // ---- E02xx: names, imports, declarations and fields --------------------------------------------

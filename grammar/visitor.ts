@@ -18,6 +18,10 @@ function real(token: IToken | undefined): token is IToken {
   return token !== undefined && !token.isInsertedInRecovery && Number.isFinite(token.startOffset);
 }
 
+/** Binary operators by precedence, loosest first; `not` is between `and` and the comparisons. */
+const precedence: Record<string, number> = { or: 1, and: 2, "==": 4, "!=": 4, in: 4, "+": 5, "-": 5, "*": 6, "/": 6 };
+const notPrecedence = 3;
+
 export class AstBuilder {
   constructor(private readonly source: SourceFile) {}
 
@@ -69,15 +73,12 @@ export class AstBuilder {
     return { kind: "Name", text: token.image, span: this.tokenSpan(token) };
   }
 
-  file(csts: readonly CstNode[], comments: readonly A.Comment[]): A.File {
-    const items: A.Item[] = [];
-    for (const cst of csts) {
-      for (const itemNode of this.nodes(cst.children, "item")) {
-        const item = this.item(itemNode);
-        if (item) items.push(item);
-      }
+  /** The items of a parsed stretch of a file (a `file` CST), appended to `into`. */
+  items(cst: CstNode, into: A.Item[]): void {
+    for (const itemNode of this.nodes(cst.children, "item")) {
+      const item = this.item(itemNode);
+      if (item) into.push(item);
     }
-    return { kind: "File", source: this.source, items, comments, span: this.span(0, this.source.text.length) };
   }
 
   private item(node: CstNode): A.Item | undefined {
@@ -190,85 +191,82 @@ export class AstBuilder {
     return { kind: "Missing", span: this.span(at, at) };
   }
 
-  /** `at`: where to place a Missing node when the expression is absent. */
+  /**
+   * `at`: where to place a Missing node when the expression is absent. The parser gives an
+   * expression's operands and operators as one flat sequence; the tree is built here by precedence
+   * with two stacks (operator precedence parsing), in a loop however long the sequence.
+   */
   expression(node: CstNode | undefined, at: number): A.Expr {
     if (!node) return this.missing(at);
-    return this.binaryChain(node, at, (n, a) => this.andExpr(n, a));
-  }
-
-  private binaryChain(node: CstNode, at: number, operand: (n: CstNode | undefined, at: number) => A.Expr): A.Expr {
     const operands = (node.children.operands ?? []) as CstNode[];
     const operators = ((node.children.operators ?? []) as IToken[]).filter(real);
-    let left = operand(operands[0], at);
-    for (let i = 0; i < operators.length; i++) {
-      const op = operators[i];
-      const right = operand(operands[i + 1], op.startOffset + op.image.length);
-      left = {
+    const values: A.Expr[] = [];
+    // pending operators: a binary operator token, or a `not` prefix (which binds looser than comparisons)
+    const pending: { token: IToken; not: boolean }[] = [];
+    const precedenceOf = (p: { token: IToken; not: boolean }) => (p.not ? notPrecedence : precedence[p.token.image]);
+    const reduce = () => {
+      const { token, not } = pending.pop()!;
+      if (not) {
+        const operand = values.pop()!;
+        values.push({ kind: "Unary", op: "not", operand, span: this.span(token.startOffset, operand.span.end) });
+        return;
+      }
+      const right = values.pop()!;
+      const left = values.pop()!;
+      const end = token.startOffset + token.image.length;
+      if (token.image === "in") {
+        const list: A.ListExpr = right.kind === "List" ? right : { kind: "List", items: [], span: this.span(end, end) };
+        values.push({ kind: "In", value: left, list, span: this.span(left.span.start, Math.max(list.span.end, end)) });
+        return;
+      }
+      values.push({
         kind: "Binary",
-        op: op.image as A.BinaryOp,
+        op: token.image as A.BinaryOp,
         left,
         right,
-        opSpan: this.tokenSpan(op),
-        span: this.span(Math.min(left.span.start, op.startOffset), Math.max(right.span.end, op.startOffset + op.image.length)),
-      };
+        opSpan: this.tokenSpan(token),
+        span: this.span(Math.min(left.span.start, token.startOffset), Math.max(right.span.end, end)),
+      });
+    };
+    for (let i = 0; i <= operators.length; i++) {
+      const op = operators[i - 1];
+      if (op) {
+        const p = precedence[op.image];
+        while (pending.length > 0 && precedenceOf(pending[pending.length - 1]) >= p) reduce();
+        pending.push({ token: op, not: false });
+      }
+      const operandAt = op ? op.startOffset + op.image.length : at;
+      const operand = operands[i];
+      if (op?.image === "in") {
+        values.push(operand ? this.list(operand) : this.missing(operandAt));
+        continue;
+      }
+      const c = operand?.children;
+      for (const not of c ? this.tokens(c, "Not") : []) pending.push({ token: not, not: true });
+      values.push(this.unary(operand, operandAt));
     }
-    return left;
+    while (pending.length > 0) reduce();
+    return values[0];
   }
 
-  private andExpr(node: CstNode | undefined, at: number): A.Expr {
-    if (!node) return this.missing(at);
-    return this.binaryChain(node, at, (n, a) => this.notExpr(n, a));
-  }
-
-  private notExpr(node: CstNode | undefined, at: number): A.Expr {
-    if (!node) return this.missing(at);
-    const c = node.children;
-    const not = this.token(c, "Not");
-    if (not) {
-      const operand = this.notExpr(this.node(c, "notExpr"), not.startOffset + 3);
-      return { kind: "Unary", op: "not", operand, span: this.span(not.startOffset, operand.span.end) };
-    }
-    return this.comparison(this.node(c, "comparison"), at);
-  }
-
-  private comparison(node: CstNode | undefined, at: number): A.Expr {
-    if (!node) return this.missing(at);
-    const c = node.children;
-    const inKw = this.token(c, "In");
-    if (inKw) {
-      const operands = (c.operands ?? []) as CstNode[];
-      const value = this.sum(operands[0], at);
-      const listNode = this.node(c, "list");
-      const list: A.ListExpr = listNode
-        ? this.list(listNode)
-        : { kind: "List", items: [], span: this.span(inKw.startOffset + 2, inKw.startOffset + 2) };
-      return { kind: "In", value, list, span: this.span(value.span.start, Math.max(list.span.end, inKw.startOffset + 2)) };
-    }
-    return this.binaryChain(node, at, (n, a) => this.sum(n, a));
-  }
-
-  private sum(node: CstNode | undefined, at: number): A.Expr {
-    if (!node) return this.missing(at);
-    return this.binaryChain(node, at, (n, a) => this.product(n, a));
-  }
-
-  private product(node: CstNode | undefined, at: number): A.Expr {
-    if (!node) return this.missing(at);
-    return this.binaryChain(node, at, (n, a) => this.unary(n, a));
-  }
-
+  /** An operand's `-` prefixes and value (its `not`s are the expression's). */
   private unary(node: CstNode | undefined, at: number): A.Expr {
     if (!node) return this.missing(at);
     const c = node.children;
-    const minus = this.token(c, "Minus");
-    if (minus) {
-      const operand = this.unary(this.node(c, "unary"), minus.startOffset + 1);
-      return { kind: "Unary", op: "-", operand, span: this.span(minus.startOffset, operand.span.end) };
-    }
+    const minuses = this.tokens(c, "Minus");
+    const nots = this.tokens(c, "Not");
+    const valueAt = minuses.length ? minuses[minuses.length - 1].startOffset + 1 : nots.length ? nots[nots.length - 1].startOffset + 3 : at;
     const postfix = this.node(c, "postfix");
-    if (!postfix) return this.missing(at);
-    const primary = this.primary(this.node(postfix.children, "primary"), at);
-    const blockNode = this.node(postfix.children, "block");
+    let value: A.Expr = postfix ? this.postfix(postfix, valueAt) : this.missing(valueAt);
+    for (let i = minuses.length - 1; i >= 0; i--) {
+      value = { kind: "Unary", op: "-", operand: value, span: this.span(minuses[i].startOffset, value.span.end) };
+    }
+    return value;
+  }
+
+  private postfix(node: CstNode, at: number): A.Expr {
+    const primary = this.primary(this.node(node.children, "primary"), at);
+    const blockNode = this.node(node.children, "block");
     if (!blockNode) return primary;
     const body = this.block(blockNode);
     return { kind: "Refine", base: primary, body, span: this.span(primary.span.start, body.span.end) };
