@@ -485,7 +485,7 @@ export class GridBuilder {
       if (!ok) broken = true;
       if (broken || axes.length === 0) continue;
       const made = this.blockPoints(block, axes);
-      if (made) points.push(...made);
+      if (made) for (const p of made) points.push(p); // not push(...made): a million arguments overflow the stack
       else broken = true;
     }
     if (broken) return undefined;
@@ -683,7 +683,7 @@ function gridMembers(experiment: Component): { blocks: A.Ablate[]; excludes: A.E
   for (const c of chain) {
     if (c.block && !seen.has(c.block)) {
       seen.add(c.block);
-      members.push(...c.block.members);
+      for (const m of c.block.members) members.push(m);
     }
   }
   return {

@@ -62,11 +62,17 @@ export class Component {
   /** Every field set on this component or a base, the nearest setting winning. */
   get fields(): ReadonlyMap<string, FieldEntry> {
     if (!this.resolvedFields) {
-      const merged = new Map(this.base ? this.base.fields : []);
-      for (const [k, v] of this.own) merged.set(k, v);
-      this.resolvedFields = merged;
+      // resolved from the farthest unresolved base down, by a loop: a chain of bases can be long
+      const chain: Component[] = [];
+      for (let c: Component | undefined = this; c && !c.resolvedFields; c = c.base) chain.push(c);
+      for (let i = chain.length - 1; i >= 0; i--) {
+        const c = chain[i];
+        const merged = new Map(c.base ? c.base.resolvedFields : []);
+        for (const [k, v] of c.own) merged.set(k, v);
+        c.resolvedFields = merged;
+      }
     }
-    return this.resolvedFields;
+    return this.resolvedFields!;
   }
 
   field(name: string): FieldEntry | undefined {
