@@ -104,9 +104,13 @@ class Probe extends Component {
 /** Canonical JSON: keys sorted, names dropped (renaming does not change what is computed). */
 const canonicalCache = new WeakMap<object, string>();
 
-export function canonicalJson(value: Json, dropNames = true): string {
+/**
+ * `cache`: keep the text of this object for later calls (its parts are always kept: resolved
+ * components are shared between variants, so their text is computed once); a variant's own root is
+ * hashed once, and keeping its text would hold a copy of every configuration of the grid.
+ */
+export function canonicalJson(value: Json, dropNames = true, cache = true): string {
   if (value === null || typeof value !== "object") return JSON.stringify(value);
-  // resolved components are shared between variants: their canonical text is computed once
   const cached = dropNames ? canonicalCache.get(value) : undefined;
   if (cached !== undefined) return cached;
   let text: string;
@@ -117,12 +121,13 @@ export function canonicalJson(value: Json, dropNames = true): string {
       .sort();
     text = `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k], dropNames)}`).join(",")}}`;
   }
-  if (dropNames) canonicalCache.set(value, text);
+  // an array is cheap to join again from its items' texts, and a variant's list of stages is its own
+  if (dropNames && cache && !Array.isArray(value)) canonicalCache.set(value, text);
   return text;
 }
 
 export function contentHash(config: JsonObject): string {
-  return createHash("sha256").update(canonicalJson(config)).digest("hex");
+  return createHash("sha256").update(canonicalJson(config, true, false)).digest("hex");
 }
 
 let nextValueId = 1;
@@ -540,8 +545,10 @@ export class GridBuilder {
 
   /** Each point's experiment: its values applied, deepest paths last (so `finetune.lr` applies to the chosen `stages`), then the --set values. */
   private apply(experiment: Component, points: readonly Point[], sets: readonly Override[]): Applied[] {
+    const depth = new Map<Axis, number>();
+    for (const point of points) for (const { axis } of point.choices) if (!depth.has(axis)) depth.set(axis, axis.target.path.split(".").length);
     return points.map((point) => {
-      const ordered = [...point.choices].sort((a, b) => a.axis.target.path.split(".").length - b.axis.target.path.split(".").length);
+      const ordered = [...point.choices].sort((a, b) => depth.get(a.axis)! - depth.get(b.axis)!);
       let exp = experiment;
       for (const { axis, choice } of ordered) exp = axis.target.apply(exp, this.entry(axis.target, choice.value, exp));
       for (const { target, value } of sets) exp = target.apply(exp, this.entry(target, value, exp));

@@ -84,7 +84,7 @@ export function compile(entryPath: string, options: CompileOptions = {}): Compil
     checkSchema(component, diagnostics);
     checkShapes(component, diagnostics);
     // a model is checked as a whole too (connector widths), used by an experiment or not
-    if (component.kind === "model") configurer.model(component, new Map());
+    if (component.kind === "model") configurer.model(component);
   }
   const experiments: ExperimentGrid[] = [];
   const sets = (options.sets ?? []).map((s) => parseFlag("--set", s, diagnostics)).filter((s): s is ParsedFlag => !!s);

@@ -216,7 +216,7 @@ describe("deep nesting is an error at the place where the limit is crossed (E010
   });
 
   it("a --set value nested too deep is a usage error, not a crash", async () => {
-    const file = spec("e.mmfm", "import \"std\"\nexperiment e { model = tiny_llava, stages = [] }\n");
+    const file = spec("e.mmfm", "import \"std\"\nmodel m { vision = tiny_clip_vit, connector = mlp2x_gelu, language = tiny_gemma_2b }\neval e { data = [shapes_test] }\nexperiment x { model = m, stages = [e] }\n");
     const r = await mmfmc("check", file, "--set", "seed=" + "[".repeat(n) + "1" + "]".repeat(n));
     expect(r.code).toBe(1);
     expect(r.stdout + r.stderr).toContain("E0501");
@@ -255,4 +255,29 @@ describe("long expressions and chains are evaluated by loops", () => {
     expect(once).toBe(`let x = ${Array(50_000).fill("1").join(" + ")}\n`);
     expect(formatText(once).text).toBe(once);
   });
+});
+
+describe("large grids", () => {
+  it("a block of 202,500 points (crossed before `exclude` keeps 450) expands without a stack overflow", () => {
+    const values = Array.from({ length: 450 }, (_, i) => i + 1).join(", ");
+    const text = `import "std"
+model m { vision = tiny_clip_vit, connector = mlp2x_gelu, language = tiny_gemma_2b }
+eval e { data = [shapes_test] }
+experiment big {
+  model  = m
+  stages = [e]
+  ablate {
+    seed:    [${values}]
+    devices: [${values}]
+  }
+  exclude devices != 1
+}
+`;
+    const c = compile(spec("big.mmfm", text));
+    expect(c.diagnostics.items.filter((d) => d.severity === "error")).toEqual([]);
+    const variants = c.experiments[0].variants;
+    expect(variants.length).toBe(450);
+    expect(variants[449].id).toBe("big/450-1");
+    expect(variants[449].config.json.seed).toBe(450);
+  }, 60_000);
 });
