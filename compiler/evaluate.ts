@@ -6,7 +6,7 @@
  * and `train = [connector]` reads `connector` as a component name.
  */
 import type * as A from "../grammar/ast.js";
-import { assertNever, pathText } from "../grammar/ast.js";
+import { ablateAxes, assertNever, pathText } from "../grammar/ast.js";
 import { parseSource } from "../grammar/index.js";
 import { Diagnostics, type Message } from "../core/diagnostics.js";
 import { L, M } from "../core/messages.js";
@@ -22,6 +22,8 @@ const componentNames = ["vision", "connector", "language"];
 export interface Env {
   /** the value of an axis or experiment path (`model.vision`), if the path names one */
   lookupPath?(path: string, span: Span): Value | undefined;
+  /** `label(PATH)`: the label of axis PATH at this grid point (reporting a path that is not an axis) */
+  label?(path: A.Path, span: Span): Value;
 }
 
 function expectedKinds(expect: FieldSchema | undefined): readonly ValueKind[] | undefined {
@@ -238,6 +240,10 @@ export class Evaluator {
         return this.inExpr(expr, module, env);
       case "Refine":
         return this.refine(expr, module, expect, env);
+      case "Label":
+        if (env?.label) return env.label(expr.path, expr.span);
+        this.diagnostics.report(M.labelOutsideExclude, { path: pathText(expr.path) }, { span: expr.span });
+        return { type: "error", span: expr.span };
       case "Missing":
         return { type: "error", span: expr.span };
       default: {
@@ -565,7 +571,7 @@ function referencedNames(node: A.Decl | A.Let): Set<string> {
         for (const m of n.members) {
           if (m.kind === "Field") pending.push(m.value);
           else if (m.kind === "Exclude") pending.push(m.condition);
-          else for (const axis of m.axes) pending.push(axis.values);
+          else for (const axis of ablateAxes(m)) pending.push(axis.values);
         }
         break;
       case "List":
@@ -593,6 +599,7 @@ function referencedNames(node: A.Decl | A.Let): Set<string> {
       case "Float":
       case "String":
       case "Bool":
+      case "Label":
       case "Missing":
         break;
       default:

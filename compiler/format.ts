@@ -460,12 +460,12 @@ class Printer {
         const brace = this.nextToken(at);
         o.raw(" ");
         o.comments(brace);
-        const seq = this.sequence({
-          items: member.axes,
+        const seq = this.sequence<A.Axis | A.ZipGroup>({
+          items: member.members,
           open: brace,
           close: member.span.end - 1,
           indent: indent + 1,
-          row: (axis) => this.axis(axis, indent + 1),
+          row: (m) => (m.kind === "Axis" ? this.axis(m, indent + 1) : this.zipGroup(m, indent + 1)),
         });
         o.raw(this.wrap(seq, indent, "{", "}"));
         return { text: o.text };
@@ -473,6 +473,24 @@ class Printer {
       default:
         return assertNever(member);
     }
+  }
+
+  /** `zip { AXIS: VALUES ... }`, one axis per line like the block around it. */
+  private zipGroup(group: A.ZipGroup, indent: number): Row {
+    const o = new Out(this, indent);
+    o.tok(group.span.start, "zip");
+    const brace = this.nextToken(group.span.start + "zip".length);
+    o.raw(" ");
+    o.comments(brace);
+    const seq = this.sequence({
+      items: group.axes,
+      open: brace,
+      close: group.span.end - 1,
+      indent: indent + 1,
+      row: (axis) => this.axis(axis, indent + 1),
+    });
+    o.raw(this.wrap(seq, indent, "{", "}"));
+    return { text: o.text };
   }
 
   private axis(axis: A.Axis, indent: number): Row {
@@ -631,6 +649,12 @@ class Printer {
         this.expr(e.expr, o);
         o.tok(e.span.end - 1, ")");
         return;
+      case "Label":
+        o.tok(e.span.start, "label");
+        o.tok(this.nextToken(e.span.start + "label".length), "(");
+        this.expr(e.path, o);
+        o.tok(e.span.end - 1, ")");
+        return;
       case "List":
         this.list(e, o);
         return;
@@ -677,6 +701,7 @@ function flattenable(node: A.Expr | A.Block): boolean {
     case "String":
     case "Bool":
     case "Path":
+    case "Label":
     case "Missing":
       return true;
     default:

@@ -85,6 +85,8 @@ export const catalog = {
   E0408: { severity: "error", summary: "label is not a safe file name" },
   E0409: { severity: "error", summary: "condition is not a boolean" },
   E0410: { severity: "error", summary: "no label can be derived for a value" },
+  E0411: { severity: "error", summary: "`label(...)` outside an `exclude` condition" },
+  E0412: { severity: "error", summary: "a `zip` group inside `ablate zip`" },
   // E05xx: command line and build
   E0501: { severity: "error", summary: "invalid --set or --only" },
   E0502: { severity: "error", summary: "--only or --variant matches no variant" },

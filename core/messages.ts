@@ -106,6 +106,10 @@ function inRule(rule: string): string {
     case "axis":
     case "ablate":
       return " in an `ablate` block (`AXIS: VALUES`)";
+    case "zipGroup":
+      return " in a `zip` group (`AXIS: VALUES`)";
+    case "axisLabel":
+      return " in `label(AXIS)`";
     case "primary":
     case "unary":
     case "postfix":
@@ -424,8 +428,9 @@ export const M = {
   axisNotListOrRecord: message("E0402", (x: { path: string; shown: string }) => `the values of axis \`${x.path}\` must be a list or a record, found ${x.shown}`, {
     help: (x) => `write \`${x.path}: [a, b]\` or \`${x.path}: { label = a, other = b }\``,
   }),
-  zipLengths: message("E0403", (x: { first: string; n: number; other: string; m: number }) => `zipped axes have different lengths: \`${x.first}\` has ${x.n}, \`${x.other}\` has ${x.m}`, {
-    help: () => "`ablate zip` pairs the i-th values of every axis, so all need the same number",
+  /** `group`: the axes of a `zip { }` group inside `ablate { }` (else of an `ablate zip` block) */
+  zipLengths: message("E0403", (x: { first: string; n: number; other: string; m: number; group?: boolean }) => `zipped axes have different lengths: \`${x.first}\` has ${x.n}, \`${x.other}\` has ${x.m}`, {
+    help: (x) => `${x.group ? "a `zip` group" : "`ablate zip`"} pairs the i-th values of every axis, so all need the same number`,
   }),
   excludeDropsAll: message("E0404", (x: { experiment: string; before: number }) => `the \`exclude\` conditions drop every variant of experiment \`${x.experiment}\``, {
     help: (x) => `${x.before} variant${x.before === 1 ? "" : "s"} before excluding, none after`,
@@ -453,6 +458,12 @@ export const M = {
   /** `type` is the value's type (`int`, `component`), `kind` a component's kind */
   excludeNotBoolean: message("E0409", (x: { type: string; kind?: string; shown: string }) => `an \`exclude\` condition must be a boolean, found ${article(x.type)} ${x.kind ?? x.type} \`${x.shown}\``, {
     help: () => "compare axes with values: `exclude model.vision == dino and model.language == gemma_7b_it`",
+  }),
+  labelOutsideExclude: message("E0411", (x: { path: string }) => `\`label(${x.path})\` is only meaningful in an \`exclude\` condition`, {
+    help: () => "`label(AXIS)` is the label an axis has at a grid point; elsewhere refer to values directly",
+  }),
+  zipInZip: message("E0412", () => "a `zip` group inside `ablate zip`", {
+    help: () => "`ablate zip` already pairs all its axes; write `ablate { zip { ... } OTHER: [...] }` to cross a group with other axes",
   }),
   noLabel: message("E0410", (x: { shown: string; path: string }) => `no label can be derived for \`${x.shown}\``, {
     help: (x) => `give labels with a record: \`${x.path}: { name = ${x.shown}, ... }\``,

@@ -137,9 +137,25 @@ class MmfmParser extends CstParser {
     this.SUBRULE(this.expression);
   });
 
+  /** `ablate { ... }` crosses its axes and `zip { ... }` groups; `ablate zip { ... }` pairs its axes (a group inside is E0412). */
   ablate = this.RULE("ablate", () => {
     this.CONSUME(t.Ablate);
     this.OPTION(() => this.CONSUME(t.Zip));
+    this.CONSUME(t.LCurly);
+    this.MANY(() => {
+      this.OR([
+        { ALT: () => this.SUBRULE(this.axis) },
+        { ALT: () => this.SUBRULE(this.zipGroup) },
+        { ALT: () => this.CONSUME(t.Comma) },
+        { ALT: () => this.CONSUME(t.Semicolon) },
+      ]);
+    });
+    this.CONSUME(t.RCurly);
+  });
+
+  /** `zip { AXIS: VALUES ... }` inside `ablate { }`: axes paired with each other, crossed with the rest. */
+  zipGroup = this.RULE("zipGroup", () => {
+    this.CONSUME(t.Zip);
     this.CONSUME(t.LCurly);
     this.MANY(() => {
       this.OR([
@@ -248,6 +264,8 @@ class MmfmParser extends CstParser {
       { ALT: () => this.CONSUME(t.False) },
       { ALT: () => this.SUBRULE(this.list) },
       { ALT: () => this.SUBRULE(this.record) },
+      // `label(PATH)`: `label` stays an ordinary name everywhere else
+      { GATE: () => this.LA(1).image === "label" && this.LA(2).tokenType === t.LParen, ALT: () => this.SUBRULE(this.axisLabel) },
       { ALT: () => this.SUBRULE(this.path) },
       {
         ALT: () => {
@@ -257,6 +275,14 @@ class MmfmParser extends CstParser {
         },
       },
     ]);
+  });
+
+  /** `label(PATH)`: the label of an axis at a grid point, in `exclude` conditions. */
+  axisLabel = this.RULE("axisLabel", () => {
+    this.CONSUME(t.Identifier);
+    this.CONSUME(t.LParen);
+    this.SUBRULE(this.path);
+    this.CONSUME(t.RParen);
   });
 
   list = this.RULE("list", () => {

@@ -167,24 +167,40 @@ export class AstBuilder {
     const c = node.children;
     const kw = this.token(c, "Ablate");
     if (!kw) return undefined;
-    const axes: A.Axis[] = [];
+    // axes and zip groups, in source order
+    const members: { at: number; member: A.Axis | A.ZipGroup }[] = [];
     for (const axisNode of this.nodes(c, "axis")) {
-      const pathNode = this.node(axisNode.children, "path");
-      if (!pathNode) continue;
-      const path = this.path(pathNode);
-      if (path.segments.length === 0) continue;
-      const colon = this.token(axisNode.children, "Colon");
-      const values = this.expression(this.node(axisNode.children, "expression"), colon ? colon.startOffset + 1 : path.span.end);
-      axes.push({ kind: "Axis", path, values, span: this.span(path.span.start, values.span.end) });
+      const axis = this.axis(axisNode);
+      if (axis) members.push({ at: axis.span.start, member: axis });
     }
+    for (const groupNode of this.nodes(c, "zipGroup")) {
+      const zip = this.token(groupNode.children, "Zip");
+      if (!zip) continue;
+      const axes = this.nodes(groupNode.children, "axis").map((n) => this.axis(n)).filter((a): a is A.Axis => a !== undefined);
+      const close = this.token(groupNode.children, "RCurly");
+      const ext = this.extent(groupNode);
+      const span = this.span(zip.startOffset, close ? close.startOffset + 1 : ext?.[1] ?? zip.startOffset + 3);
+      members.push({ at: zip.startOffset, member: { kind: "ZipGroup", axes, span } });
+    }
+    members.sort((a, b) => a.at - b.at);
     const close = this.token(c, "RCurly");
     const ext = this.extent(node);
     return {
       kind: "Ablate",
       zip: this.token(c, "Zip") !== undefined,
-      axes,
+      members: members.map((m) => m.member),
       span: this.span(kw.startOffset, close ? close.startOffset + 1 : ext?.[1] ?? kw.startOffset + 6),
     };
+  }
+
+  private axis(node: CstNode): A.Axis | undefined {
+    const pathNode = this.node(node.children, "path");
+    if (!pathNode) return undefined;
+    const path = this.path(pathNode);
+    if (path.segments.length === 0) return undefined;
+    const colon = this.token(node.children, "Colon");
+    const values = this.expression(this.node(node.children, "expression"), colon ? colon.startOffset + 1 : path.span.end);
+    return { kind: "Axis", path, values, span: this.span(path.span.start, values.span.end) };
   }
 
   private missing(at: number): A.Missing {
@@ -289,6 +305,15 @@ export class AstBuilder {
     if (path) {
       const p = this.path(path);
       return p.segments.length > 0 ? p : this.missing(at);
+    }
+    const label = this.node(c, "axisLabel");
+    if (label) {
+      const name = this.token(label.children, "Identifier");
+      const pathNode = this.node(label.children, "path");
+      const p = pathNode ? this.path(pathNode) : undefined;
+      if (!name || !p || p.segments.length === 0) return this.missing(at);
+      const rp = this.token(label.children, "RParen");
+      return { kind: "Label", path: p, span: this.span(name.startOffset, rp ? rp.startOffset + 1 : p.span.end) };
     }
     const lp = this.token(c, "LParen");
     if (lp) {
