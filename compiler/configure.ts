@@ -327,7 +327,7 @@ export class Configurer {
         failed = true;
         return;
       }
-      const s = this.stage(item.component, model, `/stages/${i}`, spans);
+      const s = this.stage(item.component, model, stagePointer(i), spans);
       if (s) stages.push(s);
       else failed = true;
     });
@@ -342,6 +342,12 @@ export class Configurer {
     config.stages = stages.map((s) => s.json);
     return { json: config, spans, model, stages };
   }
+}
+
+/** `/stages/I`, one string per index for every variant (a grid of 100,000 variants holds each once). */
+const stagePointers: string[] = [];
+function stagePointer(i: number): string {
+  return (stagePointers[i] ??= `/stages/${i}`);
 }
 
 function intOf(e: FieldEntry | undefined): number | undefined {
