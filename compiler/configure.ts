@@ -16,8 +16,56 @@ import type { Span } from "../core/source.js";
 import type { Component, FieldEntry, Value } from "./values.js";
 
 
-/** Where each value of a resolved configuration came from, by JSON pointer. */
-export type SpanMap = Map<string, Span>;
+/**
+ * Where each value of a resolved configuration came from, by JSON pointer. A variant's map holds its
+ * own entries and includes, under a prefix, the maps of the model and stages it shares with other
+ * variants (never copied: a grid of 100,000 variants holds each shared map once).
+ */
+export class SpanMap {
+  private readonly own = new Map<string, Span>();
+  private readonly layers: { readonly prefix: string; readonly spans: SpanMap }[] = [];
+
+  set(pointer: string, span: Span): void {
+    this.own.set(pointer, span);
+  }
+
+  delete(pointer: string): void {
+    this.own.delete(pointer);
+  }
+
+  /** Every entry of `spans`, with `prefix` before its pointers (`/stages/0`), shared rather than copied. */
+  include(prefix: string, spans: SpanMap): void {
+    this.layers.push({ prefix, spans });
+  }
+
+  has(pointer: string): boolean {
+    return this.get(pointer) !== undefined;
+  }
+
+  get(pointer: string): Span | undefined {
+    const own = this.own.get(pointer);
+    if (own) return own;
+    for (let i = this.layers.length - 1; i >= 0; i--) {
+      const { prefix, spans } = this.layers[i];
+      if (pointer === prefix || prefix === "" || pointer.startsWith(prefix + "/")) {
+        const found = spans.get(pointer.slice(prefix.length));
+        if (found) return found;
+      }
+    }
+    return undefined;
+  }
+
+  /** Every pointer, each once. */
+  keys(): string[] {
+    const all = new Set<string>();
+    const collect = (map: SpanMap, prefix: string) => {
+      for (const layer of map.layers) collect(layer.spans, prefix + layer.prefix);
+      for (const k of map.own.keys()) all.add(prefix + k);
+    };
+    collect(this, "");
+    return [...all];
+  }
+}
 
 export interface ModelConfig {
   readonly json: JsonObject;
@@ -46,10 +94,6 @@ interface Cached<T> {
   readonly result: T | undefined;
   /** pointers relative to where the result sits in the variant */
   readonly spans: SpanMap;
-}
-
-function prefixed(into: SpanMap, prefix: string, spans: SpanMap): void {
-  for (const [k, v] of spans) into.set(prefix + k, v);
 }
 
 const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
@@ -173,15 +217,15 @@ export class Configurer {
   private readonly models = new WeakMap<Component, Cached<ModelConfig>>();
   private readonly stages = new WeakMap<Component, Map<ModelConfig, Cached<StageConfig>>>();
 
-  /** The model with its spans under `/model`, cached per model component. */
-  model(model: Component, spans: SpanMap): ModelConfig | undefined {
+  /** The model with its spans under `/model` (into `spans`, when given), cached per model component. */
+  model(model: Component, spans?: SpanMap): ModelConfig | undefined {
     let cached = this.models.get(model);
     if (!cached) {
-      const own: SpanMap = new Map();
+      const own = new SpanMap();
       cached = { result: this.configureModel(model, own), spans: own };
       this.models.set(model, cached);
     }
-    prefixed(spans, "", cached.spans);
+    spans?.include("", cached.spans);
     return cached.result;
   }
 
@@ -231,11 +275,11 @@ export class Configurer {
     if (!byModel) this.stages.set(stage, (byModel = new Map()));
     let cached = byModel.get(model);
     if (!cached) {
-      const own: SpanMap = new Map();
+      const own = new SpanMap();
       cached = { result: this.configureStage(stage, model, own), spans: own };
       byModel.set(model, cached);
     }
-    prefixed(spans, pointer, cached.spans);
+    spans.include(pointer, cached.spans);
     return cached.result;
   }
 
@@ -268,8 +312,7 @@ export class Configurer {
 
   /** The whole variant: model, stages, and the experiment's own fields. */
   variant(experiment: Component): VariantConfig | undefined {
-    const collected: SpanMap = new Map();
-    const spans = collected;
+    const spans = new SpanMap();
     const modelValue = experiment.field("model")?.value;
     const stagesValue = experiment.field("stages")?.value;
     if (modelValue?.type !== "component" || stagesValue?.type !== "list") return undefined;
@@ -283,7 +326,7 @@ export class Configurer {
         failed = true;
         return;
       }
-      const s = this.stage(item.component, model, `/stages/${i}`, spans);
+      const s = this.stage(item.component, model, stagePointer(i), spans);
       if (s) stages.push(s);
       else failed = true;
     });
@@ -299,6 +342,12 @@ export class Configurer {
     config.stages = stages.map((s) => s.json);
     return { json: config, spans, model, stages };
   }
+}
+
+/** `/stages/I`, one string per index for every variant (a grid of 100,000 variants holds each once). */
+const stagePointers: string[] = [];
+function stagePointer(i: number): string {
+  return (stagePointers[i] ??= `/stages/${i}`);
 }
 
 function intOf(e: FieldEntry | undefined): number | undefined {

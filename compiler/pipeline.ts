@@ -85,7 +85,7 @@ export function compile(entryPath: string, options: CompileOptions = {}): Compil
     checkSchema(component, diagnostics);
     checkShapes(component, diagnostics);
     // a model is checked as a whole too (connector widths), used by an experiment or not
-    if (component.kind === "model") configurer.model(component, new Map());
+    if (component.kind === "model") configurer.model(component);
   }
   const experiments: ExperimentGrid[] = [];
   const sets = (options.sets ?? []).map((s) => parseFlag("--set", s, diagnostics)).filter((s): s is ParsedFlag => !!s);
@@ -155,7 +155,7 @@ function suppressInBrokenItems(program: Program, diagnostics: Diagnostics): void
     (d) => d.code.startsWith("E01") || !d.span || !broken.some((b) => b.file === d.span!.file && d.span!.start >= b.start && d.span!.end <= b.end),
   );
   diagnostics.items.length = 0;
-  diagnostics.items.push(...keep);
+  for (const d of keep) diagnostics.items.push(d);
 }
 
 /** W0101 for `let`s of the entry file nothing refers to; W0201 for imports whose names go unused. */

@@ -107,6 +107,10 @@ function inRule(rule: string): string {
     case "axis":
     case "ablate":
       return " in an `ablate` block (`AXIS: VALUES`)";
+    case "zipGroup":
+      return " in a `zip` group (`AXIS: VALUES`)";
+    case "axisLabel":
+      return " in `label(AXIS)`";
     case "primary":
     case "unary":
     case "postfix":
@@ -124,7 +128,12 @@ function inRule(rule: string): string {
 }
 
 /** `--set PATH=VALUE` that does not parse: why. */
-export type AssignmentProblem = SyntaxProblem | { readonly kind: "noEquals" } | { readonly kind: "notAPath"; readonly text: string } | { readonly kind: "noValue" };
+export type AssignmentProblem =
+  | SyntaxProblem
+  | { readonly kind: "noEquals" }
+  | { readonly kind: "notAPath"; readonly text: string }
+  | { readonly kind: "noValue" }
+  | { readonly kind: "nestedTooDeep"; readonly limit: number };
 
 /** Why a `--set` value does not parse, in words: a syntax error as its message says it. */
 function assignmentText(p: AssignmentProblem): string {
@@ -135,6 +144,8 @@ function assignmentText(p: AssignmentProblem): string {
       return `\`${p.text}\` is not a path like \`finetune.lr\``;
     case "noValue":
       return "the value is missing";
+    case "nestedTooDeep":
+      return M.nestedTooDeep.text(p);
     case "keywordAsName":
       return M.keywordAsName.text(p);
     case "expectedToken":
@@ -230,6 +241,11 @@ export const M = {
     help: () => "pick another name; keywords are listed in docs/language.md",
   }),
 
+  nestedTooDeep: message("E0108", (x: { limit: number }) => `brackets and prefix operators nest more than ${x.limit} levels deep`, {
+    label: (x) => `level ${x.limit + 1} opens here`,
+    help: () => "give inner values names with `let` and refer to them (every `(`, `[`, `{` and prefix `-` or `not` is a level)",
+  }),
+
   // ---- E02xx: names, imports, declarations and fields --------------------------------------------
   unknownName: message("E0201", (x: { name: string; guess?: string; missingStd: boolean }) => `unknown name \`${x.name}\``, {
     label: (x) => (x.guess ? didYouMean(x.guess) : "not declared in this file or its imports"),
@@ -272,6 +288,10 @@ export const M = {
   }),
   importCycle: message("E0207", (x: { cycle: readonly string[] }) => `import cycle: ${x.cycle.join(" -> ")}`, {
     help: () => "move the shared declarations into a file that both import",
+  }),
+  /** a file read as a spec that is not one: binary (not UTF-8 text, or holding NUL bytes), or an import that does not begin like a spec */
+  notASpec: message("E0215", (x: { path: string; binary: boolean }) => `\`${x.path}\` is not an mmfm spec: ${x.binary ? "it is binary, not UTF-8 text" : "it does not begin with `import`, `let` or a declaration"}`, {
+    help: (x) => `its content is not shown; ${x.binary ? "a spec is a UTF-8 text file" : "check the path: an import names another `.mmfm` file of the project"}`,
   }),
   importOutsideRoot: message("E0208", (x: { spec: string; resolved: string; root: string }) => `import \`${x.spec}\` reaches outside the project root`, {
     label: (x) => `resolves to \`${x.resolved}\``,
@@ -409,8 +429,9 @@ export const M = {
   axisNotListOrRecord: message("E0402", (x: { path: string; shown: string }) => `the values of axis \`${x.path}\` must be a list or a record, found ${x.shown}`, {
     help: (x) => `write \`${x.path}: [a, b]\` or \`${x.path}: { label = a, other = b }\``,
   }),
-  zipLengths: message("E0403", (x: { first: string; n: number; other: string; m: number }) => `zipped axes have different lengths: \`${x.first}\` has ${x.n}, \`${x.other}\` has ${x.m}`, {
-    help: () => "`ablate zip` pairs the i-th values of every axis, so all need the same number",
+  /** `group`: the axes of a `zip { }` group inside `ablate { }` (else of an `ablate zip` block) */
+  zipLengths: message("E0403", (x: { first: string; n: number; other: string; m: number; group?: boolean }) => `zipped axes have different lengths: \`${x.first}\` has ${x.n}, \`${x.other}\` has ${x.m}`, {
+    help: (x) => `${x.group ? "a `zip` group" : "`ablate zip`"} pairs the i-th values of every axis, so all need the same number`,
   }),
   excludeDropsAll: message("E0404", (x: { experiment: string; before: number }) => `the \`exclude\` conditions drop every variant of experiment \`${x.experiment}\``, {
     help: (x) => `${x.before} variant${x.before === 1 ? "" : "s"} before excluding, none after`,
@@ -438,6 +459,12 @@ export const M = {
   /** `type` is the value's type (`int`, `component`), `kind` a component's kind */
   excludeNotBoolean: message("E0409", (x: { type: string; kind?: string; shown: string }) => `an \`exclude\` condition must be a boolean, found ${article(x.type)} ${x.kind ?? x.type} \`${x.shown}\``, {
     help: () => "compare axes with values: `exclude model.vision == dino and model.language == gemma_7b_it`",
+  }),
+  labelOutsideExclude: message("E0412", (x: { path: string }) => `\`label(${x.path})\` is only meaningful in an \`exclude\` condition`, {
+    help: () => "`label(AXIS)` is the label an axis has at a grid point; elsewhere refer to values directly",
+  }),
+  zipInZip: message("E0413", () => "a `zip` group inside `ablate zip`", {
+    help: () => "`ablate zip` already pairs all its axes; write `ablate { zip { ... } OTHER: [...] }` to cross a group with other axes",
   }),
   noLabel: message("E0410", (x: { shown: string; path: string }) => `no label can be derived for \`${x.shown}\``, {
     help: (x) => `give labels with a record: \`${x.path}: { name = ${x.shown}, ... }\``,

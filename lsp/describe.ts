@@ -7,7 +7,7 @@
 import { relative } from "node:path";
 import type * as A from "../grammar/ast.js";
 import type { Json, JsonObject } from "../core/json.js";
-import { Configurer, type ModelConfig } from "../compiler/configure.js";
+import { Configurer, SpanMap, type ModelConfig } from "../compiler/configure.js";
 import { Diagnostics } from "../core/diagnostics.js";
 import { fieldDefault, fieldType } from "../compiler/doc.js";
 import { familiesNamed, implicitFamily, type Family, type FieldSchema, type ValueKind } from "../compiler/families.js";
@@ -51,7 +51,7 @@ function standalone(c: Component, compilation: Compilation): ModelConfig | undef
   set("vision", c.kind === "vision" ? c : partner("vision", "clip_vit"));
   set("connector", partner("connector", "linear"));
   set("language", c.kind === "language" ? c : partner("language", "gemma"));
-  return new Configurer(compilation.evaluator, new Diagnostics()).model(model, new Map());
+  return new Configurer(compilation.evaluator, new Diagnostics()).model(model, new SpanMap());
 }
 
 /** The models of the program whose connector is `c`, with their resolutions. */
@@ -62,7 +62,7 @@ function modelsUsing(c: Component, compilation: Compilation): { model: Component
     if (m.kind !== "model" || !m.name) continue;
     const v = m.field("connector")?.value;
     if (v?.type !== "component" || v.component !== c) continue;
-    const resolved = resolver.model(m, new Map());
+    const resolved = resolver.model(m, new SpanMap());
     if (resolved) out.push({ model: m, resolved });
   }
   return out;
@@ -113,7 +113,7 @@ export function describeComponent(c: Component, compilation: Compilation, showPa
       parts.push(`${count(params)} parameters${c.kind === "vision" ? ` · ${model.imageTokens} image tokens per image` : ""}`);
     }
   } else if (c.kind === "model") {
-    const model = new Configurer(compilation.evaluator, new Diagnostics()).model(c, new Map());
+    const model = new Configurer(compilation.evaluator, new Diagnostics()).model(c, new SpanMap());
     if (model) {
       const p = model.params;
       parts.push(
@@ -133,7 +133,7 @@ export function describeComponent(c: Component, compilation: Compilation, showPa
       parts.push("parameters depend on the widths of the model's backbones (`in` and `out` are inferred)");
     }
   } else {
-    resolved = new Configurer(compilation.evaluator, new Diagnostics()).component(c, "", new Map());
+    resolved = new Configurer(compilation.evaluator, new Diagnostics()).component(c, "", new SpanMap());
   }
   if (c.kind === "experiment") parts.push(gridSummary(c, compilation));
   parts.push(fence(fieldLines(c, resolved)));
