@@ -181,7 +181,7 @@ function mapAjvError(error: ErrorObject, component: Component, instance: Instanc
     case "additionalProperties": {
       const name = String(p.additionalProperty);
       const e = instance.entries.get(name);
-      const guess = suggest(name, Object.keys(family.fields));
+      const guess = suggest(name, Object.keys(family.fields)) ?? family.aliases?.[name];
       diagnostics.report(
         M.unknownField,
         { field: name, owner: where, guess, family: { name: family.name, kind: family.kind, implicit: family.implicit, fields: Object.keys(family.fields) } },
@@ -354,9 +354,55 @@ function checkStage(c: Component, diagnostics: Diagnostics): void {
     diagnostics.report(M.batchNotMultiple, { batch: batch.value, micro: micro.value, owner: c.describe() }, { span, secondary });
   }
   const data = c.field("data");
-  if (data?.value.type === "component" && data.value.component.kind === "dataset" && benchmarkFamilies.has(data.value.component.family.name)) {
-    diagnostics.report(M.trainsOnBenchmark, { owner: c.describe(), dataset: data.value.component.displayName }, { span: data.span });
+  const datasets = data ? (data.value.type === "list" ? data.value.items : [data.value]) : [];
+  for (const item of datasets) {
+    if (item.type === "component" && item.component.kind === "dataset" && benchmarkFamilies.has(item.component.family.name)) {
+      diagnostics.report(M.trainsOnBenchmark, { owner: c.describe(), dataset: item.component.displayName }, { span: data?.value.type === "list" ? item.span : data!.span });
+    }
   }
+  checkStageFields(c, diagnostics);
+}
+
+function sameSpan(a: Span, b: Span): boolean {
+  return a.file === b.file && a.start === b.start && a.end === b.end;
+}
+
+/** The name a `train` item or a symbol value spells (`language` or "language"). */
+function spelled(v: Value): string | undefined {
+  return v.type === "symbol" ? v.name : v.type === "string" ? v.value : undefined;
+}
+
+/**
+ * The fields of a training stage that must agree with each other: `lora` adapts the language model,
+ * so `train` must hold `language` (E0313); `mixture` gives one weight per dataset of `data` (E0313).
+ * Checked on declarations and again on each variant's stage (configure.ts), where axes may have set
+ * the two fields apart. Returns whether the stage passes.
+ */
+export function checkStageFields(c: Component, diagnostics: Diagnostics): boolean {
+  let ok = true;
+  // a variant's stage made by an axis spans an axis value: one label per place
+  const distinct = (primary: Span, labels: Secondary[]): Secondary[] =>
+    labels.filter((l, i) => !sameSpan(l.span, primary) && labels.findIndex((m) => sameSpan(m.span, l.span)) === i);
+  const lora = c.field("lora");
+  const train = c.field("train");
+  if (lora?.value.type === "bool" && lora.value.value && train?.value.type === "list") {
+    if (!train.value.items.some((v) => spelled(v) === "language")) {
+      const secondary = distinct(lora.span, [{ span: train.span, text: L.setHere("train") }, ...inheritedLabel(c, lora)]);
+      diagnostics.report(M.loraWithoutLanguage, { owner: c.describe() }, { span: lora.span, secondary });
+      ok = false;
+    }
+  }
+  const mixture = c.field("mixture");
+  const data = c.field("data");
+  if (mixture?.value.type === "list" && data && data.value.type !== "error") {
+    const datasets = data.value.type === "list" ? data.value.items.length : 1;
+    if (mixture.value.items.length !== datasets) {
+      const secondary = distinct(mixture.span, [{ span: data.span, text: L.setHere("data") }, ...inheritedLabel(c, mixture)]);
+      diagnostics.report(M.mixtureLength, { owner: c.describe(), weights: mixture.value.items.length, datasets }, { span: mixture.span, secondary });
+      ok = false;
+    }
+  }
+  return ok;
 }
 
 function checkEval(c: Component, diagnostics: Diagnostics): void {

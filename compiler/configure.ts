@@ -6,12 +6,12 @@
  * against max_length) are check.ts's, called here because only here are both sides known.
  */
 import type { Json, JsonObject } from "../core/json.js";
-import { checkImageTokensFit, checkModelWidths, checkSchema } from "./check.js";
+import { checkImageTokensFit, checkModelWidths, checkSchema, checkStageFields } from "./check.js";
 import { Diagnostics } from "../core/diagnostics.js";
 import { M } from "../core/messages.js";
 import type { Evaluator } from "./evaluate.js";
 import type { FieldSchema } from "./families.js";
-import { imageTokens, parameterCount } from "./params.js";
+import { imageTokens, loraParameterCount, parameterCount } from "./params.js";
 import type { Span } from "../core/source.js";
 import type { Component, FieldEntry, Value } from "./values.js";
 
@@ -303,11 +303,10 @@ export class Configurer {
       if (json.epochs === null && json.steps === null) json.epochs = 1;
       if (json.steps === null) json.steps = derivedSteps(json);
       if (!checkImageTokensFit(stage, model.imageTokens, json.max_length as number, this.diagnostics)) this.ok = false;
+      if (!checkStageFields(stage, this.diagnostics)) this.ok = false;
     }
     if (!this.ok) return undefined;
-    const train = kind === "stage" ? (json.train as string[] | null) ?? [] : [];
-    const trainable = train.reduce((sum, part) => sum + (model.params[part as "vision" | "connector" | "language"] ?? 0), 0);
-    return { name: stage.displayName, kind, json, trainable };
+    return { name: stage.displayName, kind, json, trainable: trainableCount(json, model) };
   }
 
   /** The whole variant: model, stages, and the experiment's own fields. */
@@ -350,6 +349,22 @@ function stagePointer(i: number): string {
   return (stagePointers[i] ??= `/stages/${i}`);
 }
 
+/**
+ * Parameters a stage updates: the whole of each component in `train`, except that with `lora` the
+ * language model contributes only its adapters (the frozen weights they sit beside do not count).
+ */
+function trainableCount(stage: JsonObject, model: ModelConfig): number {
+  if (stage.kind !== "stage") return 0;
+  const train = (stage.train as string[] | null) ?? [];
+  return train.reduce((sum, part) => {
+    if (part === "language" && stage.lora === true) {
+      const language = model.json.language as JsonObject;
+      return sum + loraParameterCount(language.family as string, language, stage.lora_r as number);
+    }
+    return sum + (model.params[part as "vision" | "connector" | "language"] ?? 0);
+  }, 0);
+}
+
 function intOf(e: FieldEntry | undefined): number | undefined {
   return e?.value.type === "int" ? Number(e.value.value) : undefined;
 }
@@ -365,12 +380,15 @@ function languageComputed(language: Component): Record<string, Json> {
 
 /**
  * Optimizer steps of a stage from its dataset size, as the Hugging Face Trainer counts them on one
- * device: ceil(epochs × max(1, floor(ceil(N / micro_batch) / accumulation))). Null when N is unknown.
+ * device: ceil(epochs × max(1, floor(ceil(N / micro_batch) / accumulation))), N the sum of the
+ * datasets' sizes. Null when a size is unknown.
  */
 export function derivedSteps(stage: JsonObject): number | null {
-  const data = stage.data as JsonObject | null;
-  const size = data && typeof data.size === "number" ? data.size : null;
-  if (size === null) return null;
+  // several datasets are trained on as one of the summed size, with or without a `mixture`
+  const data = (stage.data as JsonObject[] | null) ?? [];
+  const sizes = data.map((d) => (d && typeof d.size === "number" ? d.size : null));
+  if (sizes.length === 0 || sizes.includes(null)) return null;
+  const size = (sizes as number[]).reduce((a, b) => a + b, 0);
   const batch = stage.batch as number;
   const micro = (stage.micro_batch as number) || batch;
   const accumulation = Math.max(1, Math.floor(batch / micro));

@@ -386,6 +386,13 @@ export const M = {
   epochsAndSteps: message("E0313", (x: { owner: string }) => `${x.owner} sets both \`epochs\` and \`steps\``, {
     help: () => "give one: `epochs` passes over the data, or `steps` optimizer steps",
   }),
+  loraWithoutLanguage: message("E0313", (x: { owner: string }) => `${x.owner} sets \`lora\` but does not train \`language\``, {
+    label: () => "LoRA adapts the language model",
+    help: () => "add `language` to `train` (its adapters are then trained, not its weights), or remove `lora = true`",
+  }),
+  mixtureLength: message("E0313", (x: { owner: string; weights: number; datasets: number }) => `\`mixture\` of ${x.owner} has ${x.weights} weight${x.weights === 1 ? "" : "s"} for ${x.datasets} dataset${x.datasets === 1 ? "" : "s"}`, {
+    help: () => "give one weight per dataset of `data`, in the same order",
+  }),
   listedTwice: message("E0314", (x: { field: string; owner: string; item?: string }) => `\`${x.field}\` of ${x.owner} lists \`${x.item ?? "an item"}\` twice`, {
     label: () => "listed again here",
   }),
@@ -591,6 +598,9 @@ export const M = {
   }),
   gaudiPrecision: message("E0504", (x: { precision: string }) => `the LLaVA trainer cannot express \`precision\` = "${x.precision}" on Gaudi`, {
     help: () => 'LLaVA-Gemma\'s zero2_gaudi.json trains in bf16; use `precision = "bf16"` or `accelerator = "gpu"`',
+  }),
+  notExportedYet: message("E0504", (x: { field: string; stage: string }) => `\`mmfmc export\` does not write \`${x.field}\` of stage \`${x.stage}\` yet`, {
+    help: () => "train this variant with `mmfmc run` (the tfjs runtime has it), or leave the field at its default for the export",
   }),
   mixedAccelerators: message("E0504", () => "the LLaVA trainer cannot express stages of one experiment on both GPUs and Gaudi", {
     help: () => "the Slurm script asks for one kind of node: give every stage the same `accelerator`",

@@ -12,7 +12,8 @@ import { flagNumber, pyBool, specPath, type Flag } from "./shell.js";
 
 export function trainFlags(plan: Plan, launch: TrainLaunch, tower: string): Flag[] {
   const s = launch.plan;
-  const data = s.data.family === "llava_json" ? s.data : undefined;
+  // one dataset: launch.ts refuses several
+  const data = s.data[0].family === "llava_json" ? s.data[0] : undefined;
   const flags: Flag[] = [
     ["--deepspeed", `"$EXPORT_DIR/${deepSpeedFile({ zero: plan.cluster.zero, accelerator: s.accelerator })}"`],
     ["--model_name_or_path", launch.model],

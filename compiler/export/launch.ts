@@ -84,10 +84,17 @@ export function planLaunches(plan: Plan, owner: Map<string, string>, problems: V
       return;
     }
     const cluster = plan.cluster;
-    if (stage.data.family !== "llava_json") {
-      problems.report(problem.notConversations(problems.span(`${at}/data`), stage.data.family));
-    } else if (stage.data.images === null) {
-      problems.report(problem.noImages(problems.span(`${at}/data/images`), stage.data.name));
+    // LLaVA's trainer reads one data file: several datasets are not exported yet (nor LoRA or other learning rates)
+    const data = stage.data[0];
+    if (stage.data.length > 1 || stage.mixture !== null) {
+      problems.report(problem.notExportedYet(problems.span(`${at}/${stage.mixture !== null ? "mixture" : "data"}`), stage.mixture !== null ? "mixture" : "data", stage.name));
+    } else if (data.family !== "llava_json") {
+      problems.report(problem.notConversations(problems.span(`${at}/data/0`), data.family));
+    } else if (data.images === null) {
+      problems.report(problem.noImages(problems.span(`${at}/data/0/images`), data.name));
+    }
+    for (const field of ["lora", "connector_lr", "vision_lr"] as const) {
+      if (stage[field] !== null && stage[field] !== false) problems.report(problem.notExportedYet(problems.span(`${at}/${field}`), field, stage.name));
     }
     if (stage.train.includes("vision")) problems.report(problem.trainsVision(problems.span(`${at}/train`), stage.name));
     if (stage.accelerator === "gaudi" && stage.precision !== "bf16") problems.report(problem.gaudiPrecision(problems.span(`${at}/precision`), stage.precision));

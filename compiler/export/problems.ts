@@ -116,6 +116,11 @@ export function trainsVision(span: Span | undefined, stage: string): Diagnostic 
   return diagnosticOf(M.trainsVision, { stage }, { span });
 }
 
+/** A setting the tfjs runtime has and the export does not write yet (issue 12: LoRA, learning rates, mixtures). */
+export function notExportedYet(span: Span | undefined, field: string, stage: string): Diagnostic {
+  return diagnosticOf(M.notExportedYet, { field, stage }, { span });
+}
+
 export function gaudiPrecision(span: Span | undefined, precision: string): Diagnostic {
   return diagnosticOf(M.gaudiPrecision, { precision }, { span });
 }

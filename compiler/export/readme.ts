@@ -3,7 +3,7 @@
  * or Slurm), where the results land, the path substitutions, and every variant's stages with their
  * batch split and memory estimate.
  */
-import type { Plan } from "../../plan/plan.js";
+import type { DatasetPlan, Plan } from "../../plan/plan.js";
 import { gib } from "../memory.js";
 import type { ScriptContext } from "./scripts.js";
 import { evaluated, slurmDefaults, type SlurmSettings } from "./slurm.js";
@@ -109,7 +109,7 @@ export function readme(ctx: ScriptContext, plans: readonly Plan[], variants: rea
   const data = new Set(
     plans.flatMap((p) =>
       p.stages.flatMap((s) => {
-        const sets = s.kind === "stage" ? [s.data] : s.data;
+        const sets: readonly DatasetPlan[] = s.data;
         return sets.flatMap((d) => ("annotations" in d ? [d.annotations, ...("images" in d && d.images ? [d.images] : [])] : []));
       }),
     ),

@@ -226,7 +226,7 @@ experiment e {
     for (const variant of ["a.b", "c_d"]) {
       const plan = JSON.parse(readFileSync(join(out, "e", variant, "plan.json"), "utf8")) as Plan;
       const stage = plan.stages[0];
-      expect(stage.kind === "stage" && stage.data.family === "llava_json" && stage.data.annotations).toBe(hostile);
+      expect(stage.kind === "stage" && stage.data[0].family === "llava_json" && stage.data[0].annotations).toBe(hostile);
       expect(plan.model.vision.weights).toBe(hostile);
       const project = new Project({ useInMemoryFileSystem: true });
       const sf = project.createSourceFile("g.ts", readFileSync(join(out, "e", variant, "graph.ts"), "utf8"));

@@ -216,6 +216,27 @@ describe("openLlavaJson", () => {
     await expect(ds.loadImage(s)).rejects.toMatchObject({ reason: "unreadable-image", index: 2, id: "s4", field: "image" });
   });
 
+  it("counts each sample's words as LLaVA's modality_lengths does: every turn as written, split on whitespace", async () => {
+    const samples = [
+      // a leading gpt turn is skipped for training but counted; `<image>` where written counts as written
+      { id: "w0", image: "a.png", conversations: [{ from: "gpt", value: "hello there" }, { from: "human", value: "What  is\tthis?<image>" }, { from: "gpt", value: "A cat." }] },
+      { id: "w1", conversations: [{ from: "human", value: "Say   nothing" }, { from: "gpt", value: "" }] },
+      { id: "w2", image: "b.png", conversations: [{ from: "human", value: "<image>\nDescribe it." }, { from: "gpt", value: "One two three four" }] },
+    ];
+    const path = write("words.json", JSON.stringify(samples));
+    // 2 + 3 + 2; 2 + 0; 3 + 4
+    const expected = [7, 2, 7];
+    const validated = await openLlavaJson(path, root);
+    expect(Array.from(await validated.wordCounts())).toEqual(expected);
+    expect((await validated.get(0)).words).toBe(7);
+    const lazy = await openLlavaJson(path, root, { validate: false });
+    expect(Array.from(await lazy.wordCounts())).toEqual(expected);
+    // skipped samples leave the dataset's numbering: counts follow it
+    const mixed = write("words_mixed.json", JSON.stringify([samples[0], { id: "bad", conversations: [] }, samples[2]]));
+    const kept = await openLlavaJson(mixed, root, { onInvalid: "skip" });
+    expect(Array.from(await kept.wordCounts())).toEqual([7, 7]);
+  });
+
   it("reports structural errors of the whole file with line and byte", async () => {
     const path = write("cut.json", JSON.stringify(SAMPLES, null, 1).slice(0, 200));
     await expect(openLlavaJson(path, root)).rejects.toThrow(/cut\.json: sample \d+, line \d+, byte 200: the file ends/);

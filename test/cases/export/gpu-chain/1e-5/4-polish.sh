@@ -10,9 +10,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/1e-5/4-polish/llava-gemma"
-mmfm_stage_begin "$OUTPUT_DIR" 94cf17d1bc817eb860d99f81913c059cc498bd1e73e8cbf79bf25643ab5c7b97 || exit 0
+mmfm_stage_begin "$OUTPUT_DIR" 6fbf5d1457909e9f6690ce4fce21900192cc39f5dfe0585107e10b5fac0a616e || exit 0
 mmfm_set_aside_unresumable "$OUTPUT_DIR"
-mmfm_require_done "$CHECKPOINTS/1e-5/3-tune/llava-gemma" 837c0cd169b19aa5c49446b4d0c92cf91c5d4a051ef9481faca1dd0e128503b8
+mmfm_require_done "$CHECKPOINTS/1e-5/3-tune/llava-gemma" a037c28ded3dd52e9e14b4d6a4465d497e0c55a9fbe01c7421a9453a3662414c
 mmfm_enter_llava
 mmfm_check_devices 4 gpu
 
@@ -51,4 +51,4 @@ deepspeed llava/train/train_mem.py \
     --seed 7 \
     --report_to tensorboard
 
-mmfm_stage_end "$OUTPUT_DIR" 94cf17d1bc817eb860d99f81913c059cc498bd1e73e8cbf79bf25643ab5c7b97
+mmfm_stage_end "$OUTPUT_DIR" 6fbf5d1457909e9f6690ce4fce21900192cc39f5dfe0585107e10b5fac0a616e

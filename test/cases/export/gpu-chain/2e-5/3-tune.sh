@@ -10,9 +10,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/2e-5/3-tune/llava-gemma"
-mmfm_stage_begin "$OUTPUT_DIR" cc2c235b807b97f44a902db06fbe112866cd2b98e1a11cc6f48f9f78e961950f || exit 0
+mmfm_stage_begin "$OUTPUT_DIR" e02cfcc4d6a49d1455a975f0f793916b5cb9d495f36bcd4d8c649332ed28ffdc || exit 0
 mmfm_set_aside_unresumable "$OUTPUT_DIR"
-mmfm_require_done "$CHECKPOINTS/2e-5/1-align/llava-gemma" 7961f417fea847a189f0f07aed4e113d62a067712bc80319ba8e42c301154d95
+mmfm_require_done "$CHECKPOINTS/2e-5/1-align/llava-gemma" 7932283a2a0d837a685082cc326f9b767cf42d37ce4c52e339457b529b011de5
 mmfm_enter_llava
 mmfm_check_devices 4 gpu
 
@@ -56,4 +56,4 @@ deepspeed llava/train/train_mem.py \
     --seed 7 \
     --report_to tensorboard
 
-mmfm_stage_end "$OUTPUT_DIR" cc2c235b807b97f44a902db06fbe112866cd2b98e1a11cc6f48f9f78e961950f
+mmfm_stage_end "$OUTPUT_DIR" e02cfcc4d6a49d1455a975f0f793916b5cb9d495f36bcd4d8c649332ed28ffdc

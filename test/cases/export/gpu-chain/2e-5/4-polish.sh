@@ -10,9 +10,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/2e-5/4-polish/llava-gemma"
-mmfm_stage_begin "$OUTPUT_DIR" f0e1b830425081d18a1e843fef66186885f41f4e0c03de36e4d4fc2122c64a6f || exit 0
+mmfm_stage_begin "$OUTPUT_DIR" 093300f352c1a5e3a27659e9ae9fe7f9bccad222e9cad7281306dbb3b40e4998 || exit 0
 mmfm_set_aside_unresumable "$OUTPUT_DIR"
-mmfm_require_done "$CHECKPOINTS/2e-5/3-tune/llava-gemma" cc2c235b807b97f44a902db06fbe112866cd2b98e1a11cc6f48f9f78e961950f
+mmfm_require_done "$CHECKPOINTS/2e-5/3-tune/llava-gemma" e02cfcc4d6a49d1455a975f0f793916b5cb9d495f36bcd4d8c649332ed28ffdc
 mmfm_enter_llava
 mmfm_check_devices 4 gpu
 
@@ -51,4 +51,4 @@ deepspeed llava/train/train_mem.py \
     --seed 7 \
     --report_to tensorboard
 
-mmfm_stage_end "$OUTPUT_DIR" f0e1b830425081d18a1e843fef66186885f41f4e0c03de36e4d4fc2122c64a6f
+mmfm_stage_end "$OUTPUT_DIR" 093300f352c1a5e3a27659e9ae9fe7f9bccad222e9cad7281306dbb3b40e4998
