@@ -54,6 +54,7 @@ export const L = {
   firstHere: label("first here"),
   firstListedHere: label("first listed here"),
   sameLabelHere: label("the same label here"),
+  sameLabelsHere: label("the same labels here"),
   importedHere: label("imported here"),
   declaredAgainToo: label("and declared again here"),
   firstDeclaredHere: (name: string) => label(`\`${name}\` first declared here`),
@@ -418,6 +419,9 @@ export const M = {
   sameLabel: message("E0405", (x: { path: string; label: string }) => `two values of axis \`${x.path}\` have the label \`${x.label}\``, {
     help: (x) => `variant ids would collide; give distinct labels with a record: \`${x.path}: { a = ..., b = ... }\``,
   }),
+  sameRowLabels: message("E0405", (x: { labels: string; row: number; first: number }) => `rows ${x.first} and ${x.row} of \`ablate zip\` have the same labels \`${x.labels}\``, {
+    help: () => "variant ids would collide; give one of the rows distinct labels with a record (`{ label = value }`)",
+  }),
   sameId: message("E0405", (x: { id: string }) => `two different variants have the id \`${x.id}\``, {
     help: () => "give the values distinct labels with a record (`{ label = value }`)",
   }),
@@ -427,11 +431,15 @@ export const M = {
   axisTwice: message("E0407", (x: { path: string }) => `axis \`${x.path}\` is given twice in one \`ablate\` block`, {
     help: () => "put all its values in one list, or use separate `ablate` blocks for a union",
   }),
-  unsafeLabel: message("E0408", (x: { label: string }) => `label \`${x.label}\` cannot be part of a variant id and folder name`, {
+  /** `fixed`: the label with its leading `-` spelt out (`neg1`), for one that starts with `-` */
+  unsafeLabel: message("E0408", (x: { label: string; fixed?: string }) => `label \`${x.label}\` cannot be part of a variant id and folder name`, {
+    label: (x) => (x.fixed ? `labels cannot start with \`-\`` : undefined),
     help: (x) =>
       x.label === "default"
         ? "`default` is the id of an experiment without axes; pick another label"
-        : "labels are letters, digits and `_ . + = @ -` (not starting with `.`); give a safe label with a record: `{ safe_name = value }`",
+        : x.fixed
+          ? `spell the sign: \`${x.fixed}\` (as the label derived from a negative number is)`
+          : "labels are letters, digits and `_ . + = @ -` (not starting with `.` or `-`); give a safe label with a record: `{ safe_name = value }`",
   }),
   notNeedsBoolean: message("E0409", (x: { type: string }) => `\`not\` needs a boolean, found ${a(x.type)}`),
   logicNeedsBooleans: message("E0409", (x: { op: string; type: string }) => `\`${x.op}\` needs booleans, found ${a(x.type)}`),

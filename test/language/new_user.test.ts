@@ -1,0 +1,42 @@
+/**
+ * The rough edges a new user hit (issue 13, item 3), each held by a test: labels that cannot name a
+ * folder, messages about `train`, quoted numbers, `micro_batch`, `--only`, and the warnings of the
+ * memory check said once per cause.
+ */
+import { describe, expect, it } from "vitest";
+import { compile } from "../../compiler/pipeline.js";
+import { variantFolder } from "../../plan/names.js";
+import { casePath, checkJson, experimentNamed, gridJson } from "./harness.js";
+
+describe("labels are folder names that never start with `-` (LANGUAGE.md §6)", () => {
+  it("`ablate zip` rows may share the label `neg1` when their ids differ", async () => {
+    const { code, experiments, stderr } = await gridJson(casePath("valid", "grid_zip_repeated_labels.mmfm"));
+    expect(code, stderr).toBe(0);
+    const ids = experimentNamed(experiments, "layers").variants.map((v) => v.id);
+    expect(ids).toEqual(["layers/neg1-clip336", "layers/neg2-clip336b", "layers/neg1-clip224"]);
+    for (const id of ids) expect(variantFolder(id)).toMatch(/^[A-Za-z0-9_]/);
+  });
+
+  it("a written label `\"-1\"` is E0408 whose fix `neg1` removes the error", () => {
+    const file = casePath("invalid", "grid_label_minus.mmfm");
+    const result = compile(file);
+    const [first, second] = result.diagnostics.items;
+    expect([first.code, second.code]).toEqual(["E0408", "E0408"]);
+    expect(first.help).toContain("spell the sign: `neg1` (as the label derived from a negative number is)");
+    const text = first.span!.file.text;
+    expect(text.slice(first.span!.start, first.span!.end)).toBe('"-1"');
+    expect(first.fixes).toEqual([{ span: first.span, text: "neg1" }]);
+    expect(second.fixes?.map((f) => f.text)).toEqual(["neg2x"]);
+    let fixed = text;
+    for (const d of [second, first]) fixed = fixed.slice(0, d.fixes![0].span.start) + d.fixes![0].text + fixed.slice(d.fixes![0].span.end);
+    const after = compile(file, { text: fixed });
+    expect(after.diagnostics.items.filter((d) => d.severity === "error")).toEqual([]);
+    expect(after.experiments[0].variants.map((v) => v.id)).toEqual(["e/neg1", "e/neg2x"]);
+  });
+
+  it("two zip rows with the same labels on every axis are E0405 naming the rows", async () => {
+    const { code, diagnostics } = await checkJson(casePath("invalid", "grid_zip_same_row.mmfm"));
+    expect(code).toBe(1);
+    expect(diagnostics.map((d) => [d.code, d.message])).toEqual([["E0405", "rows 1 and 3 of `ablate zip` have the same labels `neg1-1`"]]);
+  });
+});
