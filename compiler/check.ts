@@ -164,6 +164,12 @@ function valueAt(entries: Map<string, FieldEntry>, pointer: string): Value | und
   return v;
 }
 
+/** Whether an unknown field of the instance is a misspelling of `name` (`trian` for `train`). */
+function misspeltAs(instance: Instance, family: Family, name: string): boolean {
+  const known = Object.keys(family.fields);
+  return [...instance.entries.keys()].some((k) => !(k in family.fields) && suggest(k, known) === name);
+}
+
 function mapAjvError(error: ErrorObject, component: Component, instance: Instance, diagnostics: Diagnostics): void {
   const family = component.family;
   const where = component.describe();
@@ -192,6 +198,7 @@ function mapAjvError(error: ErrorObject, component: Component, instance: Instanc
     case "required": {
       const name = String(p.missingProperty);
       if (instance.entries.has(name)) return; // set, but its value already had an error
+      if (misspeltAs(instance, family, name)) return; // set under a misspelt name, reported as unknown
       const fs = family.fields[name];
       diagnostics.report(
         M.missingField,

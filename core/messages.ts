@@ -334,6 +334,16 @@ export const M = {
   notAllowed: message("E0303", (x: { field: string; owner: string; allowed: readonly string[]; shown?: string; guess?: string }) => `\`${x.field}\` of ${x.owner} must be one of ${listNames(x.allowed)}, found ${quoted(x.shown)}`, {
     label: (x) => (x.guess ? didYouMean(`"${x.guess}"`) : undefined),
   }),
+  /** `train = connector`: one component name where `train` takes a list */
+  componentAlone: message("E0301", (x: { name: string }) => `\`train\` takes a list of components, found \`${x.name}\` alone`, {
+    label: () => "expected a list",
+    help: (x) => `write \`train = [${x.name}]\``,
+  }),
+  /** `train = [conector]`: `guess` the nearest component, by spelling or by LLaVA's word for it (`projector`) */
+  notAComponent: message("E0303", (x: { name: string; guess?: string; components: readonly string[] }) => `\`${x.name}\` is not a component`, {
+    label: (x) => (x.guess ? didYouMean(x.guess) : undefined),
+    help: (x) => `\`train\` lists the components the stage updates: ${listNames(x.components)}`,
+  }),
   wrongKind: message("E0304", wrongType, { label: (x) => `expected ${x.expected}` }),
   widthNotDivisibleByHeads: message("E0305", (x: NotDivisible) => `width not divisible by heads in ${x.owner}: \`${x.big}\` ${x.a} is not divisible by \`${x.small}\` ${x.b}`, {
     help: notDivisibleHelp,

@@ -8,6 +8,8 @@ import { compile } from "../../compiler/pipeline.js";
 import { variantFolder } from "../../plan/names.js";
 import { casePath, checkJson, experimentNamed, gridJson } from "./harness.js";
 
+const errors = (result: ReturnType<typeof compile>) => result.diagnostics.items.filter((d) => d.severity === "error");
+
 describe("labels are folder names that never start with `-` (LANGUAGE.md §6)", () => {
   it("`ablate zip` rows may share the label `neg1` when their ids differ", async () => {
     const { code, experiments, stderr } = await gridJson(casePath("valid", "grid_zip_repeated_labels.mmfm"));
@@ -38,5 +40,36 @@ describe("labels are folder names that never start with `-` (LANGUAGE.md §6)", 
     const { code, diagnostics } = await checkJson(casePath("invalid", "grid_zip_same_row.mmfm"));
     expect(code).toBe(1);
     expect(diagnostics.map((d) => [d.code, d.message])).toEqual([["E0405", "rows 1 and 3 of `ablate zip` have the same labels `neg1-1`"]]);
+  });
+});
+
+describe("mistakes in `train` say what `train` takes", () => {
+  it("`train = connector` is one error whose fix `[connector]` removes it", () => {
+    const file = casePath("invalid", "field_train_alone.mmfm");
+    const [d, ...rest] = errors(compile(file));
+    expect(rest).toEqual([]);
+    expect([d.code, d.message, d.label, d.help]).toEqual(["E0301", "`train` takes a list of components, found `connector` alone", "expected a list", ["write `train = [connector]`"]]);
+    const text = d.span!.file.text;
+    const fix = d.fixes![0];
+    const fixed = text.slice(0, fix.span.start) + fix.text + text.slice(fix.span.end);
+    expect(fixed).toContain("train = [connector]");
+    expect(errors(compile(file, { text: fixed }))).toEqual([]);
+  });
+
+  it("`[conector]`, `[projector, llm]` and `[vision, foo]` list the components and suggest the nearest", () => {
+    const file = casePath("invalid", "field_train_alone.mmfm");
+    const text = compile(file).diagnostics.items[0].span!.file.text;
+    const check = (train: string) => errors(compile(file, { text: text.replace("  train = connector", `  train = ${train}`) }));
+    const components = "`train` lists the components the stage updates: `vision`, `connector` or `language`";
+    for (const [train, guesses] of [
+      ["[conector]", ["connector"]],
+      ["[projector, llm]", ["connector", "language"]],
+      ["[vision, foo]", [undefined]],
+    ] as const) {
+      const ds = check(train);
+      expect(ds.map((d) => d.code), train).toEqual(guesses.map(() => "E0303"));
+      expect(ds.map((d) => d.help), train).toEqual(guesses.map(() => [components]));
+      expect(ds.map((d) => d.fixes?.[0]?.text), train).toEqual(guesses);
+    }
   });
 });
