@@ -50,6 +50,7 @@ const label = (text: string): LabelText => text as LabelText;
 export const L = {
   seedAxis: label("the `seed` axis"),
   firstGivenHere: label("first given here"),
+  broughtInByAxis: (path: string) => label(`brought into this variant by the axis \`${path}\``),
   firstSetHere: label("first set here"),
   firstHere: label("first here"),
   firstListedHere: label("first listed here"),
@@ -497,14 +498,22 @@ export const M = {
     help: () => "check the condition's names and values; remove it if it is no longer needed",
   }),
   sameConfiguration: message("W0402", (x: { first: string; second: string }) => `variants \`${x.first}\` and \`${x.second}\` have the same configuration; keeping the first`),
-  /** sizes as `61.3 GiB`; `fix` the smallest change that fits, if any */
-  stageDoesNotFit: message("W0501", (x: { stage: string; id: string; needs: string; available: string; breakdown: string; fix?: { change: string; needs: string } }) =>
-    `stage \`${x.stage}\` of \`${x.id}\` needs about ${x.needs} per device but devices have ${x.available} (${x.breakdown})`, {
-    help: (x) =>
-      x.fix
-        ? `the smallest change that fits: \`${x.fix.change}\` (about ${x.fix.needs} per device)`
-        : "no change of ZeRO stage, micro batch, checkpointing or device count makes it fit; use devices with more memory",
-  }),
+  /** sizes as `61.3 GiB`; `variants` each with its need (`needs`, `breakdown`: the largest); `fix` the smallest change that fits, if any */
+  stageDoesNotFit: message(
+    "W0501",
+    (x: { stage: string; variants: readonly { id: string; needs: string }[]; needs: string; available: string; breakdown: string; fix?: { change: string; needs: string } }) =>
+      x.variants.length === 1
+        ? `stage \`${x.stage}\` of \`${x.variants[0].id}\` needs about ${x.needs} per device but devices have ${x.available} (${x.breakdown})`
+        : `stage \`${x.stage}\` of ${x.variants.length} variants needs up to ${x.needs} per device but devices have ${x.available} (${x.breakdown}, the largest)`,
+    {
+      help: (x) => [
+        ...(x.variants.length > 1 ? [`the variants: ${x.variants.map((v) => `\`${v.id}\` ${v.needs}`).join(", ")}`] : []),
+        x.fix
+          ? `the smallest change that fits: \`${x.fix.change}\` (about ${x.fix.needs} per device)`
+          : "no change of ZeRO stage, micro batch, checkpointing or device count makes it fit; use devices with more memory",
+      ],
+    },
+  ),
 
   repeatsWithSeedAxis: message("E0411", () => "`repeats` and a `seed` axis both vary the seed", {
     help: () => "keep one: `repeats = N` runs seeds seed..seed+N-1; a `seed` axis runs exactly the seeds it lists",
