@@ -24,6 +24,7 @@ import { declarationOf, placeOf } from "./places.js";
 import { buildPlan } from "./plan.js";
 import { loadProgram, nodeHost, type Host, type Program } from "./resolve.js";
 import { SourceFile } from "../core/source.js";
+import { suggest } from "../core/suggest.js";
 import { equalValues } from "./values.js";
 import { validatePlan } from "../plan/io.js";
 import { variantFolder } from "../plan/names.js";
@@ -132,9 +133,21 @@ export function compile(entryPath: string, options: CompileOptions = {}): Compil
   unusedWarnings(program, evaluator, diagnostics);
   suppressInBrokenItems(program, diagnostics);
   if (only.length > 0 && experiments.length > 0 && experiments.every((e) => e.variants.length === 0) && !diagnostics.hasErrors) {
-    diagnostics.report(M.noVariantMatchesOnly, { only: options.only ?? [] });
+    diagnostics.report(M.noVariantMatchesOnly, { only: options.only ?? [], labels: onlyLabels(entryPath, { ...options, host }, only) });
   }
   return { program, diagnostics, experiments, evaluator };
+}
+
+/**
+ * For an --only that matches nothing: the labels each --only path has without the --only flags (the
+ * grid expanded again, on this error path only), with the nearest to the label asked for.
+ */
+function onlyLabels(entryPath: string, options: CompileOptions, only: readonly OnlyFilter[]): { path: string; labels: string[]; guess?: string }[] {
+  const all = compile(entryPath, { ...options, only: [] }).experiments;
+  return only.map((o) => {
+    const labels = [...new Set(all.flatMap((e) => e.variants.map((v) => v.axes[o.path]).filter((l): l is string => l !== undefined)))];
+    return { path: o.path, labels, guess: labels.includes(o.value) ? undefined : suggest(o.value, labels) };
+  });
 }
 
 /**

@@ -185,6 +185,8 @@ interface WrongType {
   /** the type (or kind) of the value found; absent when unknown */
   readonly found?: string;
   readonly shown?: string;
+  /** a string that holds a number of the expected type (`"128"`): the number to write instead */
+  readonly unquoted?: string;
 }
 
 const wrongType = (x: WrongType) => `\`${x.field}\` of ${x.owner} must be ${x.expected}, found ${x.found ? a(x.found) : "another type"}${x.shown !== undefined ? ` ${quoted(x.shown)}` : ""}`;
@@ -311,7 +313,10 @@ export const M = {
   }),
 
   // ---- E03xx: types, values and shapes -----------------------------------------------------------
-  wrongType: message("E0301", wrongType, { label: (x) => `expected ${x.expected}` }),
+  wrongType: message("E0301", wrongType, {
+    label: (x) => `expected ${x.expected}`,
+    help: (x) => (x.unquoted !== undefined ? `a number in quotes is a string: write \`${x.unquoted}\` without the quotes` : undefined),
+  }),
   /** `whole`: the float's value when it is a whole number, to write as an integer */
   integerExpected: message("E0301", (x: { field: string; shown: string; whole?: number }) => `\`${x.field}\` must be an integer, found float \`${x.shown}\``, {
     help: (x) => (x.whole !== undefined ? `write \`${x.whole}\`` : undefined),
@@ -381,8 +386,12 @@ export const M = {
   listedTwice: message("E0314", (x: { field: string; owner: string; item?: string }) => `\`${x.field}\` of ${x.owner} lists \`${x.item ?? "an item"}\` twice`, {
     label: () => "listed again here",
   }),
-  batchNotMultiple: message("E0315", (x: { batch: number; micro: number; owner: string }) => `\`batch\` ${x.batch} is not a multiple of \`micro_batch\` ${x.micro} in ${x.owner}`, {
-    help: () => "gradients are accumulated over batch / micro_batch forward passes, which must be whole",
+  /** `valid`: the micro batches that divide the batch, smallest first */
+  batchNotMultiple: message("E0315", (x: { batch: number; micro: number; owner: string; valid: readonly number[] }) => `\`batch\` ${x.batch} is not a multiple of \`micro_batch\` ${x.micro} in ${x.owner}`, {
+    help: (x) => [
+      "gradients are accumulated over batch / micro_batch forward passes, which must be whole",
+      `\`micro_batch\` values that divide ${x.batch}: ${x.valid.length > 24 ? `${x.valid.slice(0, 24).join(", ")} and ${x.valid.length - 24} more` : x.valid.join(", ")}`,
+    ],
   }),
   trainsOnBenchmark: message("E0316", (x: { owner: string; dataset: string }) => `${x.owner} trains on the benchmark \`${x.dataset}\``, {
     help: () => "benchmarks are evaluated by an `eval`; training data is `llava_json` or `synthetic_shapes`",
@@ -478,9 +487,17 @@ export const M = {
   onlyNotAnAxis: message("E0501", (x: { path: string; experiment: string; guess?: string; axes: readonly string[] }) => `--only: \`${x.path}\` is not an axis of experiment \`${x.experiment}\``, {
     help: (x) => (x.guess ? didYouMean(x.guess) : x.axes.length ? `its axes are ${listNames(x.axes)}` : "it has no axes"),
   }),
-  noVariantMatchesOnly: message("E0502", (x: { only: readonly string[] }) => `no variant matches ${x.only.map((o) => `--only ${o}`).join(" ")}`, {
-    help: () => "`mmfmc grid FILE` lists the variants and their labels",
-  }),
+  /** `labels`: per --only path, the labels its axis has without the --only flags, and the nearest to the one asked for */
+  noVariantMatchesOnly: message(
+    "E0502",
+    (x: { only: readonly string[]; labels: readonly { path: string; labels: readonly string[]; guess?: string }[] }) => `no variant matches ${x.only.map((o) => `--only ${o}`).join(" ")}`,
+    {
+      help: (x) => [
+        ...x.labels.map((l) => `\`${l.path}\` has the labels ${listNames(l.labels, "and")}${l.guess ? `; did you mean \`${l.path}=${l.guess}\`?` : ""}`),
+        "`mmfmc grid FILE` lists the variants and their labels",
+      ],
+    },
+  ),
   noVariantMatches: message("E0502", (x: { variant: string; ids: readonly string[] }) => `--variant \`${x.variant}\` matches no variant`, {
     help: (x) => `the variants are ${x.ids.join(", ")}`,
   }),

@@ -73,3 +73,39 @@ describe("mistakes in `train` say what `train` takes", () => {
     }
   });
 });
+
+describe("quoted numbers, `micro_batch` and `--only` say what would work", () => {
+  it("`batch = \"128\"` and `lr = \"1e-3\"` get a help line and the fix without quotes; a float in quotes for an integer does not", () => {
+    const file = casePath("invalid", "field_quoted_numbers.mmfm");
+    const ds = errors(compile(file));
+    expect(ds.map((d) => d.help)).toEqual([["a number in quotes is a string: write `128` without the quotes"], ["a number in quotes is a string: write `1e-3` without the quotes"]]);
+    const text = ds[0].span!.file.text;
+    let fixed = text;
+    for (const d of [...ds].reverse()) fixed = fixed.slice(0, d.fixes![0].span.start) + d.fixes![0].text + fixed.slice(d.fixes![0].span.end);
+    expect(fixed).toContain('  batch = 128\n  lr    = 1e-3\n');
+    expect(errors(compile(file, { text: fixed }))).toEqual([]);
+    const float = errors(compile(file, { text: text.replace('"128"', '"1e-3"') }));
+    expect(float[0].message).toBe('`batch` of stage `s` must be an integer, found a string `"1e-3"`');
+    expect(float[0].help).toEqual([]);
+    expect(float[0].fixes).toBeUndefined();
+  });
+
+  it("E0315 lists the `micro_batch` values that divide the batch", () => {
+    const file = casePath("invalid", "field_quoted_numbers.mmfm");
+    const text = compile(file).diagnostics.items[0].span!.file.text;
+    const [d] = errors(compile(file, { text: text.replace('"128"', "96").replace('"1e-3"', "1e-3  micro_batch = 5") }));
+    expect(d.code).toBe("E0315");
+    expect(d.help).toContain("`micro_batch` values that divide 96: 1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 96");
+  });
+
+  it("`--only` with a label no variant has lists the labels of that axis and the nearest", async () => {
+    const { code, diagnostics } = await checkJson("examples/llava-gemma.mmfm", "--only", "model.vision=clipp", "--only", "stages=pretrained");
+    expect(code).toBe(1);
+    expect(diagnostics.map((d) => [d.code, d.message])).toEqual([["E0502", "no variant matches --only model.vision=clipp --only stages=pretrained"]]);
+    expect(diagnostics[0].help).toEqual([
+      "`model.vision` has the labels `clip` and `dino`; did you mean `model.vision=clip`?",
+      "`stages` has the labels `pretrained` and `direct`",
+      "`mmfmc grid FILE` lists the variants and their labels",
+    ]);
+  });
+});
