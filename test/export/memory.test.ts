@@ -163,7 +163,7 @@ describe("mmfmc grid", () => {
     expect(r.stderr).toContain("help: the variants: `llava_gemma_ablations/pretrained-clip-2b` 60.2 GiB, `llava_gemma_ablations/pretrained-dino-2b` 61.8 GiB");
     expect(r.stderr).toContain("help: the smallest change that fits: `micro_batch = 8 (gradient accumulation 4)`");
     // at the stage's declaration
-    expect(r.stderr).toContain("--> examples/llava-gemma.mmfm:23:1");
+    expect(r.stderr).toContain("--> examples/llava-gemma.mmfm:21:1");
     expect(r.stdout).toContain("pretrain 60.2G!");
   });
 
