@@ -85,6 +85,13 @@ function disposeBatch(t: BatchTensors): void {
   tf.dispose([t.inputIds, t.attentionMask, t.labels, ...(t.pixelValues ? [t.pixelValues] : [])]);
 }
 
+/**
+ * Steps between checkpoints when the spec leaves `checkpoint_every` to the target (the tfjs runtime):
+ * a tiny LLaVA step takes about half a second on 2 threads (docs/benchmarks.md), so a crash costs
+ * under half a minute of work, and the tiny presets' checkpoints are a few MiB.
+ */
+export const defaultCheckpointEvery = 50;
+
 export async function trainStage(args: TrainStageArgs): Promise<StageRecord> {
   const { model, plan, stage, store, tokenizer, emit, variant } = args;
   const key = stage.cache_key;
@@ -92,6 +99,7 @@ export async function trainStage(args: TrainStageArgs): Promise<StageRecord> {
   const { dataset, length, description } = await trainingData(stage.data, args.data);
   if (length === 0) throw new Error(`stage \`${stage.name}\`: its dataset has no samples (${description})`);
   const steps = stageSteps(stage, length);
+  const every = stage.checkpoint_every ?? defaultCheckpointEvery;
   const pipeline: SamplePipeline = {
     tokenizer,
     template: stage.template,
@@ -186,7 +194,7 @@ export async function trainStage(args: TrainStageArgs): Promise<StageRecord> {
     const seconds = (performance.now() - clock) / 1000;
     log.push({ step, loss, lr, gradNorm, seconds });
     emit({ type: "step", variant, stage: stage.name, step, steps, loss, samplesPerSecond: (ranThisCall * stage.batch) / Math.max(seconds, 1e-9), seconds });
-    if (stage.checkpoint_every > 0 && step % stage.checkpoint_every === 0 && step < steps) await checkpoint(step);
+    if (every > 0 && step % every === 0 && step < steps) await checkpoint(step);
   }
   optimizer.dispose();
   await writeTensors(store.weightsPath(key), model.parameters, { format: "pt", stage: stage.name });
