@@ -10,9 +10,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/1e-5/4-polish/llava-gemma"
-mmfm_stage_begin "$OUTPUT_DIR" 94cf17d1bc817eb860d99f81913c059cc498bd1e73e8cbf79bf25643ab5c7b97 || exit 0
+mmfm_stage_begin "$OUTPUT_DIR" 68bab41ef3c55dbef826672e68ac81bb9ad5d249725a51828d5cbbff3370a926 || exit 0
 mmfm_set_aside_unresumable "$OUTPUT_DIR"
-mmfm_require_done "$CHECKPOINTS/1e-5/3-tune/llava-gemma" 837c0cd169b19aa5c49446b4d0c92cf91c5d4a051ef9481faca1dd0e128503b8
+mmfm_require_done "$CHECKPOINTS/1e-5/3-tune/llava-gemma" 4364c6ba38d8ff5881e0530fac5a6466c563f014cfaccf0e1e293f1cd061f57f
 mmfm_enter_llava
 mmfm_check_devices 4 gpu
 
@@ -37,7 +37,7 @@ deepspeed llava/train/train_mem.py \
     --gradient_accumulation_steps 2 \
     --evaluation_strategy "no" \
     --save_strategy "steps" \
-    --save_steps 50 \
+    --save_steps 50000 \
     --save_total_limit 1 \
     --learning_rate 1e-5 \
     --weight_decay 0. \
@@ -51,4 +51,4 @@ deepspeed llava/train/train_mem.py \
     --seed 7 \
     --report_to tensorboard
 
-mmfm_stage_end "$OUTPUT_DIR" 94cf17d1bc817eb860d99f81913c059cc498bd1e73e8cbf79bf25643ab5c7b97
+mmfm_stage_end "$OUTPUT_DIR" 68bab41ef3c55dbef826672e68ac81bb9ad5d249725a51828d5cbbff3370a926
