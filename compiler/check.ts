@@ -164,6 +164,22 @@ function valueAt(entries: Map<string, FieldEntry>, pointer: string): Value | und
   return v;
 }
 
+/** The number a string holds when the schema expects that kind of number (`"128"` for an integer, `"1e-3"` for a float). */
+function quotedNumber(value: Value | undefined, schema: FieldSchema | undefined): string | undefined {
+  if (value?.type !== "string") return undefined;
+  const text = value.value.trim();
+  const integer = /^-?\d(_?\d)*$/.test(text);
+  const float = /^-?\d(_?\d)*(\.\d(_?\d)*)?([eE][+-]?\d+)?$/.test(text);
+  if (schema?.type === "integer" ? integer : schema?.type === "number" ? float : false) return text;
+  return undefined;
+}
+
+/** Whether an unknown field of the instance is a misspelling of `name` (`trian` for `train`). */
+function misspeltAs(instance: Instance, family: Family, name: string): boolean {
+  const known = Object.keys(family.fields);
+  return [...instance.entries.keys()].some((k) => !(k in family.fields) && suggest(k, known) === name);
+}
+
 function mapAjvError(error: ErrorObject, component: Component, instance: Instance, diagnostics: Diagnostics): void {
   const family = component.family;
   const where = component.describe();
@@ -192,6 +208,7 @@ function mapAjvError(error: ErrorObject, component: Component, instance: Instanc
     case "required": {
       const name = String(p.missingProperty);
       if (instance.entries.has(name)) return; // set, but its value already had an error
+      if (misspeltAs(instance, family, name)) return; // set under a misspelt name, reported as unknown
       const fs = family.fields[name];
       diagnostics.report(
         M.missingField,
@@ -204,8 +221,13 @@ function mapAjvError(error: ErrorObject, component: Component, instance: Instanc
     case "mmfmKind": {
       const expected = describeType(schema);
       const found = value ? (value.type === "component" ? value.component.kind : typeName(value)) : undefined;
-      const message = error.keyword === "mmfmKind" && value?.type === "component" ? M.wrongKind : M.wrongType;
-      diagnostics.report(message, { field: fieldName, owner: where, expected, found, shown }, { span, secondary });
+      if (error.keyword === "mmfmKind" && value?.type === "component") {
+        diagnostics.report(M.wrongKind, { field: fieldName, owner: where, expected, found, shown }, { span, secondary });
+        return;
+      }
+      const unquoted = quotedNumber(value, schema);
+      const fixes = unquoted !== undefined && instance.spans.has(pointer) ? [{ span, text: unquoted }] : undefined;
+      diagnostics.report(M.wrongType, { field: fieldName, owner: where, expected, found, shown, unquoted }, { span, secondary, fixes });
       return;
     }
     case "enum": {
@@ -351,7 +373,8 @@ function checkStage(c: Component, diagnostics: Diagnostics): void {
   const micro = intField(c, "micro_batch");
   if (batch && micro?.entry && micro.value > 0 && batch.value % micro.value !== 0) {
     const { span, secondary } = labelsFor(c, batch, micro);
-    diagnostics.report(M.batchNotMultiple, { batch: batch.value, micro: micro.value, owner: c.describe() }, { span, secondary });
+    const valid = Array.from({ length: batch.value }, (_, i) => i + 1).filter((m) => batch.value % m === 0);
+    diagnostics.report(M.batchNotMultiple, { batch: batch.value, micro: micro.value, owner: c.describe(), valid }, { span, secondary });
   }
   const data = c.field("data");
   const datasets = data ? (data.value.type === "list" ? data.value.items : [data.value]) : [];

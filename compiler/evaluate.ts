@@ -18,6 +18,40 @@ import { Component, equalValues, isNumeric, numberOf, show, typeName, type Field
 
 const componentNames = ["vision", "connector", "language"];
 
+/** The words LLaVA's code and papers use for the components (`mm_projector`, `vision_tower`, "the LLM"). */
+const componentWords: Readonly<Record<string, string>> = {
+  projector: "connector",
+  mm_projector: "connector",
+  adapter: "connector",
+  mlp: "connector",
+  llm: "language",
+  lm: "language",
+  decoder: "language",
+  text: "language",
+  vit: "vision",
+  encoder: "vision",
+  tower: "vision",
+  vision_tower: "vision",
+  image: "vision",
+};
+
+/**
+ * The schema a field's value is read against: the field's, or for an unknown field the field it most
+ * likely misspells, so `trian = [connector]` reads `connector` as `train` would and the mistake is the
+ * unknown field (E0203, "did you mean `train`"), not its value.
+ */
+function fieldSchema(family: Family, name: string): FieldSchema | undefined {
+  const schema = family.fields[name];
+  if (schema) return schema;
+  const guess = suggest(name, Object.keys(family.fields));
+  return guess === undefined ? undefined : family.fields[guess];
+}
+
+/** Whether a schema takes a component name (an item of `train`). */
+function isComponentName(schema: FieldSchema | undefined): boolean {
+  return schema?.enum !== undefined && componentNames.every((c) => schema.enum!.includes(c));
+}
+
 /** Extra names visible while evaluating an `exclude` condition or a command-line value. */
 export interface Env {
   /** the value of an axis or experiment path (`model.vision`), if the path names one */
@@ -168,7 +202,7 @@ export class Evaluator {
           this.diagnostics.report(M.fieldSetTwice, { field: name }, { span: member.name.span, secondary: [{ span: previous.nameSpan, text: L.firstSetHere }] });
           continue;
         }
-        const value = this.evaluate(member.value, module, owner.family.fields[name], env);
+        const value = this.evaluate(member.value, module, fieldSchema(owner.family, name), env);
         own.set(name, { name, value, nameSpan: member.name.span, span: member.span, owner });
       } else if (owner.kind !== "experiment") {
         const what = member.kind === "Ablate" ? "ablate" : "exclude";
@@ -276,6 +310,7 @@ export class Evaluator {
   private unboundName(name: A.Name, module: Module, expect: FieldSchema | undefined): Value {
     const text = name.text;
     if (expect?.enum?.includes(text) && componentNames.includes(text)) return { type: "symbol", name: text, span: name.span };
+    if (this.componentNameMistake(name, expect)) return { type: "error", span: name.span };
     const kinds = expectedKinds(expect);
     let families = familiesNamed(text);
     if (kinds) families = families.filter((f) => kinds.includes(f.kind));
@@ -302,6 +337,23 @@ export class Evaluator {
       fixes: [...(guess ? [{ span: name.span, text: guess }] : []), ...(missingStd ? [{ span: name.span.file.span(0, 0), text: 'import "std"\n' }] : [])],
     });
     return { type: "error", span: name.span };
+  }
+
+  /**
+   * A mistake in `train`, reported with its fix: a component name alone (`train = connector`, for
+   * `[connector]`), or a name that is not a component in the list (`[conector]`, `[projector]`),
+   * with the nearest by spelling or by LLaVA's word for it. False when `expect` is not `train`'s.
+   */
+  private componentNameMistake(name: A.Name, expect: FieldSchema | undefined): boolean {
+    const list = expect?.type === "array" && isComponentName(expect.items as FieldSchema | undefined);
+    if (list && componentNames.includes(name.text)) {
+      this.diagnostics.report(M.componentAlone, { name: name.text }, { span: name.span, fixes: [{ span: name.span, text: `[${name.text}]` }] });
+      return true;
+    }
+    if (!isComponentName(expect)) return false;
+    const guess = suggest(name.text, componentNames) ?? componentWords[name.text.toLowerCase()];
+    this.diagnostics.report(M.notAComponent, { name: name.text, guess, components: componentNames }, { span: name.span, fixes: guess ? [{ span: name.span, text: guess }] : undefined });
+    return true;
   }
 
   /** `value.segment`: a field of a declaration (set, inherited, or its family default). */

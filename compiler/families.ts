@@ -417,7 +417,11 @@ const stage: Family = {
       false,
     ),
     gradient_checkpointing: bool("recompute activations in the backward pass (cluster training)", false),
-    checkpoint_every: int("write a resumable checkpoint every N optimizer steps (0: only at the end)", 50, 0),
+    checkpoint_every: int(
+      "write a resumable checkpoint every N optimizer steps (0: only at the end); absent: the target's default, every 50 steps on the tfjs runtime, LLaVA's `--save_steps 50000` in `mmfmc export`",
+      undefined,
+      0,
+    ),
     // how the stage runs on the cluster (`mmfmc export`); the tfjs runtime ignores these
     accelerator: oneOf(
       "what `mmfmc export` launches this stage on: `gpu` (CUDA, LLaVA's scripts) or `gaudi` (Intel Gaudi through optimum-habana, LLaVA-Gemma's *_gaudi.sh scripts)",

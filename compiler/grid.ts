@@ -62,6 +62,8 @@ interface Target {
 interface AxisValue {
   readonly label: string;
   readonly value: Value;
+  /** a written label's key in a record (`{ "2b" = ... }`); a derived label has none */
+  readonly labelSpan?: Span;
 }
 
 interface Axis {
@@ -135,7 +137,7 @@ export function contentHash(config: JsonObject): string {
 
 let nextValueId = 1;
 
-const safeLabel = /^[A-Za-z0-9_-][A-Za-z0-9_.+=@-]*$/;
+const safeLabel = /^[A-Za-z0-9_][A-Za-z0-9_.+=@-]*$/;
 
 export class GridBuilder {
   private readonly configurer: Configurer;
@@ -319,7 +321,7 @@ export class GridBuilder {
         return value.component.displayName;
       case "int":
       case "float":
-        return value.text ?? show(value);
+        return signSpelt(value.text ?? show(value));
       case "string":
         return value.value;
       case "bool":
@@ -355,7 +357,7 @@ export class GridBuilder {
         values.push({ label, value });
       }
     } else if (expr.kind === "Record") {
-      for (const entry of expr.entries) values.push({ label: entry.key.text, value: this.evaluator.evaluate(entry.value, this.module, expect) });
+      for (const entry of expr.entries) values.push({ label: entry.key.text, value: this.evaluator.evaluate(entry.value, this.module, expect), labelSpan: entry.key.span });
     } else {
       const value = this.evaluator.evaluate(expr, this.module);
       if (value.type !== "error") {
@@ -369,22 +371,63 @@ export class GridBuilder {
       return undefined;
     }
     let ok = true;
-    const labels = new Map<string, Span>();
     for (const v of values) {
       if (v.value.type === "error") ok = false;
-      if (!safeLabel.test(v.label) || v.label === "default") {
-        this.diagnostics.report(M.unsafeLabel, { label: v.label }, { span: v.value.span });
-        ok = false;
-      }
-      const first = labels.get(v.label);
-      if (first && v.value.type !== "error") {
-        this.diagnostics.report(M.sameLabel, { path: target.path, label: v.label }, { span: v.value.span, secondary: [{ span: first, text: L.sameLabelHere }] });
-        ok = false;
-      }
-      labels.set(v.label, v.value.span);
+      if (!this.checkLabel(v)) ok = false;
       if (!this.checkValue(target, v.value, onBehalf.axis(target.path), !zipped)) ok = false;
     }
     return ok ? { target, values, span: node.span } : undefined;
+  }
+
+  /**
+   * Whether a label can be part of a variant id and folder name (E0408): letters, digits and
+   * `_ . + = @ -`, not starting with `.` or `-` (a folder named `-1-clip` reads as a command-line
+   * flag), not `default`. A written label that starts with `-` gets the fix `neg...`.
+   */
+  private checkLabel(v: AxisValue): boolean {
+    if (safeLabel.test(v.label) && v.label !== "default") return true;
+    const span = v.labelSpan ?? v.value.span;
+    const spelt = v.labelSpan && v.label.startsWith("-") ? signSpelt(v.label) : undefined;
+    const fixed = spelt !== undefined && safeLabel.test(spelt) ? spelt : undefined;
+    const fixes = fixed ? [{ span, text: /^[A-Za-z_][A-Za-z0-9_]*$/.test(fixed) ? fixed : JSON.stringify(fixed) }] : undefined;
+    this.diagnostics.report(M.unsafeLabel, { label: v.label, fixed }, { span, fixes });
+    return false;
+  }
+
+  /**
+   * Two values of one crossed axis with the same label would give two variants one id (E0405). In a
+   * zip (`ablate zip` or a `zip { }` group) the rows' other labels may tell them apart, so there two
+   * rows collide only when all their labels are the same.
+   */
+  private distinctLabels(axes: readonly Axis[]): boolean {
+    let ok = true;
+    if (axes.length === 1) {
+      const labels = new Map<string, Span>();
+      for (const v of axes[0].values) {
+        const first = labels.get(v.label);
+        if (first) {
+          this.diagnostics.report(M.sameLabel, { path: axes[0].target.path, label: v.label }, { span: v.value.span, secondary: [{ span: first, text: L.sameLabelHere }] });
+          ok = false;
+        } else labels.set(v.label, v.value.span);
+      }
+      return ok;
+    }
+    const rows = new Map<string, number>();
+    for (let i = 0; i < (axes[0]?.values.length ?? 0); i++) {
+      const labels = axes.map((a) => a.values[i].label);
+      const key = labels.join("\u0000");
+      const first = rows.get(key);
+      if (first !== undefined) {
+        const last = axes[axes.length - 1];
+        this.diagnostics.report(
+          M.sameRowLabels,
+          { labels: labels.join("-"), row: i + 1, first: first + 1 },
+          { span: last.values[i].value.span, secondary: [{ span: last.values[first].value.span, text: L.sameLabelsHere }] },
+        );
+        ok = false;
+      } else rows.set(key, i);
+    }
+    return ok;
   }
 
   /**
@@ -620,7 +663,7 @@ export class GridBuilder {
     for (const factor of factors) {
       if (factor.axes.length === 0) continue; // an empty `zip { }` group varies nothing
       const zipped = this.zipped(factor.axes, factor.group);
-      if (!zipped) return undefined;
+      if (!zipped || !this.distinctLabels(factor.axes)) return undefined;
       options.push(zipped);
     }
     return crossed(options);
@@ -842,6 +885,11 @@ function crossed(factors: readonly (readonly Point[])[]): Point[] {
   let points: Point[] = [{ choices: [] }];
   for (const options of factors) points = points.flatMap((p) => options.map((o) => ({ choices: [...p.choices, ...o.choices] })));
   return points;
+}
+
+/** A label with its leading minus spelt out (`-2` gives `neg2`): ids and folders never start with `-`. */
+function signSpelt(text: string): string {
+  return text.startsWith("-") ? `neg${text.slice(1)}` : text;
 }
 
 function lastSegment(path: string): string {

@@ -50,10 +50,12 @@ const label = (text: string): LabelText => text as LabelText;
 export const L = {
   seedAxis: label("the `seed` axis"),
   firstGivenHere: label("first given here"),
+  broughtInByAxis: (path: string) => label(`brought into this variant by the axis \`${path}\``),
   firstSetHere: label("first set here"),
   firstHere: label("first here"),
   firstListedHere: label("first listed here"),
   sameLabelHere: label("the same label here"),
+  sameLabelsHere: label("the same labels here"),
   importedHere: label("imported here"),
   declaredAgainToo: label("and declared again here"),
   firstDeclaredHere: (name: string) => label(`\`${name}\` first declared here`),
@@ -194,6 +196,8 @@ interface WrongType {
   /** the type (or kind) of the value found; absent when unknown */
   readonly found?: string;
   readonly shown?: string;
+  /** a string that holds a number of the expected type (`"128"`): the number to write instead */
+  readonly unquoted?: string;
 }
 
 const wrongType = (x: WrongType) => `\`${x.field}\` of ${x.owner} must be ${x.expected}, found ${x.found ? a(x.found) : "another type"}${x.shown !== undefined ? ` ${quoted(x.shown)}` : ""}`;
@@ -329,7 +333,10 @@ export const M = {
   }),
 
   // ---- E03xx: types, values and shapes -----------------------------------------------------------
-  wrongType: message("E0301", wrongType, { label: (x) => `expected ${x.expected}` }),
+  wrongType: message("E0301", wrongType, {
+    label: (x) => `expected ${x.expected}`,
+    help: (x) => (x.unquoted !== undefined ? `a number in quotes is a string: write \`${x.unquoted}\` without the quotes` : undefined),
+  }),
   /** `whole`: the float's value when it is a whole number, to write as an integer */
   integerExpected: message("E0301", (x: { field: string; shown: string; whole?: number }) => `\`${x.field}\` must be an integer, found float \`${x.shown}\``, {
     help: (x) => (x.whole !== undefined ? `write \`${x.whole}\`` : undefined),
@@ -352,6 +359,16 @@ export const M = {
   /** `allowed` as written in a spec (strings quoted) */
   notAllowed: message("E0303", (x: { field: string; owner: string; allowed: readonly string[]; shown?: string; guess?: string }) => `\`${x.field}\` of ${x.owner} must be one of ${listNames(x.allowed)}, found ${quoted(x.shown)}`, {
     label: (x) => (x.guess ? didYouMean(`"${x.guess}"`) : undefined),
+  }),
+  /** `train = connector`: one component name where `train` takes a list */
+  componentAlone: message("E0301", (x: { name: string }) => `\`train\` takes a list of components, found \`${x.name}\` alone`, {
+    label: () => "expected a list",
+    help: (x) => `write \`train = [${x.name}]\``,
+  }),
+  /** `train = [conector]`: `guess` the nearest component, by spelling or by LLaVA's word for it (`projector`) */
+  notAComponent: message("E0303", (x: { name: string; guess?: string; components: readonly string[] }) => `\`${x.name}\` is not a component`, {
+    label: (x) => (x.guess ? didYouMean(x.guess) : undefined),
+    help: (x) => `\`train\` lists the components the stage updates: ${listNames(x.components)}`,
   }),
   wrongKind: message("E0304", wrongType, { label: (x) => `expected ${x.expected}` }),
   widthNotDivisibleByHeads: message("E0305", (x: NotDivisible) => `width not divisible by heads in ${x.owner}: \`${x.big}\` ${x.a} is not divisible by \`${x.small}\` ${x.b}`, {
@@ -396,8 +413,12 @@ export const M = {
   listedTwice: message("E0314", (x: { field: string; owner: string; item?: string }) => `\`${x.field}\` of ${x.owner} lists \`${x.item ?? "an item"}\` twice`, {
     label: () => "listed again here",
   }),
-  batchNotMultiple: message("E0315", (x: { batch: number; micro: number; owner: string }) => `\`batch\` ${x.batch} is not a multiple of \`micro_batch\` ${x.micro} in ${x.owner}`, {
-    help: () => "gradients are accumulated over batch / micro_batch forward passes, which must be whole",
+  /** `valid`: the micro batches that divide the batch, smallest first */
+  batchNotMultiple: message("E0315", (x: { batch: number; micro: number; owner: string; valid: readonly number[] }) => `\`batch\` ${x.batch} is not a multiple of \`micro_batch\` ${x.micro} in ${x.owner}`, {
+    help: (x) => [
+      "gradients are accumulated over batch / micro_batch forward passes, which must be whole",
+      `\`micro_batch\` values that divide ${x.batch}: ${x.valid.length > 24 ? `${x.valid.slice(0, 24).join(", ")} and ${x.valid.length - 24} more` : x.valid.join(", ")}`,
+    ],
   }),
   trainsOnBenchmark: message("E0316", (x: { owner: string; dataset: string }) => `${x.owner} trains on the benchmark \`${x.dataset}\``, {
     help: () => "benchmarks are evaluated by an `eval`; training data is `llava_json` or `synthetic_shapes`",
@@ -446,6 +467,9 @@ export const M = {
   sameLabel: message("E0405", (x: { path: string; label: string }) => `two values of axis \`${x.path}\` have the label \`${x.label}\``, {
     help: (x) => `variant ids would collide; give distinct labels with a record: \`${x.path}: { a = ..., b = ... }\``,
   }),
+  sameRowLabels: message("E0405", (x: { labels: string; row: number; first: number }) => `rows ${x.first} and ${x.row} of \`ablate zip\` have the same labels \`${x.labels}\``, {
+    help: () => "variant ids would collide; give one of the rows distinct labels with a record (`{ label = value }`)",
+  }),
   sameId: message("E0405", (x: { id: string }) => `two different variants have the id \`${x.id}\``, {
     help: () => "give the values distinct labels with a record (`{ label = value }`)",
   }),
@@ -455,11 +479,15 @@ export const M = {
   axisTwice: message("E0407", (x: { path: string }) => `axis \`${x.path}\` is given twice in one \`ablate\` block`, {
     help: () => "put all its values in one list, or use separate `ablate` blocks for a union",
   }),
-  unsafeLabel: message("E0408", (x: { label: string }) => `label \`${x.label}\` cannot be part of a variant id and folder name`, {
+  /** `fixed`: the label with its leading `-` spelt out (`neg1`), for one that starts with `-` */
+  unsafeLabel: message("E0408", (x: { label: string; fixed?: string }) => `label \`${x.label}\` cannot be part of a variant id and folder name`, {
+    label: (x) => (x.fixed ? `labels cannot start with \`-\`` : undefined),
     help: (x) =>
       x.label === "default"
         ? "`default` is the id of an experiment without axes; pick another label"
-        : "labels are letters, digits and `_ . + = @ -` (not starting with `.`); give a safe label with a record: `{ safe_name = value }`",
+        : x.fixed
+          ? `spell the sign: \`${x.fixed}\` (as the label derived from a negative number is)`
+          : "labels are letters, digits and `_ . + = @ -` (not starting with `.` or `-`); give a safe label with a record: `{ safe_name = value }`",
   }),
   notNeedsBoolean: message("E0409", (x: { type: string }) => `\`not\` needs a boolean, found ${a(x.type)}`),
   logicNeedsBooleans: message("E0409", (x: { op: string; type: string }) => `\`${x.op}\` needs booleans, found ${a(x.type)}`),
@@ -493,9 +521,17 @@ export const M = {
   onlyNotAnAxis: message("E0501", (x: { path: string; experiment: string; guess?: string; axes: readonly string[] }) => `--only: \`${x.path}\` is not an axis of experiment \`${x.experiment}\``, {
     help: (x) => (x.guess ? didYouMean(x.guess) : x.axes.length ? `its axes are ${listNames(x.axes)}` : "it has no axes"),
   }),
-  noVariantMatchesOnly: message("E0502", (x: { only: readonly string[] }) => `no variant matches ${x.only.map((o) => `--only ${o}`).join(" ")}`, {
-    help: () => "`mmfmc grid FILE` lists the variants and their labels",
-  }),
+  /** `labels`: per --only path, the labels its axis has without the --only flags, and the nearest to the one asked for */
+  noVariantMatchesOnly: message(
+    "E0502",
+    (x: { only: readonly string[]; labels: readonly { path: string; labels: readonly string[]; guess?: string }[] }) => `no variant matches ${x.only.map((o) => `--only ${o}`).join(" ")}`,
+    {
+      help: (x) => [
+        ...x.labels.map((l) => `\`${l.path}\` has the labels ${listNames(l.labels, "and")}${l.guess ? `; did you mean \`${l.path}=${l.guess}\`?` : ""}`),
+        "`mmfmc grid FILE` lists the variants and their labels",
+      ],
+    },
+  ),
   noVariantMatches: message("E0502", (x: { variant: string; ids: readonly string[] }) => `--variant \`${x.variant}\` matches no variant`, {
     help: (x) => `the variants are ${x.ids.join(", ")}`,
   }),
@@ -513,14 +549,22 @@ export const M = {
     help: () => "check the condition's names and values; remove it if it is no longer needed",
   }),
   sameConfiguration: message("W0402", (x: { first: string; second: string }) => `variants \`${x.first}\` and \`${x.second}\` have the same configuration; keeping the first`),
-  /** sizes as `61.3 GiB`; `fix` the smallest change that fits, if any */
-  stageDoesNotFit: message("W0501", (x: { stage: string; id: string; needs: string; available: string; breakdown: string; fix?: { change: string; needs: string } }) =>
-    `stage \`${x.stage}\` of \`${x.id}\` needs about ${x.needs} per device but devices have ${x.available} (${x.breakdown})`, {
-    help: (x) =>
-      x.fix
-        ? `the smallest change that fits: \`${x.fix.change}\` (about ${x.fix.needs} per device)`
-        : "no change of ZeRO stage, micro batch, checkpointing or device count makes it fit; use devices with more memory",
-  }),
+  /** sizes as `61.3 GiB`; `variants` each with its need (`needs`, `breakdown`: the largest); `fix` the smallest change that fits, if any */
+  stageDoesNotFit: message(
+    "W0501",
+    (x: { stage: string; variants: readonly { id: string; needs: string }[]; needs: string; available: string; breakdown: string; fix?: { change: string; needs: string } }) =>
+      x.variants.length === 1
+        ? `stage \`${x.stage}\` of \`${x.variants[0].id}\` needs about ${x.needs} per device but devices have ${x.available} (${x.breakdown})`
+        : `stage \`${x.stage}\` of ${x.variants.length} variants needs up to ${x.needs} per device but devices have ${x.available} (${x.breakdown}, the largest)`,
+    {
+      help: (x) => [
+        ...(x.variants.length > 1 ? [`the variants: ${x.variants.map((v) => `\`${v.id}\` ${v.needs}`).join(", ")}`] : []),
+        x.fix
+          ? `the smallest change that fits: \`${x.fix.change}\` (about ${x.fix.needs} per device)`
+          : "no change of ZeRO stage, micro batch, checkpointing or device count makes it fit; use devices with more memory",
+      ],
+    },
+  ),
 
   repeatsWithSeedAxis: message("E0411", () => "`repeats` and a `seed` axis both vary the seed", {
     help: () => "keep one: `repeats = N` runs seeds seed..seed+N-1; a `seed` axis runs exactly the seeds it lists",

@@ -195,7 +195,8 @@ export interface TrainStagePlan {
   readonly precision: "fp32" | "bf16" | "fp16";
   readonly group_by_modality: boolean;
   readonly gradient_checkpointing: boolean;
-  readonly checkpoint_every: number;
+  /** null: the target's default (`mmfmc run` every 50 steps, `mmfmc export` LLaVA's `--save_steps 50000`) */
+  readonly checkpoint_every: number | null;
   /** cluster only (`mmfmc export`): the accelerator the stage is launched on */
   readonly accelerator: "gpu" | "gaudi";
   /** cluster only: `--save_total_limit` */

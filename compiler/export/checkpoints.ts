@@ -43,13 +43,13 @@ function checkpointOf(plan: Plan, part: "vision" | "language", problems: Variant
   const what = `the ${part} backbone${c.name ? ` \`${c.name}\`` : ""}`;
   if (c.weights !== null) {
     if (/\.safetensors$/.test(c.weights)) {
-      problems.report(problem.checkpointFile(problems.span(`/model/${part}/weights`), what, c.weights));
+      problems.report(problem.checkpointFile(problems.at(`/model/${part}/weights`), what, c.weights));
       return undefined;
     }
     return { word: specPath(c.weights), hub: null };
   }
   if (c.hub_id === null) {
-    problems.report(problem.noCheckpoint(problems.span(`/model/${part}`), what));
+    problems.report(problem.noCheckpoint(problems.at(`/model/${part}`), what));
     return undefined;
   }
   return { word: shellWord(c.hub_id), hub: c.hub_id };
@@ -63,7 +63,7 @@ function checkArchitecture(plan: Plan, part: "vision" | "language", hub: string,
   for (const [field, expected] of Object.entries(known)) {
     const actual = c[field];
     if (actual === undefined || JSON.stringify(actual) === JSON.stringify(expected)) continue;
-    problems.report(problem.architectureMismatch(problems.span(`/model/${part}/${field}`), part, field, actual, hub, expected));
+    problems.report(problem.architectureMismatch(problems.at(`/model/${part}/${field}`), part, field, actual, hub, expected));
   }
 }
 
@@ -71,20 +71,20 @@ function checkArchitecture(plan: Plan, part: "vision" | "language", hub: string,
 export function visionTower(plan: Plan, problems: VariantProblems): string | undefined {
   const v = plan.model.vision;
   if (v.family === "siglip") {
-    problems.report(problem.sigLipTower(problems.span("/model/vision")));
+    problems.report(problem.sigLipTower(problems.at("/model/vision")));
     return undefined;
   }
   const checkpoint = checkpointOf(plan, "vision", problems);
   if (!checkpoint) return undefined;
   if (v.family === "dinov2" && v.weights !== null) {
-    problems.report(problem.dinoFromFolder(problems.span("/model/vision/weights")));
+    problems.report(problem.dinoFromFolder(problems.at("/model/vision/weights")));
     return undefined;
   }
   if (checkpoint.hub !== null) {
     const id = checkpoint.hub;
     const ok = v.family === "clip_vit" ? /^(openai|laion)/.test(id) || id.includes("ShareGPT4V") : /dino/i.test(id);
     if (!ok) {
-      problems.report(problem.towerId(problems.span("/model/vision/hub_id"), v.family, id));
+      problems.report(problem.towerId(problems.at("/model/vision/hub_id"), v.family, id));
       return undefined;
     }
     checkArchitecture(plan, "vision", id, problems);
@@ -96,7 +96,7 @@ export function visionTower(plan: Plan, problems: VariantProblems): string | und
 export function languageModel(plan: Plan, problems: VariantProblems): string | undefined {
   const l = plan.model.language;
   if (l.family !== "gemma") {
-    problems.report(problem.notGemmaFamily(problems.span("/model/language"), l.family));
+    problems.report(problem.notGemmaFamily(problems.at("/model/language"), l.family));
     return undefined;
   }
   const checkpoint = checkpointOf(plan, "language", problems);
@@ -104,10 +104,10 @@ export function languageModel(plan: Plan, problems: VariantProblems): string | u
   const path = l.weights ?? l.hub_id ?? "";
   // train.py picks the model class by substring: `mpt` first, then `gemma`, else LLaMA
   if (path.includes("mpt") || !path.includes("gemma")) {
-    problems.report(problem.notGemmaPath(problems.span(l.weights !== null ? "/model/language/weights" : "/model/language/hub_id"), path));
+    problems.report(problem.notGemmaPath(problems.at(l.weights !== null ? "/model/language/weights" : "/model/language/hub_id"), path));
     return undefined;
   }
-  if (l.tokenizer !== null && l.tokenizer !== l.weights) problems.report(problem.separateTokenizer(problems.span("/model/language/tokenizer")));
+  if (l.tokenizer !== null && l.tokenizer !== l.weights) problems.report(problem.separateTokenizer(problems.at("/model/language/tokenizer")));
   if (checkpoint.hub !== null) checkArchitecture(plan, "language", checkpoint.hub, problems);
   return checkpoint.word;
 }

@@ -10,6 +10,17 @@ import { deepSpeedFile, gaudiConfigFile } from "./deepspeed.js";
 import type { TrainLaunch } from "./launch.js";
 import { flagNumber, pyBool, specPath, type Flag } from "./shell.js";
 
+/**
+ * `--save_steps` of a stage: its `checkpoint_every`, or where the spec leaves it to the target,
+ * LLaVA's (`scripts/v1_5/finetune.sh` saves every 50000 steps and keeps one: in practice only the
+ * final weights, not a full 7B checkpoint every few minutes).
+ */
+export const defaultSaveSteps = 50000;
+
+function saveSteps(s: TrainLaunch["plan"]): number {
+  return s.checkpoint_every ?? defaultSaveSteps;
+}
+
 export function trainFlags(plan: Plan, launch: TrainLaunch, tower: string): Flag[] {
   const s = launch.plan;
   // one dataset: launch.ts refuses several
@@ -41,9 +52,9 @@ export function trainFlags(plan: Plan, launch: TrainLaunch, tower: string): Flag
     ["--per_device_eval_batch_size", "4"],
     ["--gradient_accumulation_steps", String(launch.accumulation)],
     ["--evaluation_strategy", '"no"'],
-    ["--save_strategy", s.checkpoint_every > 0 ? '"steps"' : '"no"'],
+    ["--save_strategy", saveSteps(s) > 0 ? '"steps"' : '"no"'],
   );
-  if (s.checkpoint_every > 0) flags.push(["--save_steps", String(s.checkpoint_every)]);
+  if (saveSteps(s) > 0) flags.push(["--save_steps", String(saveSteps(s))]);
   flags.push(
     ["--save_total_limit", String(s.keep_checkpoints)],
     ["--learning_rate", flagNumber(s.lr)],

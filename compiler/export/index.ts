@@ -31,7 +31,7 @@ import { estimateStage, fitMemory } from "../memory.js";
 import { benchmarkScript } from "./benchmarks.js";
 import { deepSpeedFile, deepSpeedText, gaudiConfigFile, gaudiConfigText } from "./deepspeed.js";
 import { planLaunches } from "./launch.js";
-import { mixedAccelerators, VariantProblems, wontFit } from "./problems.js";
+import { mixedAccelerators, VariantProblems, wontFit, type Unfit } from "./problems.js";
 import { readme } from "./readme.js";
 import { answersHelper, envScript, evalAll, runScript, trainAll, trainScript } from "./scripts.js";
 import { evalSbatch, evaluated, noRequest, submitScript, trainSbatch } from "./slurm.js";
@@ -48,17 +48,18 @@ export function exportLlava(input: ExportInput): ExportResult {
   const owner = new Map<string, string>();
   const files: { path: string; text: string }[] = [];
   const variants: ExportedVariant[] = [];
+  const unfit: Unfit[] = [];
   /** the configuration files the stages name, by file name */
   const configs = new Map<string, string>();
   const accelerators = new Set(input.plans.flatMap((p) => p.stages.flatMap((s, i) => (s.kind === "stage" ? [[s.accelerator, p, i] as const] : []))));
   const kinds = new Set([...accelerators].map(([a]) => a));
   if (kinds.size > 1) {
     const [, plan, index] = [...accelerators].find(([a]) => a === "gaudi")!;
-    const problems = new VariantProblems(diagnostics, plan, input.spanOf);
-    problems.report(mixedAccelerators(problems.span(`/stages/${index}/accelerator`)));
+    const problems = new VariantProblems(diagnostics, plan, input.places);
+    problems.report(mixedAccelerators(problems.at(`/stages/${index}/accelerator`)));
   }
   for (const plan of input.plans) {
-    const problems = new VariantProblems(diagnostics, plan, input.spanOf);
+    const problems = new VariantProblems(diagnostics, plan, input.places);
     const planned = planLaunches(plan, owner, problems);
     if (!planned) continue;
     const { launches, tower } = planned;
@@ -67,7 +68,7 @@ export function exportLlava(input: ExportInput): ExportResult {
       const memory = estimateStage(plan.model, launch.plan, plan.cluster);
       if (launch.kind === "stage") {
         const fix = fitMemory(plan.model, launch.plan, plan.cluster);
-        if (!memory.fits) problems.report(wontFit(problems.span(`/stages/${launch.index}`), plan.id, launch.plan.name, memory, fix));
+        if (!memory.fits) unfit.push({ id: plan.id, stage: launch.plan.name, memory, fix, at: problems.declaration(`/stages/${launch.index}`) });
         const deepSpeed = { zero: plan.cluster.zero, accelerator: launch.plan.accelerator };
         configs.set(deepSpeedFile(deepSpeed), deepSpeedText(deepSpeed));
         if (launch.plan.accelerator === "gaudi") configs.set(gaudiConfigFile, gaudiConfigText);
@@ -84,6 +85,7 @@ export function exportLlava(input: ExportInput): ExportResult {
     files.push({ path: `${folder}/run.sh`, text: runScript(ctx, plan, launches) });
     variants.push({ id: plan.id, dir: variantFolder(plan.id), stages });
   }
+  for (const d of wontFit(unfit)) diagnostics.add(d);
   if (diagnostics.hasErrors || input.plans.length === 0) return { files: [], diagnostics: diagnostics.items, variants: [] };
   const configFiles = [...configs.keys()].sort();
   for (const path of configFiles) files.push({ path, text: configs.get(path)! });

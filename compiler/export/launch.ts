@@ -51,7 +51,7 @@ export function planLaunches(plan: Plan, owner: Map<string, string>, problems: V
   const labels = variantFolder(plan.id);
   const tower = visionTower(plan, problems);
   const language = languageModel(plan, problems);
-  if (plan.model.image_token !== "<image>") problems.report(problem.imageToken(problems.span("/model/image_token"), plan.model.image_token));
+  if (plan.model.image_token !== "<image>") problems.report(problem.imageToken(problems.at("/model/image_token"), plan.model.image_token));
   const launches: Launch[] = [];
   let last: TrainLaunch | undefined;
   plan.stages.forEach((stage, index) => {
@@ -59,7 +59,7 @@ export function planLaunches(plan: Plan, owner: Map<string, string>, problems: V
     const number = index + 1;
     if (stage.kind === "eval") {
       if (!last) {
-        problems.report(problem.evalBeforeTraining(problems.span(at), stage.name));
+        problems.report(problem.evalBeforeTraining(problems.at(at), stage.name));
         return;
       }
       const files: { bench: BenchmarkPlan; file: string }[] = [];
@@ -67,14 +67,14 @@ export function planLaunches(plan: Plan, owner: Map<string, string>, problems: V
       const names = new Set<string>();
       stage.data.forEach((d, i) => {
         if (d.family === "synthetic_shapes") {
-          problems.report(problem.syntheticBenchmark(problems.span(`${at}/data/${i}`)));
+          problems.report(problem.syntheticBenchmark(problems.at(`${at}/data/${i}`)));
           return;
         }
         if (!benchmarkScripts.has(d.family)) {
-          problems.report(problem.unknownBenchmark(problems.span(`${at}/data/${i}`), d.family));
+          problems.report(problem.unknownBenchmark(problems.at(`${at}/data/${i}`), d.family));
           return;
         }
-        if (d.size !== null) problems.report(problem.partOfBenchmark(problems.span(`${at}/data/${i}/size`), d.size, d.name ?? d.family));
+        if (d.size !== null) problems.report(problem.partOfBenchmark(problems.at(`${at}/data/${i}/size`), d.size, d.name ?? d.family));
         let name = d.name ?? d.family;
         for (let k = 2; names.has(name); k++) name = `${d.name ?? d.family}_${k}`;
         names.add(name);
@@ -87,24 +87,24 @@ export function planLaunches(plan: Plan, owner: Map<string, string>, problems: V
     // LLaVA's trainer reads one data file: several datasets are not exported yet (nor LoRA or other learning rates)
     const data = stage.data[0];
     if (stage.data.length > 1 || stage.mixture !== null) {
-      problems.report(problem.notExportedYet(problems.span(`${at}/${stage.mixture !== null ? "mixture" : "data"}`), stage.mixture !== null ? "mixture" : "data", stage.name));
+      problems.report(problem.notExportedYet(problems.at(`${at}/${stage.mixture !== null ? "mixture" : "data"}`), stage.mixture !== null ? "mixture" : "data", stage.name));
     } else if (data.family !== "llava_json") {
-      problems.report(problem.notConversations(problems.span(`${at}/data/0`), data.family));
+      problems.report(problem.notConversations(problems.at(`${at}/data/0`), data.family));
     } else if (data.images === null) {
-      problems.report(problem.noImages(problems.span(`${at}/data/0/images`), data.name));
+      problems.report(problem.noImages(problems.at(`${at}/data/0/images`), data.name));
     }
     for (const field of ["lora", "connector_lr", "vision_lr"] as const) {
-      if (stage[field] !== null && stage[field] !== false) problems.report(problem.notExportedYet(problems.span(`${at}/${field}`), field, stage.name));
+      if (stage[field] !== null && stage[field] !== false) problems.report(problem.notExportedYet(problems.at(`${at}/${field}`), field, stage.name));
     }
-    if (stage.train.includes("vision")) problems.report(problem.trainsVision(problems.span(`${at}/train`), stage.name));
-    if (stage.accelerator === "gaudi" && stage.precision !== "bf16") problems.report(problem.gaudiPrecision(problems.span(`${at}/precision`), stage.precision));
+    if (stage.train.includes("vision")) problems.report(problem.trainsVision(problems.at(`${at}/train`), stage.name));
+    if (stage.accelerator === "gaudi" && stage.precision !== "bf16") problems.report(problem.gaudiPrecision(problems.at(`${at}/precision`), stage.precision));
     // micro_batch left at its default (the whole batch, as on one device): the per-device batch is
     // the largest split of the batch over the devices that fits in memory (else the smallest split)
     stage = clusterStage(plan.model, stage, cluster, plan.spans[`${at}/micro_batch`] !== undefined);
     const accumulation = stage.batch / (stage.micro_batch * cluster.devices);
     if (!Number.isInteger(accumulation) || accumulation < 1) {
       const valid = validMicroBatches(stage.batch, cluster.devices);
-      problems.report(problem.batchSplit(problems.span(`${at}/micro_batch`), stage.name, stage.batch, cluster.devices, stage.micro_batch, valid));
+      problems.report(problem.batchSplit(problems.at(`${at}/micro_batch`), stage.name, stage.batch, cluster.devices, stage.micro_batch, valid));
     }
     const connectorOnly = stage.train.length === 1 && stage.train[0] === "connector";
     const trainsLanguage = stage.train.includes("language");

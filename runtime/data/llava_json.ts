@@ -167,8 +167,8 @@ export function parseSample(value: unknown, ctx: ParseContext): LlavaSample {
 }
 
 /** Parses the bytes of one sample; a JSON error names the byte and line in the file. */
-export function parseSampleBytes(bytes: Buffer, ctx: ParseContext & { readonly start: number; readonly line: number }): LlavaSample {
-  const text = bytes.toString("utf8");
+export function parseSampleBytes(bytes: Uint8Array, ctx: ParseContext & { readonly start: number; readonly line: number }): LlavaSample {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -137,6 +137,13 @@ function parameterGroups(stage: TrainStagePlan, model: PretrainedModel, trainabl
   return [...group("connector", stage.connector_lr), ...group("vision", stage.vision_lr)];
 }
 
+/**
+ * Steps between checkpoints when the spec leaves `checkpoint_every` to the target (the tfjs runtime):
+ * a tiny LLaVA step takes about half a second on 2 threads (docs/benchmarks.md), so a crash costs
+ * under half a minute of work, and the tiny presets' checkpoints are a few MiB.
+ */
+export const defaultCheckpointEvery = 50;
+
 export async function trainStage(args: TrainStageArgs): Promise<StageRecord> {
   const { model, plan, stage, store, tokenizer, emit, variant } = args;
   const key = stage.cache_key;
@@ -144,6 +151,7 @@ export async function trainStage(args: TrainStageArgs): Promise<StageRecord> {
   const { parts, mixture, description } = await stageData(stage, args.data);
   const length = mixture.length;
   const steps = stageSteps(stage, length);
+  const every = stage.checkpoint_every ?? defaultCheckpointEvery;
   const pipeline: SamplePipeline = {
     tokenizer,
     template: stage.template,
@@ -255,7 +263,7 @@ export async function trainStage(args: TrainStageArgs): Promise<StageRecord> {
     const seconds = (performance.now() - clock) / 1000;
     log.push({ step, loss, lr, gradNorm, seconds });
     emit({ type: "step", variant, stage: stage.name, step, steps, loss, samplesPerSecond: (ranThisCall * stage.batch) / Math.max(seconds, 1e-9), seconds });
-    if (stage.checkpoint_every > 0 && step % stage.checkpoint_every === 0 && step < steps) await checkpoint(step);
+    if (every > 0 && step % every === 0 && step < steps) await checkpoint(step);
   }
   optimizer.dispose();
   if (stage.lora) {

@@ -54,7 +54,7 @@ describe("scanJsonArray", () => {
       const path = write(`random${trial}.json`, text);
       for (const chunkBytes of [1, 3, 7, 64, 1 << 20]) {
         const seen: unknown[] = [];
-        const index = await scanJsonArray(path, { chunkBytes, onElement: (bytes) => seen.push(JSON.parse(bytes.toString("utf8"))) });
+        const index = await scanJsonArray(path, { chunkBytes, onElement: (bytes) => seen.push(JSON.parse(new TextDecoder().decode(bytes))) });
         expect(index.count).toBe(values.length);
         expect(seen).toEqual(values);
         const buf = Buffer.from(text, "utf8");

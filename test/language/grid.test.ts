@@ -99,10 +99,10 @@ describe("axes into the experiment (grid_axes.mmfm)", () => {
     expect(stage(c.get("flags/gemma-true")!.config, "pretrain")!.group_by_modality).toBe(true);
   });
 
-  it("negative numbers give labels: `select_layer: [-1, -2, 12]` (judgement: LANGUAGE.md §6 derives labels from numbers)", async () => {
+  it("negative numbers give labels that spell their sign: `select_layer: [-1, -2, 12]` gives `neg1`, `neg2`, `12` (LANGUAGE.md §6)", async () => {
     const f = casePath("valid", "grid_negative_labels.mmfm");
     const grid: Record<string, ExpectedVariant> = {};
-    for (const l of ["-1", "-2", "12"]) grid[`layers/${l}`] = { axes: { "model.vision.select_layer": l }, ...clip2b, stages: stagesFor(["pretrain"], clip2b) };
+    for (const l of ["neg1", "neg2", "12"]) grid[`layers/${l}`] = { axes: { "model.vision.select_layer": l }, ...clip2b, stages: stagesFor(["pretrain"], clip2b) };
     const { code, experiments, stderr } = await gridJson(f);
     expect(code, stderr).toBe(0);
     expectGrid(experimentNamed(experiments, "layers"), grid);

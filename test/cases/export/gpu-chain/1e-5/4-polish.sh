@@ -10,9 +10,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/1e-5/4-polish/llava-gemma"
-mmfm_stage_begin "$OUTPUT_DIR" 6fbf5d1457909e9f6690ce4fce21900192cc39f5dfe0585107e10b5fac0a616e || exit 0
+mmfm_stage_begin "$OUTPUT_DIR" 94175cfece6a4232dc9147f212bb20977e594fe247068e6f9c41a1257998a76e || exit 0
 mmfm_set_aside_unresumable "$OUTPUT_DIR"
-mmfm_require_done "$CHECKPOINTS/1e-5/3-tune/llava-gemma" a037c28ded3dd52e9e14b4d6a4465d497e0c55a9fbe01c7421a9453a3662414c
+mmfm_require_done "$CHECKPOINTS/1e-5/3-tune/llava-gemma" 5e0913203768dd80a5279b52997a3ec1dbdb58ca475b61808db176b4a98566a2
 mmfm_enter_llava
 mmfm_check_devices 4 gpu
 
@@ -37,7 +37,7 @@ deepspeed llava/train/train_mem.py \
     --gradient_accumulation_steps 2 \
     --evaluation_strategy "no" \
     --save_strategy "steps" \
-    --save_steps 50 \
+    --save_steps 50000 \
     --save_total_limit 1 \
     --learning_rate 1e-5 \
     --weight_decay 0. \
@@ -51,4 +51,4 @@ deepspeed llava/train/train_mem.py \
     --seed 7 \
     --report_to tensorboard
 
-mmfm_stage_end "$OUTPUT_DIR" 6fbf5d1457909e9f6690ce4fce21900192cc39f5dfe0585107e10b5fac0a616e
+mmfm_stage_end "$OUTPUT_DIR" 94175cfece6a4232dc9147f212bb20977e594fe247068e6f9c41a1257998a76e
