@@ -425,6 +425,39 @@ export function checkStageFields(c: Component, diagnostics: Diagnostics): boolea
       ok = false;
     }
   }
+  return checkObjective(c, diagnostics) && ok;
+}
+
+/**
+ * A backbone's pretraining objective trains that backbone alone (E0314), and the vision ones need
+ * images: not the text split of `synthetic_shapes` (E0316).
+ */
+function checkObjective(c: Component, diagnostics: Diagnostics): boolean {
+  const objective = c.field("objective");
+  if (objective?.value.type !== "string" || objective.value.value === "llava") return true;
+  const name = objective.value.value;
+  const component = name === "lm" ? "language" : "vision";
+  let ok = true;
+  const train = c.field("train");
+  if (train?.value.type === "list") {
+    const names = train.value.items.map((v) => spelled(v) ?? "?");
+    if (names.length !== 1 || names[0] !== component) {
+      const trains = listNames(names, "and");
+      diagnostics.report(M.objectiveTrains, { objective: name, component, owner: c.describe(), trains }, { span: train.span, secondary: [{ span: objective.span, text: L.setHere("objective") }] });
+      ok = false;
+    }
+  }
+  const data = c.field("data");
+  if (component === "vision" && data) {
+    for (const item of data.value.type === "list" ? data.value.items : [data.value]) {
+      if (item.type !== "component" || item.component.family.name !== "synthetic_shapes") continue;
+      const split = item.component.fields.get("split")?.value;
+      if (split?.type === "string" && split.value === "text") {
+        diagnostics.report(M.objectiveWithoutImages, { objective: name, dataset: item.component.displayName }, { span: data.value.type === "list" ? item.span : data.span, secondary: [{ span: objective.span, text: L.setHere("objective") }] });
+        ok = false;
+      }
+    }
+  }
   return ok;
 }
 

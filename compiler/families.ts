@@ -283,7 +283,11 @@ const syntheticShapes: Family = {
   description:
     "Generated images of coloured shapes with questions about colour, shape, count and position (deterministic from `seed`); `mmfmc data shapes` writes it to disk.",
   fields: {
-    split: oneOf("`train` (questions), `caption` (descriptions, for connector pretraining) or `test` (held-out questions, scored)", ["train", "caption", "test"], "train"),
+    split: oneOf(
+      "`train` (questions), `caption` (descriptions, for connector pretraining), `text` (questions about scenes told in words, no images: for pretraining a language model) or `test` (held-out questions, scored)",
+      ["train", "caption", "text", "test"],
+      "train",
+    ),
     size: int("number of samples", 1000, 1),
     seed: int("generator seed (test and train splits use disjoint streams)", 0),
     image: int("image side in pixels", 64, 8),
@@ -382,6 +386,11 @@ const stage: Family = {
       description:
         "the components this stage updates (`vision`, `connector`, `language`); all others are frozen. With `lora`, `language` is trained through its adapters",
     },
+    objective: oneOf(
+      "what the stage minimises: `llava` (next-token loss on the assistant's replies), or a backbone's own pretraining, which trains that backbone alone: `lm` (the language model on every text token), `contrastive` (the vision tower against the texts, as CLIP) or `self_distill` (the vision tower against an EMA teacher on crops, as DINO)",
+      ["llava", "lm", "contrastive", "self_distill"],
+      "llava",
+    ),
     epochs: float("passes over the data (default 1 when `steps` is not given)", undefined, { exclusiveMinimum: 0 }),
     steps: int("optimizer steps (instead of `epochs`)", undefined, 1),
     batch: int("global batch size (samples per optimizer step)", 1, 1),

@@ -4,7 +4,7 @@
  * bytes.
  */
 import { createHash } from "node:crypto";
-import { basename, dirname, relative, sep } from "node:path";
+import { basename, dirname, isAbsolute, join, relative, sep } from "node:path";
 import type { Json, JsonObject } from "../core/json.js";
 import { canonicalJson, type Variant } from "./grid.js";
 import type { Span } from "../core/source.js";
@@ -59,6 +59,28 @@ export function stageKeys(model: Json, seed: Json, stages: readonly Json[]): str
   return keys;
 }
 
+/**
+ * Paths the standard library sets (the tiny presets' `weights`, e.g. `weights/tiny_clip_vit`) name
+ * files of the package, relative to std/; a plan holds every path relative to the spec's folder, so
+ * these are rewritten (from a clone `../std/weights/...`, from an installed package
+ * `../node_modules/mmfm/std/weights/...`). Cache keys keep the value as written, so they do not depend
+ * on where the package is installed.
+ */
+function stdPaths(model: JsonObject, spans: { get(pointer: string): Span | undefined }, ctx: PlanContext): JsonObject {
+  const out: JsonObject = { ...model };
+  for (const part of ["vision", "language"]) {
+    const component: JsonObject = { ...(model[part] as JsonObject) };
+    for (const field of ["weights", "tokenizer"]) {
+      const value = component[field];
+      const file = spans.get(`/model/${part}/${field}`)?.file.absolutePath;
+      if (typeof value !== "string" || isAbsolute(value) || !file || relative(ctx.stdDir, file).startsWith("..")) continue;
+      component[field] = posix(relative(dirname(ctx.specPath), join(ctx.stdDir, value))) || ".";
+    }
+    out[part] = component;
+  }
+  return out;
+}
+
 export function buildPlan(variant: Variant, ctx: PlanContext): Plan {
   const { json: config, spans, model, stages } = variant.config;
   const stageJson = config.stages as JsonObject[];
@@ -75,7 +97,7 @@ export function buildPlan(variant: Variant, ctx: PlanContext): Plan {
     source: { dir: posix(relative(ctx.planDir, dirname(ctx.specPath))) || ".", file: basename(ctx.specPath) },
     seed: config.seed,
     cluster: { devices: config.devices, device_memory: config.device_memory, zero: config.zero },
-    model: { ...(config.model as JsonObject), params: model.params, image_tokens: model.imageTokens },
+    model: { ...stdPaths(config.model as JsonObject, spans, ctx), params: model.params, image_tokens: model.imageTokens },
     stages: stageJson.map((s, i) => ({ ...s, trainable: stages[i].trainable, cache_key: keys[i] })),
     spans: spanJson,
   };

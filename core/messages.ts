@@ -420,6 +420,17 @@ export const M = {
       `\`micro_batch\` values that divide ${x.batch}: ${x.valid.length > 24 ? `${x.valid.slice(0, 24).join(", ")} and ${x.valid.length - 24} more` : x.valid.join(", ")}`,
     ],
   }),
+  objectiveTrains: message(
+    "E0314",
+    (x: { objective: string; component: string; owner: string; trains: string }) =>
+      `\`objective = "${x.objective}"\` pretrains the ${x.component} backbone alone, but ${x.owner} trains ${x.trains}`,
+    {
+      help: (x) => `set \`train = [${x.component}]\`, or use \`objective = "llava"\` to train several components on LLaVA's loss`,
+    },
+  ),
+  objectiveWithoutImages: message("E0316", (x: { objective: string; dataset: string }) => `\`objective = "${x.objective}"\` trains on images, but \`${x.dataset}\` is the text split of \`synthetic_shapes\` (no images)`, {
+    help: () => 'use the `caption` split: images with their descriptions (`synthetic_shapes { split = "caption" }`)',
+  }),
   trainsOnBenchmark: message("E0316", (x: { owner: string; dataset: string }) => `${x.owner} trains on the benchmark \`${x.dataset}\``, {
     help: () => "benchmarks are evaluated by an `eval`; training data is `llava_json` or `synthetic_shapes`",
   }),
@@ -636,6 +647,12 @@ export const M = {
   }),
   noImages: message("E0504", (x: { dataset: string | null | undefined }) => `the LLaVA trainer cannot express the dataset${x.dataset ? ` \`${x.dataset}\`` : ""} without \`images\``, {
     help: () => "--image_folder is where LLaVA finds the samples' images; set `images`",
+  }),
+  pretrainingObjective: message("E0504", (x: { objective: string; stage: string }) => `the LLaVA trainer cannot express \`objective = "${x.objective}"\` of stage \`${x.stage}\``, {
+    help: () => [
+      "LLaVA's trainer minimises LLaVA's loss only (`objective = \"llava\"`)",
+      "pretrain the backbone with `mmfmc run` (the stage writes it as a Hugging Face folder) and point the backbone's `weights` at that folder",
+    ],
   }),
   trainsVision: message("E0504", (x: { stage: string }) => `the LLaVA trainer cannot express training the vision backbone in stage \`${x.stage}\``, {
     help: () => "LLaVA's trainer keeps the vision tower frozen; train `connector` and/or `language`",

@@ -130,7 +130,8 @@ export interface LlavaJsonPlan extends Named {
 
 export interface SyntheticShapesPlan extends Named {
   readonly family: "synthetic_shapes";
-  readonly split: "train" | "caption" | "test";
+  /** `text`: scenes told in words, no images (for pretraining a language model) */
+  readonly split: "train" | "caption" | "text" | "test";
   readonly size: number;
   readonly seed: number;
   readonly image: number;
@@ -170,6 +171,8 @@ export interface TrainStagePlan {
   /** relative weights of `data`, one each; null: the plain concatenation */
   readonly mixture: readonly number[] | null;
   readonly train: readonly Component[];
+  /** what the stage minimises: LLaVA's loss, or a backbone's pretraining objective (runtime/train/objectives.ts) */
+  readonly objective: "llava" | "lm" | "contrastive" | "self_distill";
   readonly epochs: number | null;
   /** optimizer steps; null when the dataset size is unknown until the data is read */
   readonly steps: number | null;

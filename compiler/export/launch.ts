@@ -96,6 +96,7 @@ export function planLaunches(plan: Plan, owner: Map<string, string>, problems: V
     for (const field of ["lora", "connector_lr", "vision_lr"] as const) {
       if (stage[field] !== null && stage[field] !== false) problems.report(problem.notExportedYet(problems.at(`${at}/${field}`), field, stage.name));
     }
+    if (stage.objective !== "llava") problems.report(problem.pretrainingObjective(problems.at(`${at}/objective`), stage.objective, stage.name));
     if (stage.train.includes("vision")) problems.report(problem.trainsVision(problems.at(`${at}/train`), stage.name));
     if (stage.accelerator === "gaudi" && stage.precision !== "bf16") problems.report(problem.gaudiPrecision(problems.at(`${at}/precision`), stage.precision));
     // micro_batch left at its default (the whole batch, as on one device): the per-device batch is

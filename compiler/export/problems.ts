@@ -117,6 +117,10 @@ export function noImages(at: At, dataset: string | null | undefined): Diagnostic
   return diagnosticOf(M.noImages, { dataset }, at);
 }
 
+export function pretrainingObjective(at: At, objective: string, stage: string): Diagnostic {
+  return diagnosticOf(M.pretrainingObjective, { objective, stage }, at);
+}
+
 export function trainsVision(at: At, stage: string): Diagnostic {
   return diagnosticOf(M.trainsVision, { stage }, at);
 }

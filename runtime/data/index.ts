@@ -80,6 +80,7 @@ export {
   askQuestion,
   describeScene,
   generateShapes,
+  generateShapesText,
   type LlavaJsonSample,
   makeScene,
   POSITIONS,

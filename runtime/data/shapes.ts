@@ -66,10 +66,13 @@ export interface QA {
   readonly answer: string;
 }
 
-const SPLIT_STREAM = { train: 1, test: 2, caption: 3, text: 4 } as const;
+const SPLIT_STREAM = { train: 1, test: 2, caption: 3, text: 4, described: 5 } as const;
 
-/** The scene of image `index` of a split: 1-4 shapes of distinct colours in distinct cells. */
-export function makeScene(seed: number, split: "train" | "test", index: number, imageSize: number, maxShapes = 4): Scene {
+/**
+ * The scene of image `index` of a split: 1-4 shapes of distinct colours in distinct cells.
+ * `described`: the scenes of the text split, told in words and never drawn.
+ */
+export function makeScene(seed: number, split: "train" | "test" | "described", index: number, imageSize: number, maxShapes = 4): Scene {
   const rng = new Rng(seed, SPLIT_STREAM[split], index);
   const grey = rng.range(225, 245);
   const background: [number, number, number] = [grey, grey, grey];
@@ -164,6 +167,34 @@ function textOnlyQA(rng: Rng): { question: string; answer: string } {
   ];
   const [question, answer] = rng.pick(pairs);
   return { question, answer };
+}
+
+/**
+ * The text split: `count` conversations about scenes told in words instead of shown, for pretraining
+ * a language model on the shapes' world (its own scenes, disjoint from the image splits'). The first
+ * human turn is the scene's description where the image would be, then the question, as in the
+ * training conversations: `two shapes: a red circle at the top left and ...\nWhat color is the
+ * circle?\nAnswer the question using a single word or phrase.` -> `red`.
+ */
+export function generateShapesText(options: { seed?: number; count: number; maxShapes?: number; questionsPerScene?: number }): LlavaJsonSample[] {
+  const seed = options.seed ?? 0;
+  const turns = options.questionsPerScene ?? 3;
+  const out: LlavaJsonSample[] = [];
+  for (let i = 0; i < options.count; i++) {
+    // the size only places shapes within their cells, which a description does not tell
+    const scene = makeScene(seed, "described", i, 64, options.maxShapes ?? 4);
+    const rng = new Rng(seed, SPLIT_STREAM.described, i, 1);
+    const types = rng.shuffle([...QUESTION_TYPES]).slice(0, turns);
+    const conversations: LlavaJsonSample["conversations"] = [];
+    types.forEach((type, k) => {
+      const qa = askQuestion(scene, type, rng);
+      const text = questionPrompt(qa.question);
+      conversations.push({ from: "human", value: k === 0 ? `${describeScene(scene)}\n${text}` : text });
+      conversations.push({ from: "gpt", value: qa.answer });
+    });
+    out.push({ id: `shapes-text-${pad(i, options.count)}`, conversations });
+  }
+  return out;
 }
 
 export interface ShapesOptions {

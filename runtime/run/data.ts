@@ -3,9 +3,10 @@
  * synthetic shapes generated once into the runs folder), the tokenizer, and the image processor of
  * the vision backbone.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import {
+  generateShapesText,
   loadTokenizer,
   openLlavaJson,
   TokenizerError,
@@ -52,6 +53,15 @@ export async function syntheticFolder(data: SyntheticShapesPlan, ctx: DataContex
   const name = `synthetic_shapes-seed${data.seed}-${data.image}px-${data.shapes}shapes-${data.split}-${data.size}`;
   const dir = join(ctx.cacheDir, name);
   if (existsSync(join(dir, "meta.json"))) return dir;
+  if (data.split === "text") {
+    // scenes told in words: no images to draw
+    await generateInto(dir, async (tmp) => {
+      const samples = generateShapesText({ seed: data.seed, count: data.size, maxShapes: data.shapes });
+      writeFileSync(join(tmp, "text.json"), JSON.stringify(samples, null, 1) + "\n");
+      writeFileSync(join(tmp, "meta.json"), JSON.stringify({ generator: "mmfm synthetic_shapes text", seed: data.seed, split: "text", samples: samples.length }, null, 1) + "\n");
+    });
+    return dir;
+  }
   const test = data.split === "test";
   await generateInto(dir, (tmp) =>
     writeShapesDataset(tmp, {
@@ -101,6 +111,11 @@ function usesSynthetic(plan: Plan): boolean {
 
 /** The language model's tokenizer: `tokenizer`, else `weights`, else the synthetic one for synthetic data. */
 export async function tokenizerFor(plan: Plan, ctx: DataContext): Promise<TextTokenizer> {
+  return (await tokenizerWithFolder(plan, ctx)).tokenizer;
+}
+
+/** The language model's tokenizer (see `tokenizerFor`) and the folder it was read from. */
+export async function tokenizerWithFolder(plan: Plan, ctx: DataContext): Promise<{ tokenizer: TextTokenizer; dir: string }> {
   const language = plan.model.language;
   const folder = language.tokenizer ?? language.weights;
   if (folder) {
@@ -108,12 +123,12 @@ export async function tokenizerFor(plan: Plan, ctx: DataContext): Promise<TextTo
     if (!existsSync(join(dir, "tokenizer.json"))) {
       throw new RunDataError(`no tokenizer.json in ${dir} (the ${language.tokenizer ? "`tokenizer`" : "`weights`"} of language \`${language.name ?? language.family}\`)`);
     }
-    return loadTokenizer(dir);
+    return { tokenizer: await loadTokenizer(dir), dir };
   }
   if (usesSynthetic(plan)) {
     const dir = await shapesTokenizerFolder(ctx, language.family);
     try {
-      return await loadTokenizer(dir);
+      return { tokenizer: await loadTokenizer(dir), dir };
     } catch (error) {
       if (!(error instanceof TokenizerError)) throw error;
       throw new TokenizerError(`${error.message}\n  help: this tokenizer is generated: delete ${dirname(dir)} and it is made again`);
@@ -136,7 +151,7 @@ export async function trainingData(data: LlavaJsonPlan | SyntheticShapesPlan, ct
   if (data.family === "synthetic_shapes") {
     if (data.split === "test") throw new RunDataError(`dataset \`${data.name ?? "synthetic_shapes"}\` is the test split; train on split "train" or "caption"`);
     const dir = await syntheticFolder(data, ctx);
-    const file = data.split === "caption" ? "pretrain.json" : "train.json";
+    const file = { caption: "pretrain.json", train: "train.json", text: "text.json" }[data.split];
     const dataset = await openLlavaJson(join(dir, file), dir);
     return { dataset, length: dataset.length, description: `synthetic_shapes ${data.split} (${dataset.length} samples, ${data.image}px)` };
   }

@@ -8,7 +8,7 @@ import { join, relative } from "node:path";
 import type { LlavaModel } from "../graph.js";
 import { buildModel } from "../models/index.js";
 import type { Plan, StagePlan } from "../../plan/plan.js";
-import { dataPath, tokenizerFor, type DataContext } from "./data.js";
+import { dataPath, tokenizerWithFolder, type DataContext } from "./data.js";
 import { evalStage } from "./eval.js";
 import type { RunEvent } from "./events.js";
 import { removeOrphans } from "./orphans.js";
@@ -108,8 +108,9 @@ export async function runExperiment(options: RunOptions): Promise<RunSummary> {
       }
       if (first === plan.stages.length) continue;
       stopHere();
-      const tokenizer = await tokenizerFor(plan, data);
-      const model = await buildModel(resolveWeights(v.graph, data), {
+      const { tokenizer, dir: tokenizerDir } = await tokenizerWithFolder(plan, data);
+      const graph = resolveWeights(v.graph, data);
+      const model = await buildModel(graph, {
         seed: plan.seed,
         imageTokenId: tokenizer.imageTokenId,
         padTokenId: tokenizer.unkId ?? tokenizer.padId ?? 0,
@@ -126,7 +127,7 @@ export async function runExperiment(options: RunOptions): Promise<RunSummary> {
           const common = { model, plan, store, data, tokenizer, variant: plan.id };
           const record =
             stage.kind === "stage"
-              ? await trainStage({ ...common, emit: options.emit, index: i, stage, stopAfter: options.stopAfter, stop: options.stop })
+              ? await trainStage({ ...common, emit: options.emit, index: i, stage, stopAfter: options.stopAfter, stop: options.stop, graph, tokenizerDir })
               : await evalStage({ ...common, emit: evalEmit, stage, aspect, weightsFrom: weightsBefore(plan.stages, i) });
           computed.push(record);
         }

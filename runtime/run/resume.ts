@@ -20,12 +20,15 @@ const PARAMS = "params.safetensors";
 const OPTIMIZER = "optimizer.safetensors";
 const LOG = "log.json";
 
+/** What a checkpoint holds besides the optimizer: the model's variables (and a pretraining objective's own). */
+export type Checkpointed = Pick<PretrainedModel, "parameters">;
+
 /** Writes a complete checkpoint folder for `step`, then commits it (the pointer is written last). */
 export async function saveCheckpoint(
   store: RunStore,
   key: string,
   step: number,
-  state: { model: PretrainedModel; optimizer: Optimizer; log: readonly LogLine[] },
+  state: { model: Checkpointed; optimizer: Optimizer; log: readonly LogLine[] },
 ): Promise<void> {
   const dir = store.checkpointDir(key, step);
   await writeTensors(join(dir, PARAMS), state.model.parameters);
@@ -56,7 +59,7 @@ function readChecked<T>(path: string, read: (path: string) => T): T {
 }
 
 /** Reads one checkpoint folder and checks it against the model, assigning nothing. */
-function readCheckpoint(dir: string, step: number, model: PretrainedModel): Loaded {
+function readCheckpoint(dir: string, step: number, model: Checkpointed): Loaded {
   const params = readChecked(join(dir, PARAMS), readTensors);
   checkFits(params, model.parameters, join(dir, PARAMS));
   const optimizer = readChecked(join(dir, OPTIMIZER), readTensors);
@@ -85,7 +88,7 @@ export interface Resumed {
 export async function resumeCheckpoint(
   store: RunStore,
   key: string,
-  target: { model: PretrainedModel; optimizer: Optimizer; stage: string },
+  target: { model: Checkpointed; optimizer: Optimizer; stage: string },
   note: (message: string) => void,
 ): Promise<Resumed | undefined> {
   if (!store.hasCheckpointFiles(key)) return undefined;

@@ -13,21 +13,14 @@
  * stage's `model.safetensors` is the plain architecture the next stage and evaluations load.
  */
 import { join } from "node:path";
-import {
-  BatchSampler,
-  collate,
-  hash32,
-  Mixture,
-  prepareSample,
-  type Batch,
-  type SamplePipeline,
-  type TextTokenizer,
-  type TrainingSample,
-} from "../data/index.js";
+import { BatchSampler, hash32, Mixture, prepareSample, type SamplePipeline, type TextTokenizer, type TrainingSample } from "../data/index.js";
 import { addAdapters, componentPrefixes, mergeAdapters, trainableParameters, type PretrainedModel } from "../models/index.js";
 import type { Component, Plan, TrainStagePlan } from "../../plan/plan.js";
 import { tf } from "../tf.js";
 import { createOptimizer, readStep, schedule, trainStep, type ParamGroup, type ScheduleKind } from "../train/index.js";
+import { createObjective, type ObjectiveBatch } from "../train/objectives.js";
+import type { LlavaModel } from "../graph.js";
+import { pretrainedComponent, writeBackbone } from "./backbone.js";
 import { processorFor, RunDataError, trainingData, type DataContext, type TrainingData } from "./data.js";
 import type { RunEvent } from "./events.js";
 import type { LogLine, RunStore, StageRecord } from "./store.js";
@@ -49,6 +42,9 @@ export interface TrainStageArgs {
   readonly stopAfter?: number;
   /** aborted (by SIGINT/SIGTERM): stop at the next step boundary with a checkpoint, then `RunInterrupted` */
   readonly stop?: AbortSignal;
+  /** the model's description and its tokenizer's folder: a pretraining stage writes its backbone with them (backbone.ts) */
+  readonly graph?: LlavaModel<number, number>;
+  readonly tokenizerDir?: string;
 }
 
 export class StageStopped extends Error {}
@@ -69,32 +65,6 @@ function scheduleKind(stage: TrainStagePlan): ScheduleKind {
   // transformers' "constant" ignores warmup; mmfm's `constant { warmup }` means constant after warmup
   if (s.family === "constant") return s.warmup > 0 ? "constant_with_warmup" : "constant";
   return s.family;
-}
-
-interface BatchTensors {
-  inputIds: tf.Tensor;
-  attentionMask: tf.Tensor;
-  labels: tf.Tensor;
-  pixelValues?: tf.Tensor;
-  /** the seed of this micro-batch's dropout masks (LoRA) */
-  dropoutSeed: number;
-}
-
-function toTensors(b: Batch, dropoutSeed: number): BatchTensors {
-  const shape: [number, number] = [b.batchSize, b.length];
-  const out: BatchTensors = {
-    inputIds: tf.tensor2d(b.inputIds, shape, "int32"),
-    attentionMask: tf.tensor2d(b.attentionMask, shape, "int32"),
-    labels: tf.tensor2d(b.labels, shape, "int32"),
-    dropoutSeed,
-  };
-  // the model takes the images of the samples that have one, in batch order
-  if (b.imageCount > 0) out.pixelValues = tf.tensor4d(b.imagePixelValues, [b.imageCount, 3, b.imageHeight, b.imageWidth]);
-  return out;
-}
-
-function disposeBatch(t: BatchTensors): void {
-  tf.dispose([t.inputIds, t.attentionMask, t.labels, ...(t.pixelValues ? [t.pixelValues] : [])]);
 }
 
 /** The stage's datasets, numbered one after the other, and how an epoch draws from them. */
@@ -172,7 +142,23 @@ export async function trainStage(args: TrainStageArgs): Promise<StageRecord> {
   // with LoRA the language model trains through its adapters only; they start as peft makes them
   const adapters = stage.lora ? addAdapters(model, { r: stage.lora_r, alpha: stage.lora_alpha, dropout: stage.lora_dropout, seed }) : [];
   const components = stage.lora ? stage.train.filter((c) => c !== "language") : stage.train;
-  const trainable = new Set([...trainableParameters(model, components).keys(), ...adapters]);
+  const padId = tokenizer.unkId ?? tokenizer.padId ?? 0; // LLaVA-Gemma pads with <unk>
+  const image = { height: plan.model.vision.image, width: plan.model.vision.image };
+  // what the stage minimises (runtime/train/objectives.ts); a pretraining objective may bring
+  // parameters of its own (a text tower, a head: trained with the model's, dropped at the end) and
+  // buffers (an EMA teacher), both kept in checkpoints
+  const objective = createObjective(stage.objective, {
+    model,
+    seed: hash32(plan.seed, parseInt(key.slice(8, 16), 16)),
+    steps,
+    padId,
+    bosId: tokenizer.bosId ?? padId,
+    imageTokenId: tokenizer.imageTokenId,
+    imageSize: image,
+  });
+  const params = new Map([...model.parameters, ...objective.parameters]);
+  const saved = { parameters: new Map([...params, ...objective.buffers]) };
+  const trainable = new Set([...trainableParameters(model, components).keys(), ...adapters, ...objective.parameters.keys()]);
   const optimizer = createOptimizer(
     {
       lr: stage.lr,
@@ -181,11 +167,9 @@ export async function trainStage(args: TrainStageArgs): Promise<StageRecord> {
       weightDecay: stage.weight_decay,
       groups: parameterGroups(stage, model, trainable),
     },
-    model.parameters,
+    params,
   );
   const lrAt = schedule(scheduleKind(stage), { totalSteps: steps, warmupRatio: stage.schedule.warmup });
-  const padId = tokenizer.unkId ?? tokenizer.padId ?? 0; // LLaVA-Gemma pads with <unk>
-  const image = { height: plan.model.vision.image, width: plan.model.vision.image };
 
   // a small dataset is prepared once and kept (decoding and resizing every epoch again costs ~10%)
   const keep = length * (3 * image.height * image.width * 4 + 8 * stage.max_length) <= CACHE_BYTES;
@@ -202,13 +186,13 @@ export async function trainStage(args: TrainStageArgs): Promise<StageRecord> {
   };
 
   // resume from the newest checkpoint that loads
-  const resumed = await resumeCheckpoint(store, key, { model, optimizer, stage: stage.name }, (message) => emit({ type: "note", message }));
+  const resumed = await resumeCheckpoint(store, key, { model: saved, optimizer, stage: stage.name }, (message) => emit({ type: "note", message }));
   const first = resumed?.step ?? 0;
   const log: LogLine[] = resumed?.log ?? [];
   emit({ type: "stage-start", variant, stage: stage.name, kind: "stage", steps, resumedFrom: resumed ? first : undefined, description, trainable: stage.train.join(" + ") });
 
   const checkpoint = async (step: number) => {
-    await saveCheckpoint(store, key, step, { model, optimizer, log });
+    await saveCheckpoint(store, key, step, { model: saved, optimizer, log });
     emit({ type: "checkpoint", variant, stage: stage.name, step });
   };
 
@@ -227,25 +211,17 @@ export async function trainStage(args: TrainStageArgs): Promise<StageRecord> {
     // one sample at a time: a batch never holds more than one decoded image (a large one is ~0.5 GB)
     const samples: TrainingSample[] = [];
     for (const i of sampled.indices) samples.push(await prepared(i));
-    const micro: BatchTensors[] = [];
-    for (let k = 0; k < samples.length; k += stage.micro_batch) {
-      micro.push(toTensors(collate(samples.slice(k, k + stage.micro_batch), { padId, imageSize: image }), hash32(seed, step, k)));
-    }
+    const micro: ObjectiveBatch[] = [];
     const lr = stage.lr * lrAt(step);
     let result;
     try {
-      result = trainStep({
-        params: model.parameters,
-        trainable,
-        microBatches: micro,
-        loss: (b) =>
-          model.forward({ inputIds: b.inputIds, attentionMask: b.attentionMask, labels: b.labels, pixelValues: b.pixelValues, dropoutSeed: b.dropoutSeed }).loss as tf.Scalar,
-        optimizer,
-        lr,
-        clip: stage.grad_clip,
-      });
+      for (let k = 0; k < samples.length; k += stage.micro_batch) {
+        micro.push(objective.prepare(samples.slice(k, k + stage.micro_batch), step, hash32(seed, step, k)));
+      }
+      result = trainStep({ params, trainable, microBatches: micro, loss: (b) => objective.loss(b), optimizer, lr, clip: stage.grad_clip });
+      objective.afterStep?.(micro, step + 1);
     } finally {
-      micro.forEach(disposeBatch);
+      micro.forEach((b) => tf.dispose([...b.tensors]));
     }
     const { loss, gradNorm } = await readStep(result);
     if (!Number.isFinite(loss) || (gradNorm !== null && !Number.isFinite(gradNorm))) {
@@ -266,6 +242,7 @@ export async function trainStage(args: TrainStageArgs): Promise<StageRecord> {
     if (every > 0 && step % every === 0 && step < steps) await checkpoint(step);
   }
   optimizer.dispose();
+  objective.dispose();
   if (stage.lora) {
     // the trained adapters as they are, then merged: the stage leaves the plain architecture
     const trained = new Map(adapters.map((n) => [n, model.parameters.get(n) as tf.Variable]));
@@ -280,6 +257,9 @@ export async function trainStage(args: TrainStageArgs): Promise<StageRecord> {
   }
   await writeTensors(store.weightsPath(key), model.parameters, { format: "pt", stage: stage.name });
   store.writeFile(key, "log.jsonl", log.map((l) => JSON.stringify(l)).join("\n") + "\n");
+  // a backbone's pretraining also leaves that backbone as a Hugging Face folder a `weights` field can name
+  const component = pretrainedComponent(stage);
+  if (component && args.graph) await writeBackbone(store.stageDir(key), component, model, args.graph, { padTokenId: padId, tokenizerDir: args.tokenizerDir });
   const record: StageRecord = {
     key,
     name: stage.name,

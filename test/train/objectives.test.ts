@@ -1,0 +1,154 @@
+/**
+ * The backbones' pretraining objectives (runtime/train/objectives.ts): what each trains, that it
+ * learns, and that everything it draws at random is a function of the seed and the step.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import { collate, type TrainingSample } from "../../runtime/data/index.js";
+import { initBackend } from "../../runtime/backend/index.js";
+import { createModel, trainableParameters, type PretrainedModel } from "../../runtime/models/index.js";
+import { tf } from "../../runtime/tf.js";
+import { createOptimizer, readStep, trainStep } from "../../runtime/train/index.js";
+import { createObjective, languageModelLabels, type Objective, type ObjectiveName } from "../../runtime/train/objectives.js";
+import { TINY_DINO, TINY_LLAVA, tinyPixels } from "../models/tiny.js";
+
+beforeAll(async () => {
+  await initBackend({ backend: "wasm", threads: 1 });
+});
+
+const IMAGE = 31;
+const DINO_LLAVA = { ...TINY_LLAVA, vision_config: TINY_DINO };
+
+/** Samples with distinct images and distinct captions (the assistant's tokens: labels not -100). */
+async function samples(n: number, seed = 1): Promise<TrainingSample[]> {
+  const pixels = (await tinyPixels(n, 16, seed).data()) as Float32Array;
+  const per = 3 * 16 * 16;
+  return Array.from({ length: n }, (_, i) => {
+    const caption = [5 + i, 9 + ((3 * i) % 7), 20 + (i % 5)];
+    const inputIds = Int32Array.from([2, 4, ...Array(4).fill(IMAGE), 3, ...caption]);
+    const labels = Int32Array.from([-100, -100, ...Array(4).fill(-100), -100, ...caption]);
+    return { index: i, fileIndex: i, id: `s${i}`, inputIds, labels, pixelValues: pixels.slice(i * per, (i + 1) * per), imageStart: 2, truncated: false, mismatch: false };
+  });
+}
+
+function objectiveFor(name: ObjectiveName, model: PretrainedModel, steps = 20): Objective {
+  return createObjective(name, { model, seed: 5, steps, padId: 0, bosId: 2, imageTokenId: IMAGE, imageSize: { height: 16, width: 16 } });
+}
+
+async function values(params: ReadonlyMap<string, tf.Variable>, prefix: string): Promise<Map<string, Float32Array>> {
+  const out = new Map<string, Float32Array>();
+  for (const [name, v] of params) if (name.startsWith(prefix)) out.set(name, (await v.data()) as Float32Array);
+  return out;
+}
+
+/** Trains `steps` steps on one batch; returns the losses. */
+async function train(model: PretrainedModel, objective: Objective, batch: TrainingSample[], steps: number, lr: number): Promise<number[]> {
+  const params = new Map([...model.parameters, ...objective.parameters]);
+  const trainable = new Set([...trainableParameters(model, ["vision"]).keys(), ...objective.parameters.keys()]);
+  const optimizer = createOptimizer({ lr, weightDecay: 0 }, params);
+  const losses: number[] = [];
+  for (let step = 0; step < steps; step++) {
+    const b = objective.prepare(batch, step);
+    try {
+      const result = trainStep({ params, trainable, microBatches: [b], loss: (x) => objective.loss(x), optimizer, lr, clip: 1 });
+      objective.afterStep?.([b], step + 1);
+      losses.push((await readStep(result)).loss);
+    } finally {
+      tf.dispose([...b.tensors]);
+    }
+  }
+  optimizer.dispose();
+  return losses;
+}
+
+describe("lm", () => {
+  it("makes every real token a label, but not padding or image positions", () => {
+    const b = collate(
+      [
+        { inputIds: [2, 7, IMAGE, IMAGE, 8], labels: [-100, -100, -100, -100, 8], pixelValues: null },
+        { inputIds: [2, 9], labels: [-100, 9], pixelValues: null },
+      ],
+      { padId: 3 },
+    );
+    languageModelLabels(b, IMAGE);
+    expect(Array.from(b.labels)).toEqual([2, 7, -100, -100, 8, 2, 9, -100, -100, -100]);
+  });
+});
+
+describe("contrastive", () => {
+  it("learns to match each image with its caption, training the vision tower and its own text tower only", async () => {
+    const model = createModel(TINY_LLAVA, { seed: 3 });
+    const objective = objectiveFor("contrastive", model);
+    const batch = await samples(6);
+    const frozen = await values(model.parameters, "language_model.");
+    const connector = await values(model.parameters, "multi_modal_projector.");
+    const vision = await values(model.parameters, "vision_tower.");
+    const losses = await train(model, objective, batch, 40, 3e-3);
+    expect(losses[0]).toBeGreaterThan(Math.log(6) - 0.3); // chance: ln 6 for six pairs
+    expect(losses[losses.length - 1]).toBeLessThan(0.3 * losses[0]);
+    for (const [name, before] of [...frozen, ...connector]) expect((await model.parameters.get(name)!.data()) as Float32Array).toEqual(before);
+    let moved = 0;
+    for (const [name, before] of vision) if (!((await model.parameters.get(name)!.data()) as Float32Array).every((x, i) => x === before[i])) moved++;
+    expect(moved).toBeGreaterThan(vision.size / 2);
+    expect([...objective.parameters.keys()].every((k) => k.startsWith("objective.") && !model.parameters.has(k))).toBe(true);
+    objective.dispose();
+    model.dispose();
+  });
+
+  it("refuses a batch where a sample has no image", async () => {
+    const model = createModel(TINY_LLAVA, { seed: 3 });
+    const objective = objectiveFor("contrastive", model);
+    const batch = await samples(2);
+    expect(() => objective.prepare([batch[0], { ...batch[1], pixelValues: null }], 0)).toThrow(/needs an image in every sample, but sample 1 \(`s1`\) has none/);
+    objective.dispose();
+    model.dispose();
+  });
+});
+
+describe("self_distill", () => {
+  it("draws its crops from the seed, the step and the sample alone", async () => {
+    const model = createModel(DINO_LLAVA, { seed: 3 });
+    const a = objectiveFor("self_distill", model);
+    const b = objectiveFor("self_distill", model);
+    const batch = await samples(3);
+    const read = async (o: Objective, step: number, s: TrainingSample[]) => {
+      const x = o.prepare(s, step) as unknown as { globals: tf.Tensor; locals: tf.Tensor; tensors: tf.Tensor[] };
+      const out = [(await x.globals.data()) as Float32Array, (await x.locals.data()) as Float32Array];
+      tf.dispose(x.tensors);
+      return out;
+    };
+    const [g0, l0] = await read(a, 4, batch);
+    const [g1, l1] = await read(b, 4, batch);
+    expect(g1).toEqual(g0);
+    expect(l1).toEqual(l0);
+    expect((await read(a, 5, batch))[0]).not.toEqual(g0);
+    // a sample's crops do not depend on its batch: sample 2 alone gets the crops it got beside 0 and 1
+    const [alone] = await read(a, 4, [batch[2]]);
+    const per = 3 * 16 * 16;
+    expect(alone.slice(0, per)).toEqual(g0.slice(2 * per, 3 * per));
+    a.dispose();
+    b.dispose();
+    model.dispose();
+  });
+
+  it("lowers its loss, moves the teacher towards the student, and trains nothing but the vision tower and its head", async () => {
+    const model = createModel(DINO_LLAVA, { seed: 3 });
+    const objective = objectiveFor("self_distill", model, 30);
+    const batch = await samples(8);
+    const frozen = await values(model.parameters, "language_model.");
+    const teacher0 = await values(objective.buffers, "objective.teacher.vision_tower.");
+    const losses = await train(model, objective, batch, 30, 2e-3);
+    expect(losses.every(Number.isFinite)).toBe(true);
+    expect(Math.min(...losses.slice(-5))).toBeLessThan(losses[0]);
+    for (const [name, before] of frozen) expect((await model.parameters.get(name)!.data()) as Float32Array).toEqual(before);
+    // the teacher moved, but lags behind the student (an average of its past)
+    const name = [...teacher0.keys()].find((k) => k.endsWith("patch_embeddings.projection.weight"))!;
+    const t0 = teacher0.get(name)!;
+    const t1 = (await objective.buffers.get(name)!.data()) as Float32Array;
+    const s1 = (await model.parameters.get(name.slice("objective.teacher.".length))!.data()) as Float32Array;
+    const distance = (x: Float32Array, y: Float32Array) => Math.sqrt(x.reduce((n, v, i) => n + (v - y[i]) ** 2, 0));
+    expect(distance(t1, t0)).toBeGreaterThan(0);
+    expect(distance(t1, t0)).toBeLessThan(distance(s1, t0));
+    objective.dispose();
+    model.dispose();
+  });
+});
