@@ -18,7 +18,7 @@ import { addAdapters, componentPrefixes, mergeAdapters, trainableParameters, typ
 import type { Component, Plan, TrainStagePlan } from "../../plan/plan.js";
 import { tf } from "../tf.js";
 import { createOptimizer, readStep, schedule, trainStep, type ParamGroup, type ScheduleKind } from "../train/index.js";
-import { createObjective, type ObjectiveBatch } from "../train/objectives.js";
+import { createObjective, type ObjectiveBatch } from "../models/objectives.js";
 import type { LlavaModel } from "../graph.js";
 import { pretrainedComponent, writeBackbone } from "./backbone.js";
 import { processorFor, RunDataError, trainingData, type DataContext, type TrainingData } from "./data.js";

@@ -262,7 +262,13 @@ experiment e { model = m  stages = ${over.stages ?? "[s]"} }
 
   const cases: { name: string; spec: Parameters<typeof base>[0]; code: string; message: RegExp; line?: RegExp }[] = [
     { name: "a SigLIP tower", spec: { vision: "siglip_so400m_p14_384" }, code: "E0504", message: /a SigLIP vision tower/ },
-    { name: "a backbone without a checkpoint", spec: { language: "tiny_gemma_2b", vision: "tiny_clip_vit" }, code: "E0504", message: /without a checkpoint: it has neither `weights` nor `hub_id`/ },
+    {
+      name: "a backbone's pretraining objective",
+      spec: { stage: { train: "[language]", objective: '"lm"' } },
+      code: "E0504",
+      message: /cannot express `objective = "lm"` of stage `s`/,
+    },
+    { name: "a backbone without a checkpoint", spec: { language: "tiny_gemma_2b_untrained", vision: "tiny_clip_vit_untrained" }, code: "E0504", message: /without a checkpoint: it has neither `weights` nor `hub_id`/ },
     { name: "a CLIP id LLaVA does not load as CLIP", spec: { vision: 'clip_vit_l14_336 { hub_id = "apple/clip-336" }' }, code: "E0504", message: /the clip_vit tower `apple\/clip-336`/ },
     { name: "a DINOv2 tower from a folder", spec: { vision: 'dinov2_vit_g14 { weights = "ckpt/dinov2" }' }, code: "E0504", message: /a DINOv2 tower from a local folder/ },
     { name: "an architecture the checkpoint does not have", spec: { vision: "clip_vit_l14_336 { depth = 12 }" }, code: "E0504", message: /`depth` = 12 of the vision backbone: it loads `openai\/clip-vit-large-patch14-336`, whose `depth` is 24/ },

@@ -52,20 +52,20 @@ describe("E0504 points at the value that causes it", () => {
       spec(
         "vision = clip_vit_l14_336  connector = mlp2x_gelu  language = gemma_2b_it",
         "",
-        "stages = [s]\n  ablate {\n    model.connector.depth: [1, 2]\n    model.language: { real = gemma_2b_it, tiny = tiny_gemma_2b }\n  }",
+        "stages = [s]\n  ablate {\n    model.connector.depth: [1, 2]\n    model.language: { real = gemma_2b_it, tiny = tiny_gemma_2b_untrained }\n  }",
       ),
     );
-    expect(ds.map((d) => d.message)).toEqual(["the LLaVA trainer cannot express the language backbone `tiny_gemma_2b` without a checkpoint: it has neither `weights` nor `hub_id`"]);
+    expect(ds.map((d) => d.message)).toEqual(["the LLaVA trainer cannot express the language backbone `tiny_gemma_2b_untrained` without a checkpoint: it has neither `weights` nor `hub_id`"]);
     expect(where(ds[0])).toEqual({
-      at: "tiny_gemma_2b",
-      line: "model.language: { real = gemma_2b_it, tiny = tiny_gemma_2b }",
+      at: "tiny_gemma_2b_untrained",
+      line: "model.language: { real = gemma_2b_it, tiny = tiny_gemma_2b_untrained }",
       secondary: ["model.language: brought into this variant by the axis `model.language`"],
     });
   });
 
   it("a language without checkpoint varied by a deeper axis: at the language in the model", async () => {
-    const ds = await e0504(spec("vision = clip_vit_l14_336  connector = mlp2x_gelu  language = tiny_gemma_2b", "", "stages = [s]\n  ablate { model.language.depth: [2, 4] }"));
-    expect(ds.map((d) => where(d).at)).toEqual(["tiny_gemma_2b"]);
+    const ds = await e0504(spec("vision = clip_vit_l14_336  connector = mlp2x_gelu  language = tiny_gemma_2b_untrained", "", "stages = [s]\n  ablate { model.language.depth: [2, 4] }"));
+    expect(ds.map((d) => where(d).at)).toEqual(["tiny_gemma_2b_untrained"]);
     expect(where(ds[0]).line).toMatch(/^model m \{/);
   });
 

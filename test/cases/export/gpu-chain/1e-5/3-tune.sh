@@ -10,9 +10,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/1e-5/3-tune/llava-gemma"
-mmfm_stage_begin "$OUTPUT_DIR" 5e0913203768dd80a5279b52997a3ec1dbdb58ca475b61808db176b4a98566a2 || exit 0
+mmfm_stage_begin "$OUTPUT_DIR" e0925468a518e50687c76abf7f42176b18c2617c21c54b7d4756adf03769a25c || exit 0
 mmfm_set_aside_unresumable "$OUTPUT_DIR"
-mmfm_require_done "$CHECKPOINTS/2e-5/1-align/llava-gemma" 7932283a2a0d837a685082cc326f9b767cf42d37ce4c52e339457b529b011de5
+mmfm_require_done "$CHECKPOINTS/2e-5/1-align/llava-gemma" 451064fb138f7580d0cb06205359b38302c36a8e608f4bbf5a2429af596959a7
 mmfm_enter_llava
 mmfm_check_devices 4 gpu
 
@@ -56,4 +56,4 @@ deepspeed llava/train/train_mem.py \
     --seed 7 \
     --report_to tensorboard
 
-mmfm_stage_end "$OUTPUT_DIR" 5e0913203768dd80a5279b52997a3ec1dbdb58ca475b61808db176b4a98566a2
+mmfm_stage_end "$OUTPUT_DIR" e0925468a518e50687c76abf7f42176b18c2617c21c54b7d4756adf03769a25c

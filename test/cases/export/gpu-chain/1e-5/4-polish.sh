@@ -10,9 +10,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/1e-5/4-polish/llava-gemma"
-mmfm_stage_begin "$OUTPUT_DIR" 94175cfece6a4232dc9147f212bb20977e594fe247068e6f9c41a1257998a76e || exit 0
+mmfm_stage_begin "$OUTPUT_DIR" 2663d6f01adc249763a65a37a184b262fe9f36156a6d6aa21cb8df9d89c9e6a1 || exit 0
 mmfm_set_aside_unresumable "$OUTPUT_DIR"
-mmfm_require_done "$CHECKPOINTS/1e-5/3-tune/llava-gemma" 5e0913203768dd80a5279b52997a3ec1dbdb58ca475b61808db176b4a98566a2
+mmfm_require_done "$CHECKPOINTS/1e-5/3-tune/llava-gemma" e0925468a518e50687c76abf7f42176b18c2617c21c54b7d4756adf03769a25c
 mmfm_enter_llava
 mmfm_check_devices 4 gpu
 
@@ -51,4 +51,4 @@ deepspeed llava/train/train_mem.py \
     --seed 7 \
     --report_to tensorboard
 
-mmfm_stage_end "$OUTPUT_DIR" 94175cfece6a4232dc9147f212bb20977e594fe247068e6f9c41a1257998a76e
+mmfm_stage_end "$OUTPUT_DIR" 2663d6f01adc249763a65a37a184b262fe9f36156a6d6aa21cb8df9d89c9e6a1

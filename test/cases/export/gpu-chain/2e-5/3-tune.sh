@@ -10,9 +10,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/2e-5/3-tune/llava-gemma"
-mmfm_stage_begin "$OUTPUT_DIR" f128c5c7ce41d469b73783ecf7f150d754aa1e23d36a12dcce216f5426a6e992 || exit 0
+mmfm_stage_begin "$OUTPUT_DIR" 9099af454f50b41ab3d8062bfd6ba11dfd417c5f4637c00486181b6bfd7476d7 || exit 0
 mmfm_set_aside_unresumable "$OUTPUT_DIR"
-mmfm_require_done "$CHECKPOINTS/2e-5/1-align/llava-gemma" 7932283a2a0d837a685082cc326f9b767cf42d37ce4c52e339457b529b011de5
+mmfm_require_done "$CHECKPOINTS/2e-5/1-align/llava-gemma" 451064fb138f7580d0cb06205359b38302c36a8e608f4bbf5a2429af596959a7
 mmfm_enter_llava
 mmfm_check_devices 4 gpu
 
@@ -56,4 +56,4 @@ deepspeed llava/train/train_mem.py \
     --seed 7 \
     --report_to tensorboard
 
-mmfm_stage_end "$OUTPUT_DIR" f128c5c7ce41d469b73783ecf7f150d754aa1e23d36a12dcce216f5426a6e992
+mmfm_stage_end "$OUTPUT_DIR" 9099af454f50b41ab3d8062bfd6ba11dfd417c5f4637c00486181b6bfd7476d7

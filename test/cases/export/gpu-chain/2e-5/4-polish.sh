@@ -10,9 +10,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/2e-5/4-polish/llava-gemma"
-mmfm_stage_begin "$OUTPUT_DIR" fb0bbb808f0a839008d466003711a14846dc15c39084f8b8ec0cb1de41332946 || exit 0
+mmfm_stage_begin "$OUTPUT_DIR" 7d8ec361f07d4d93259c2c63e1d1d3376513cf57834fc1bf3344308953f129a2 || exit 0
 mmfm_set_aside_unresumable "$OUTPUT_DIR"
-mmfm_require_done "$CHECKPOINTS/2e-5/3-tune/llava-gemma" f128c5c7ce41d469b73783ecf7f150d754aa1e23d36a12dcce216f5426a6e992
+mmfm_require_done "$CHECKPOINTS/2e-5/3-tune/llava-gemma" 9099af454f50b41ab3d8062bfd6ba11dfd417c5f4637c00486181b6bfd7476d7
 mmfm_enter_llava
 mmfm_check_devices 4 gpu
 
@@ -51,4 +51,4 @@ deepspeed llava/train/train_mem.py \
     --seed 7 \
     --report_to tensorboard
 
-mmfm_stage_end "$OUTPUT_DIR" fb0bbb808f0a839008d466003711a14846dc15c39084f8b8ec0cb1de41332946
+mmfm_stage_end "$OUTPUT_DIR" 7d8ec361f07d4d93259c2c63e1d1d3376513cf57834fc1bf3344308953f129a2

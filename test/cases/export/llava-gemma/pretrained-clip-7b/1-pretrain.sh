@@ -10,7 +10,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/pretrained-clip-7b/1-pretrain/llava-gemma"
-mmfm_stage_begin "$OUTPUT_DIR" 550c48f369132c76b6a8e7b538489dc313e4fda3f7fb950a977f3dc0bd4101c6 || exit 0
+mmfm_stage_begin "$OUTPUT_DIR" b01a2a756e4e186b492530a3fe1db7bca6122b3fd70d9a11bcf884b9459e36b0 || exit 0
 mmfm_set_aside_unresumable "$OUTPUT_DIR"
 mmfm_enter_llava
 mmfm_check_devices 8 gaudi
@@ -53,4 +53,4 @@ deepspeed llava/train/train_mem.py \
     --gaudi_config "$EXPORT_DIR/gaudi_config.json" \
     --report_to tensorboard
 
-mmfm_stage_end "$OUTPUT_DIR" 550c48f369132c76b6a8e7b538489dc313e4fda3f7fb950a977f3dc0bd4101c6
+mmfm_stage_end "$OUTPUT_DIR" b01a2a756e4e186b492530a3fe1db7bca6122b3fd70d9a11bcf884b9459e36b0

@@ -10,9 +10,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/pretrained-dino-7b/2-finetune/llava-gemma"
-mmfm_stage_begin "$OUTPUT_DIR" b8755d2b7bd7ccec763898bf25737f2aaf08eb1d532c5c9fb577d4dc9e2f2340 || exit 0
+mmfm_stage_begin "$OUTPUT_DIR" 3a0f0f5d17955e97ccf0af185ee37a24fe0b7e29327c1e6f82b9a662b3b5fc1b || exit 0
 mmfm_set_aside_unresumable "$OUTPUT_DIR"
-mmfm_require_done "$CHECKPOINTS/pretrained-dino-7b/1-pretrain/llava-gemma" 4776308ae9fbc027f0f477dee993fe8b7df0cd2f850d95b8b9ff528e1e1c939b
+mmfm_require_done "$CHECKPOINTS/pretrained-dino-7b/1-pretrain/llava-gemma" 688fbe70521a9d47d72c6e67722ef420e84f0e6f2dac4672cb56fa43256e78ee
 mmfm_enter_llava
 mmfm_check_devices 8 gaudi
 mmfm_gaudi_env
@@ -55,4 +55,4 @@ deepspeed llava/train/train_mem.py \
     --gaudi_config "$EXPORT_DIR/gaudi_config.json" \
     --report_to tensorboard
 
-mmfm_stage_end "$OUTPUT_DIR" b8755d2b7bd7ccec763898bf25737f2aaf08eb1d532c5c9fb577d4dc9e2f2340
+mmfm_stage_end "$OUTPUT_DIR" 3a0f0f5d17955e97ccf0af185ee37a24fe0b7e29327c1e6f82b9a662b3b5fc1b

@@ -6,7 +6,7 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../../env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../env.sh"
 
-mmfm_require_done "$CHECKPOINTS/2e-5/4-polish/llava-gemma" fb0bbb808f0a839008d466003711a14846dc15c39084f8b8ec0cb1de41332946
+mmfm_require_done "$CHECKPOINTS/2e-5/4-polish/llava-gemma" 7d8ec361f07d4d93259c2c63e1d1d3376513cf57834fc1bf3344308953f129a2
 mmfm_enter_llava
 mmfm_check_cuda
 OUT="$RESULTS/2e-5/5-final"

@@ -6,7 +6,7 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../../env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../env.sh"
 
-mmfm_require_done "$CHECKPOINTS/direct-dino-2b/1-finetune/llava-gemma" c3361a4c37bc675d867a0c5fccea2ab582e89671ec6fe7f5e238bf2aa4f000e8
+mmfm_require_done "$CHECKPOINTS/direct-dino-2b/1-finetune/llava-gemma" 07d09645a3683d237228df3e0b6415ea3ca91bf134e9fd5124cdd342887233ac
 mmfm_enter_llava
 mmfm_check_cuda
 OUT="$RESULTS/direct-dino-2b/2-benchmarks"

@@ -6,7 +6,7 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../../env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../env.sh"
 
-mmfm_require_done "$CHECKPOINTS/direct-dino-7b/1-finetune/llava-gemma" 7e4b6ed84098257af84f3feca6eddd8f1ad25500e5a70ce03a24ed3a98e781a6
+mmfm_require_done "$CHECKPOINTS/direct-dino-7b/1-finetune/llava-gemma" d8ee16e3ea09cbfb90eeaf3793d9ec5d85fd470677624153592538856a26b430
 mmfm_enter_llava
 mmfm_check_cuda
 OUT="$RESULTS/direct-dino-7b/2-benchmarks"

@@ -24,11 +24,11 @@
  * The crops depend only on (seed, step, sample), so a resumed stage sees the same ones.
  */
 import { Rng, type TrainingSample } from "../data/index.js";
-import { activate, dims, linear, Specs, type ParamView } from "../models/common.js";
-import type { Init } from "../models/init.js";
-import { VISION_PREFIX, visionEncoder } from "../models/llava.js";
+import { activate, dims, linear, Specs, type ParamView } from "./common.js";
+import type { Init } from "./init.js";
+import { VISION_PREFIX, visionEncoder } from "./llava.js";
 import { tf } from "../tf.js";
-import { imagesOf, joinedView, llavaShapeOf, objectiveVariables, type Objective, type ObjectiveBatch, type ObjectiveContext } from "./objectives.js";
+import { imagesOf, joinedView, llavaShapeOf, objectiveVariables, type Objective, type ObjectiveBatch, type ObjectiveContext } from "./objective_common.js";
 
 const PROTOTYPES = 256;
 const HIDDEN = 128;

@@ -8,8 +8,8 @@ import { initBackend } from "../../runtime/backend/index.js";
 import { createModel, trainableParameters, type PretrainedModel } from "../../runtime/models/index.js";
 import { tf } from "../../runtime/tf.js";
 import { createOptimizer, readStep, trainStep } from "../../runtime/train/index.js";
-import { createObjective, languageModelLabels, type Objective, type ObjectiveName } from "../../runtime/train/objectives.js";
-import { TINY_DINO, TINY_LLAVA, tinyPixels } from "../models/tiny.js";
+import { createObjective, languageModelLabels, type Objective, type ObjectiveName } from "../../runtime/models/objectives.js";
+import { TINY_DINO, TINY_LLAVA, tinyPixels } from "./tiny.js";
 
 beforeAll(async () => {
   await initBackend({ backend: "wasm", threads: 1 });

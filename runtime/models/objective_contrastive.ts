@@ -16,13 +16,13 @@
  * The other pairs of the micro batch are the negatives.
  */
 import type { TrainingSample } from "../data/index.js";
-import { dims, Specs, type ParamView } from "../models/common.js";
-import { arangePositions, decoderSpecs, embedTokens, runDecoder } from "../models/decoder.js";
-import { normal } from "../models/init.js";
-import { VISION_PREFIX, visionEncoder } from "../models/llava.js";
-import type { GemmaShape } from "../models/shapes.js";
+import { dims, Specs, type ParamView } from "./common.js";
+import { arangePositions, decoderSpecs, embedTokens, runDecoder } from "./decoder.js";
+import { normal } from "./init.js";
+import { VISION_PREFIX, visionEncoder } from "./llava.js";
+import type { GemmaShape } from "./shapes.js";
 import { tf } from "../tf.js";
-import { imagesOf, joinedView, llavaShapeOf, objectiveVariables, type Objective, type ObjectiveBatch, type ObjectiveContext } from "./objectives.js";
+import { imagesOf, joinedView, llavaShapeOf, objectiveVariables, type Objective, type ObjectiveBatch, type ObjectiveContext } from "./objective_common.js";
 
 /** Width of the shared embedding space and of the text tower. */
 const EMBED = 64;

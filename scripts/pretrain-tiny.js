@@ -1,0 +1,118 @@
+#!/usr/bin/env node
+// `npm run pretrain-tiny`: pretrains the tiny backbones of std/tiny.mmfm with the recipe in
+// examples/pretrain-tiny.mmfm (on the tfjs runtime, from its fixed seed, in a fresh runs folder) and
+// writes what each pretraining stage leaves, a Hugging Face folder, into std/weights/NAME/, with
+// std/weights/manifest.json recording every file's sha256. The same recipe gives the same bytes.
+//
+//   node scripts/pretrain-tiny.js [--out DIR] [--threads N] [--set PATH=VALUE]... [--check]
+//
+//   --out DIR     where the weights go (default std/weights)
+//   --threads N   wasm threads (default 2; the bytes do not depend on it)
+//   --set         passed to `mmfmc run` (a shortened recipe, for tests)
+//   --check       pretrain into a temporary folder and compare its hashes with DIR/manifest.json:
+//                 exit 0 when every file is equal, 1 with the files that differ
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const RECIPE = "examples/pretrain-tiny.mmfm";
+/** experiment of the recipe -> the preset whose weights it makes, and the part of the model it trains */
+const BACKBONES = {
+  pretrain_clip: { name: "tiny_clip_vit", part: "vision" },
+  pretrain_dinov2: { name: "tiny_dinov2", part: "vision" },
+  pretrain_gemma_2b: { name: "tiny_gemma_2b", part: "language" },
+  pretrain_gemma_7b: { name: "tiny_gemma_7b", part: "language" },
+};
+
+function usage(message) {
+  console.error(`pretrain-tiny: ${message}\nusage: node scripts/pretrain-tiny.js [--out DIR] [--threads N] [--set PATH=VALUE]... [--check]`);
+  process.exit(2);
+}
+
+const args = process.argv.slice(2);
+let out = join(root, "std", "weights");
+let threads = "2";
+let check = false;
+const sets = [];
+for (let i = 0; i < args.length; i++) {
+  const a = args[i];
+  if (a === "--check") check = true;
+  else if (a === "--out" && args[i + 1]) out = args[++i];
+  else if (a === "--threads" && args[i + 1]) threads = args[++i];
+  else if (a === "--set" && args[i + 1]) sets.push("--set", args[++i]);
+  else usage(`unknown argument \`${a}\``);
+}
+
+const sha256 = (path) => createHash("sha256").update(readFileSync(path)).digest("hex");
+
+/** Every file under `dir`, relative, sorted. */
+function files(dir) {
+  const found = [];
+  const walk = (d) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.isDirectory()) walk(join(d, e.name));
+      else found.push(relative(dir, join(d, e.name)).split("\\").join("/"));
+    }
+  };
+  walk(dir);
+  return found.sort();
+}
+
+/** Runs the recipe and writes the backbones and the manifest into `target`. */
+function pretrain(target) {
+  const work = mkdtempSync(join(tmpdir(), "mmfm-pretrain-tiny-"));
+  try {
+    const started = performance.now();
+    const run = spawnSync(
+      process.execPath,
+      [join(root, "bin", "mmfmc.js"), "run", join(root, RECIPE), "--runs", join(work, "runs"), "--out", join(work, "build"), "--threads", threads, ...sets],
+      { stdio: "inherit" },
+    );
+    if (run.status !== 0) {
+      console.error(`pretrain-tiny: \`mmfmc run ${RECIPE}\` failed (exit ${run.status ?? run.signal})`);
+      process.exit(run.status || 70);
+    }
+    const seconds = (performance.now() - started) / 1000;
+    mkdirSync(target, { recursive: true });
+    const manifest = { recipe: RECIPE, set: sets.filter((_, i) => i % 2 === 1), files: {} };
+    for (const [experiment, { name, part }] of Object.entries(BACKBONES)) {
+      const stages = join(work, "runs", experiment, "stages");
+      const keys = readdirSync(stages);
+      if (keys.length !== 1) throw new Error(`expected one stage of ${experiment}, found ${keys.length}`);
+      const from = join(stages, keys[0], part);
+      if (!existsSync(join(from, "model.safetensors"))) throw new Error(`the stage of ${experiment} left no ${part} folder in ${join(stages, keys[0])}`);
+      rmSync(join(target, name), { recursive: true, force: true });
+      cpSync(from, join(target, name), { recursive: true });
+    }
+    for (const f of files(target)) if (f !== "manifest.json") manifest.files[f] = sha256(join(target, f));
+    writeFileSync(join(target, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
+    return seconds;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+if (check) {
+  const shipped = JSON.parse(readFileSync(join(out, "manifest.json"), "utf8"));
+  const fresh = mkdtempSync(join(tmpdir(), "mmfm-pretrain-check-"));
+  try {
+    pretrain(fresh);
+    const made = JSON.parse(readFileSync(join(fresh, "manifest.json"), "utf8"));
+    const names = [...new Set([...Object.keys(shipped.files), ...Object.keys(made.files)])].sort();
+    const differ = names.filter((n) => shipped.files[n] !== made.files[n]);
+    if (differ.length) {
+      console.error(`pretrain-tiny: ${differ.length} file(s) differ from ${join(out, "manifest.json")}: ${differ.join(", ")}`);
+      process.exit(1);
+    }
+    console.error(`pretrain-tiny: all ${names.length} files equal ${join(out, "manifest.json")}`);
+  } finally {
+    rmSync(fresh, { recursive: true, force: true });
+  }
+} else {
+  const seconds = pretrain(out);
+  console.error(`pretrain-tiny: wrote ${relative(process.cwd(), out) || "."} in ${seconds.toFixed(0)} s`);
+}
