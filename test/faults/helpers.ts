@@ -14,7 +14,7 @@ export function writeSpec(dir: string, options: { steps?: number; every?: number
   writeFileSync(
     path,
     `import "std"
-model m { vision = ${options.vision ?? "tiny_clip_vit"}, connector = mlp2x_gelu, language = tiny_gemma_2b }
+model m { vision = ${options.vision ?? "tiny_clip_vit"}, connector = mlp2x_gelu, language = tiny_gemma_2b_untrained }
 stage s { data = synthetic_shapes { size = 4 }, train = [connector], batch = 2, max_length = 96, steps = ${options.steps ?? 12}, checkpoint_every = ${options.every ?? 2} }
 experiment f { model = m, stages = [s] }
 `,

@@ -16,7 +16,7 @@ const SPEC = `import "std"
 dataset captions  = synthetic_shapes { split = "caption", size = 12, seed = 3 }
 dataset questions = synthetic_shapes { split = "train", size = 4, seed = 3 }
 dataset test      = synthetic_shapes { split = "test", size = 4, seed = 3 }
-model m { vision = tiny_clip_vit, connector = mlp2x_gelu, language = tiny_gemma_2b }
+model m { vision = tiny_clip_vit_untrained, connector = mlp2x_gelu, language = tiny_gemma_2b_untrained }
 stage tune {
   data = [captions, questions]
   mixture = [1, 3]
