@@ -508,9 +508,10 @@ export const M = {
       `the LLaVA trainer cannot express \`${x.field}\` = ${JSON.stringify(x.actual)} of the ${x.part} backbone: it loads \`${x.hub}\`, whose \`${x.field}\` is ${JSON.stringify(x.expected)}`,
     { help: (x) => `the trainer takes the architecture from the checkpoint; remove \`${x.field}\` or use a checkpoint that has it (\`weights\`)` },
   ),
-  sigLipTower: message("E0504", () => "the LLaVA trainer cannot express a SigLIP vision tower", {
+  /** `family`: the vision family as people write it (`SigLIP`) */
+  visionFamily: message("E0504", (x: { family: string }) => `the LLaVA trainer cannot express a ${x.family} vision tower`, {
     help: () => [
-      "LLaVA-Gemma's build_vision_tower accepts CLIP (an `openai`/`laion` id or a folder) and DINOv2 (an id containing `dino`)",
+      "LLaVA's build_vision_tower accepts CLIP (an `openai`/`laion` id or a folder), LLaVA-Gemma's CLIP and DINOv2 (an id containing `dino`)",
       "use `clip_vit` or `dinov2`, or run this variant on the tfjs runtime (`mmfmc run`)",
     ],
   }),
@@ -520,19 +521,38 @@ export const M = {
       "remove `weights` and set `hub_id`, e.g. `facebook/dinov2-giant`",
     ],
   }),
-  towerId: message("E0504", (x: { family: string; id: string }) => `the LLaVA trainer cannot express the ${x.family} tower \`${x.id}\``, {
+  /** `codeBase`: the code base the variant is exported for (`LLaVA`, `LLaVA-Gemma`) */
+  towerId: message("E0504", (x: { family: string; id: string; codeBase: string }) => `the LLaVA trainer cannot express the ${x.family} tower \`${x.id}\``, {
     help: (x) =>
       x.family === "clip_vit"
-        ? "LLaVA-Gemma's build_vision_tower loads CLIP from an id starting with `openai` or `laion`, or from an existing folder (`weights`)"
-        : "LLaVA-Gemma's build_vision_tower loads DINOv2 only from an id containing `dino`",
+        ? `${x.codeBase}'s build_vision_tower loads CLIP from an id starting with \`openai\` or \`laion\`, or from an existing folder (\`weights\`)`
+        : `${x.codeBase}'s build_vision_tower loads DINOv2 only from an id containing \`dino\``,
   }),
-  notGemmaFamily: message("E0504", (x: { family: string }) => `the LLaVA trainer cannot express a \`${x.family}\` language model`, {
-    help: () => "the LLaVA-Gemma target trains Gemma only; a LLaMA/Vicuna language model is for stock haotian-liu/LLaVA, which `mmfmc export` does not write yet",
+  languageFamily: message("E0504", (x: { family: string }) => `the LLaVA trainer cannot express a \`${x.family}\` language model`, {
+    help: () => [
+      "LLaVA's train.py trains LLaMA/Vicuna (`llama`), LLaVA-Gemma's Gemma and LLaMA",
+      "use one of those families, or run this variant on the tfjs runtime (`mmfmc run`)",
+    ],
   }),
   notGemmaPath: message("E0504", (x: { path: string }) => `the LLaVA trainer cannot express the Gemma checkpoint \`${x.path}\``, {
     help: () => [
       "LLaVA-Gemma's train.py loads Gemma only when --model_name_or_path contains `gemma` (and not `mpt`)",
       "name the folder so that it does, e.g. `checkpoints/gemma-2b-it`",
+    ],
+  }),
+  /** `loadedAs`: the class train.py would pick for the path; `fork`: the code base also loads Gemma */
+  llamaPath: message("E0504", (x: { path: string; loadedAs: string; codeBase: string; fork: boolean }) => `the LLaVA trainer cannot express the LLaMA checkpoint \`${x.path}\``, {
+    label: (x) => `${x.codeBase}'s train.py would load it as ${x.loadedAs}`,
+    help: (x) => [
+      `${x.codeBase}'s train.py picks the model class by substring: --model_name_or_path loads as LLaMA only when it contains neither \`mpt\`${x.fork ? " nor `gemma`" : ""}`,
+      "name the folder so that it does not, e.g. `checkpoints/vicuna-7b-v1.5`",
+    ],
+  }),
+  /** a chat template the code base has no conversation template for (train.py would fall back to vicuna_v1) */
+  missingTemplate: message("E0504", (x: { template: string; codeBase: string; known: readonly string[] }) => `the LLaVA trainer cannot express the \`${x.template}\` template in ${x.codeBase}`, {
+    help: (x) => [
+      `${x.codeBase}'s conversation templates are ${x.known.map((t) => `\`${t}\``).join(", ")}; train.py would silently train with vicuna_v1 instead`,
+      x.template === "gemma" ? 'use `template = "vicuna_v1"` with a LLaMA/Vicuna model (a Gemma language model goes to LLaVA-Gemma, which has `gemma`)' : `use one of ${x.known.map((t) => `\`${t}\``).join(", ")}`,
     ],
   }),
   separateTokenizer: message("E0504", () => "the LLaVA trainer cannot express a tokenizer apart from the model's checkpoint", {

@@ -1,11 +1,19 @@
 /**
  * The trainer's flags for a training stage (`deepspeed llava/train/train_mem.py`), and the model an
- * evaluation loads. The flags are LLaVA's (haotian-liu/LLaVA `scripts/v1_5/*.sh`) as LLaVA-Gemma's fork
- * uses them (IntelLabs/multimodal_cognitive_ai `LLaVA-Gemma/scripts/v1_5/*_gaudi.sh`), in their order;
- * a flag whose value is the trainer's default is written only where those scripts write it.
+ * evaluation loads. The flags are LLaVA's (haotian-liu/LLaVA `scripts/v1_5/pretrain.sh` and
+ * `finetune.sh`), as LLaVA-Gemma's fork also uses them (IntelLabs/multimodal_cognitive_ai
+ * `LLaVA-Gemma/scripts/v1_5/*_gaudi.sh`), in their order; a flag whose value is the trainer's default
+ * is written only where those scripts write it. Both code bases' train.py take the same arguments
+ * (ModelArguments, DataArguments, TrainingArguments), the fork adding the Gaudi ones.
+ *
+ * A stage field that maps to a train.py argument of both code bases (LoRA's `--lora_enable`,
+ * `--lora_r`, `--lora_alpha`, `--lora_dropout`, `--mm_projector_lr`, ...) goes into `trainFlags` at
+ * the place LLaVA's scripts write it; one that only some code base has is checked in launch.ts against
+ * the variant's code base first, and reported there when it has no flag.
  */
 import type { Plan } from "../../plan/plan.js";
 import { projectorType } from "./checkpoints.js";
+import { stageZero } from "../memory.js";
 import { deepSpeedFile, gaudiConfigFile } from "./deepspeed.js";
 import type { TrainLaunch } from "./launch.js";
 import { flagNumber, pyBool, specPath, type Flag } from "./shell.js";
@@ -14,9 +22,9 @@ export function trainFlags(plan: Plan, launch: TrainLaunch, tower: string): Flag
   const s = launch.plan;
   const data = s.data.family === "llava_json" ? s.data : undefined;
   const flags: Flag[] = [
-    ["--deepspeed", `"$EXPORT_DIR/${deepSpeedFile({ zero: plan.cluster.zero, accelerator: s.accelerator })}"`],
+    ["--deepspeed", `"$EXPORT_DIR/${deepSpeedFile({ zero: stageZero(s, plan.cluster), accelerator: s.accelerator })}"`],
     ["--model_name_or_path", launch.model],
-    ["--version", s.template],
+    ["--version", launch.version],
     ["--data_path", specPath(data?.annotations ?? "")],
     ["--image_folder", specPath(data?.images ?? "")],
     ["--vision_tower", tower],

@@ -1,12 +1,14 @@
 /**
- * Planning the launches of a variant: each training stage becomes one `deepspeed` launch that starts
- * from what the stage before it left, each eval stage one script per benchmark after the training
- * stage it follows. What the trainer cannot express is reported here, per stage and field.
+ * Planning the launches of a variant in its code base (code_bases.ts): each training stage becomes one
+ * `deepspeed` launch that starts from what the stage before it left, each eval stage one script per
+ * benchmark after the training stage it follows. What the trainer cannot express is reported here, per
+ * stage and field.
  */
 import type { BenchmarkPlan, EvalStagePlan, Plan, TrainStagePlan } from "../../plan/plan.js";
 import { variantFolder } from "../../plan/names.js";
 import { clusterStage, validMicroBatches } from "../memory.js";
-import { languageModel, visionTower } from "./checkpoints.js";
+import { convMode, languageModel, trainVersion, visionTower } from "./checkpoints.js";
+import type { CodeBase } from "./code_bases.js";
 import * as problem from "./problems.js";
 import type { VariantProblems } from "./problems.js";
 
@@ -15,6 +17,8 @@ export interface TrainLaunch {
   readonly index: number;
   readonly plan: TrainStagePlan;
   readonly file: string;
+  /** --version: the stage's template as the code base's train.py names it */
+  readonly version: string;
   /** `$CHECKPOINTS/...` folder the stage writes (shared by the variants that share the stage) */
   readonly outputDir: string;
   /** --model_name_or_path, a shell word */
@@ -43,14 +47,27 @@ export type Launch = TrainLaunch | EvalLaunch;
 /** The benchmarks LLaVA's scripts/v1_5/eval has a script for. */
 const benchmarkScripts = new Set(["gqa", "vqav2", "pope", "mme", "scienceqa"]);
 
+/** A variant's launches in its code base, with what every script of the variant shares. */
+export interface PlannedVariant {
+  readonly codeBase: CodeBase;
+  readonly launches: readonly Launch[];
+  /** --vision_tower */
+  readonly tower: string;
+  /** --conv-mode of its evaluations ("" when it has none) */
+  readonly convMode: string;
+}
+
 /**
- * The stages of a variant as launches, or undefined after reporting what the trainer cannot express.
- * `owner` maps a stage's cache key to the folder of the first variant that trains it (shared by all).
+ * The stages of a variant as launches in `codeBase`, or undefined after reporting what the trainer
+ * cannot express. `owner` maps a stage's cache key to the folder of the first variant that trains it
+ * (shared by all).
  */
-export function planLaunches(plan: Plan, owner: Map<string, string>, problems: VariantProblems): { launches: Launch[]; tower: string } | undefined {
+export function planLaunches(plan: Plan, codeBase: CodeBase, owner: Map<string, string>, problems: VariantProblems): PlannedVariant | undefined {
   const labels = variantFolder(plan.id);
-  const tower = visionTower(plan, problems);
-  const language = languageModel(plan, problems);
+  const tower = visionTower(plan, codeBase, problems);
+  const language = languageModel(plan, codeBase, problems);
+  const evaluates = plan.stages.some((s) => s.kind === "eval");
+  const mode = evaluates ? convMode(plan, codeBase, problems) : "";
   if (plan.model.image_token !== "<image>") problems.report(problem.imageToken(problems.span("/model/image_token"), plan.model.image_token));
   const launches: Launch[] = [];
   let last: TrainLaunch | undefined;
@@ -89,6 +106,7 @@ export function planLaunches(plan: Plan, owner: Map<string, string>, problems: V
     } else if (stage.data.images === null) {
       problems.report(problem.noImages(problems.span(`${at}/data/images`), stage.data.name));
     }
+    const version = trainVersion(plan, index, codeBase, problems);
     if (stage.train.includes("vision")) problems.report(problem.trainsVision(problems.span(`${at}/train`), stage.name));
     if (stage.accelerator === "gaudi" && stage.precision !== "bf16") problems.report(problem.gaudiPrecision(problems.span(`${at}/precision`), stage.precision));
     // micro_batch left at its default (the whole batch, as on one device): the per-device batch is
@@ -116,6 +134,7 @@ export function planLaunches(plan: Plan, owner: Map<string, string>, problems: V
       index,
       plan: stage,
       file: `${labels}/${number}-${stage.name}.sh`,
+      version: version ?? "",
       outputDir: `$CHECKPOINTS/${owner.get(key)}/llava-${plan.model.language.family}`,
       model,
       after: last,
@@ -128,6 +147,6 @@ export function planLaunches(plan: Plan, owner: Map<string, string>, problems: V
     launches.push(launch);
     last = launch;
   });
-  if (!tower || !language || problems.failed) return undefined;
-  return { launches, tower };
+  if (!tower || !language || mode === undefined || problems.failed) return undefined;
+  return { codeBase, launches, tower, convMode: mode };
 }

@@ -8,6 +8,7 @@ import { diagnosticOf, type Diagnostic, type Diagnostics } from "../../core/diag
 import { M } from "../../core/messages.js";
 import type { Span } from "../../core/source.js";
 import type { Plan } from "../../plan/plan.js";
+import type { CodeBase } from "./code_bases.js";
 import { breakdown, gib, type MemoryEstimate, type MemoryFix } from "../memory.js";
 
 /** Where a value of a plan was set in the spec (plan id, JSON pointer into the plan). */
@@ -55,8 +56,9 @@ export function architectureMismatch(span: Span | undefined, part: string, field
   return diagnosticOf(M.architectureMismatch, { part, field, actual, hub, expected }, { span });
 }
 
-export function sigLipTower(span: Span | undefined): Diagnostic {
-  return diagnosticOf(M.sigLipTower, {}, { span });
+/** A vision family no code base loads (SigLIP). */
+export function visionFamily(span: Span | undefined, family: string): Diagnostic {
+  return diagnosticOf(M.visionFamily, { family: family === "siglip" ? "SigLIP" : `\`${family}\`` }, { span });
 }
 
 export function dinoFromFolder(span: Span | undefined): Diagnostic {
@@ -64,18 +66,30 @@ export function dinoFromFolder(span: Span | undefined): Diagnostic {
 }
 
 /** A hub id build_vision_tower would not load as the tower's family. */
-export function towerId(span: Span | undefined, family: string, id: string): Diagnostic {
-  return diagnosticOf(M.towerId, { family, id }, { span });
+export function towerId(span: Span | undefined, family: string, id: string, codeBase: CodeBase): Diagnostic {
+  return diagnosticOf(M.towerId, { family, id, codeBase: codeBase.name }, { span });
 }
 
-/** A language family the LLaVA-Gemma fork does not train. */
-export function notGemmaFamily(span: Span | undefined, family: string): Diagnostic {
-  return diagnosticOf(M.notGemmaFamily, { family }, { span });
+/** A language family no code base trains. */
+export function languageFamily(span: Span | undefined, family: string): Diagnostic {
+  return diagnosticOf(M.languageFamily, { family }, { span });
 }
 
 /** A language checkpoint whose path train.py would not load as Gemma. */
 export function notGemmaPath(span: Span | undefined, path: string): Diagnostic {
   return diagnosticOf(M.notGemmaPath, { path }, { span });
+}
+
+/** A LLaMA checkpoint whose path train.py would load as another class. */
+export function llamaPath(span: Span | undefined, path: string, loadedAs: string, codeBase: CodeBase): Diagnostic {
+  const name = { mpt: "MPT", gemma: "Gemma", llama: "LLaMA" }[loadedAs] ?? loadedAs;
+  return diagnosticOf(M.llamaPath, { path, loadedAs: name, codeBase: codeBase.name, fork: codeBase.languageFamilies.includes("gemma") }, { span });
+}
+
+/** A template the code base has no conversation template for. */
+export function missingTemplate(span: Span | undefined, template: string, codeBase: CodeBase): Diagnostic {
+  const known = Object.keys(codeBase.versions).sort();
+  return diagnosticOf(M.missingTemplate, { template, codeBase: codeBase.name, known }, { span });
 }
 
 export function separateTokenizer(span: Span | undefined): Diagnostic {

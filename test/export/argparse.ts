@@ -27,7 +27,16 @@ export interface ScriptSpec {
   readonly arguments: readonly ArgumentSpec[];
 }
 
-export const parsers: Readonly<Record<string, ScriptSpec>> = JSON.parse(readFileSync(join(repo, "test", "fixtures", "llava_eval_args.json"), "utf8")).scripts;
+const fixture = JSON.parse(readFileSync(join(repo, "test", "fixtures", "llava_eval_args.json"), "utf8"));
+
+/** The parsers of the files LLaVA-Gemma's scripts run, by path in its checkout. */
+export const parsers: Readonly<Record<string, ScriptSpec>> = fixture.scripts;
+
+/** The parsers of the files stock LLaVA's scripts run, by path in haotian-liu/LLaVA's checkout. */
+export const llavaParsers: Readonly<Record<string, ScriptSpec>> = fixture.llava_scripts;
+
+/** The names of each code base's conversation templates (what `--conv-mode` and `--version` look up). */
+export const convTemplates: Readonly<Record<"llava" | "llava-gemma", readonly string[]>> = fixture.conv_templates;
 
 export type Parsed = { ok: true; args: Record<string, unknown> } | { ok: false; error: string };
 
@@ -55,8 +64,9 @@ function convert(type: ArgumentSpec["type"], text: string): { value: unknown } |
 
 const looksLikeFlag = (text: string) => text.startsWith("-") && !/^-\d+(\.\d*)?$/.test(text);
 
-export function parse(script: string, argv: readonly string[]): Parsed {
-  const spec = parsers[script];
+/** The parse of `argv` by `script` of a code base's checkout (LLaVA-Gemma's unless `codeBase` says otherwise). */
+export function parse(script: string, argv: readonly string[], codeBase: "llava" | "llava-gemma" = "llava-gemma"): Parsed {
+  const spec = (codeBase === "llava" ? llavaParsers : parsers)[script];
   if (!spec) return { ok: false, error: `no parser for ${script}` };
   const args: Record<string, unknown> = {};
   for (const a of spec.arguments) args[dest(a)] = a.action === "store_true" ? false : (a.default ?? null);

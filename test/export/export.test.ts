@@ -10,6 +10,7 @@ import { exportSpec, exportText, fakeMachine, flagPairs, writeExport } from "./h
 const examples = [
   { spec: "examples/llava-gemma.mmfm", golden: "llava-gemma" },
   { spec: "test/cases/export/gpu-chain.mmfm", golden: "gpu-chain" },
+  { spec: "examples/llava-1.5.mmfm", golden: "llava-1.5" },
 ];
 
 function bashSyntax(path: string): { status: number | null; stderr: string } {
@@ -275,6 +276,15 @@ experiment e { model = m  stages = ${over.stages ?? "[s]"} }
     { name: "MMVP", spec: { extra: "eval q { data = [mmvp] }", stages: "[s, q]" }, code: "E0504", message: /the benchmark `mmvp`/ },
     { name: "part of a benchmark", spec: { extra: "eval q { data = [gqa { size = 10 }] }", stages: "[s, q]" }, code: "E0504", message: /`size` = 10 of the benchmark/ },
     { name: "an evaluation before training", spec: { extra: "eval q { data = [gqa] }", stages: "[q, s]" }, code: "E0504", message: /the evaluation `q` before any training stage/ },
+    { name: "a LLaMA checkpoint whose path says MPT", spec: { language: 'vicuna_7b_v1_5 { weights = "ckpt/mpt-vicuna" }' }, code: "E0504", message: /the LLaMA checkpoint `ckpt\/mpt-vicuna`/ },
+    {
+      name: "a LLaMA checkpoint LLaVA-Gemma would load as Gemma",
+      spec: { vision: "dinov2_vit_l14", language: 'vicuna_7b_v1_5 { weights = "ckpt/not-gemma-vicuna" }' },
+      code: "E0504",
+      message: /the LLaMA checkpoint `ckpt\/not-gemma-vicuna`/,
+    },
+    { name: "the gemma template in stock LLaVA", spec: { language: "vicuna_7b_v1_5", model: 'template = "gemma"' }, code: "E0504", message: /the `gemma` template in LLaVA$/ },
+    { name: "a Vicuna architecture the checkpoint does not have", spec: { language: "vicuna_7b_v1_5 { depth = 16 }" }, code: "E0504", message: /`depth` = 16 of the language backbone: it loads `lmsys\/vicuna-7b-v1.5`, whose `depth` is 32/ },
     { name: "a batch that does not split", spec: { stage: { micro_batch: "16" } }, code: "E0505", message: /global batch 64 of stage `s` does not split over 8 devices at micro_batch 16: 64 \/ \(16 × 8\)/ },
   ];
   for (const c of cases) {
@@ -295,22 +305,25 @@ experiment e { model = m  stages = ${over.stages ?? "[s]"} }
     expect(d.help.join("\n")).toContain("micro_batch values that split it over 8 devices: 1, 2, 4, 8");
   });
 
-  it("accepts every vision and language preset of std that LLaVA-Gemma loads, as std declares them", async () => {
-    const { diagnostics } = await exportText(`import "std"
+  it("accepts every vision and language preset of std that LLaVA or LLaVA-Gemma loads, as std declares them", async () => {
+    const { exports, diagnostics } = await exportText(`import "std"
 dataset d = llava_json { annotations = "d.json"  images = "img" }
 model m { vision = clip_vit_l14_336  connector = mlp2x_gelu  language = gemma_2b }
-stage s { data = d  train = [connector]  batch = 64  micro_batch = 8 }
+stage s { data = d  train = [connector]  batch = 64  micro_batch = 8  template = "plain" }
 experiment e {
   model = m
   stages = [s]
   ablate {
     model.vision: [clip_vit_l14_336, clip_vit_l14, dinov2_vit_l14, dinov2_vit_g14]
-    model.language: [gemma_2b, gemma_2b_it, gemma_7b, gemma_7b_it]
+    model.language: [gemma_2b, gemma_2b_it, gemma_7b, gemma_7b_it, vicuna_7b_v1_5, vicuna_13b_v1_5, llama_2_7b]
   }
 }
 `);
     expect(diagnostics.filter((d) => d.severity === "error").map((d) => d.message)).toEqual([]);
-    expect(knownCheckpointIds).toHaveLength(8);
+    // every checkpoint whose architecture is checked is one of std's presets, each of them exported
+    expect(knownCheckpointIds).toHaveLength(11);
+    expect(exports[0].variants).toHaveLength(28);
+    expect(exports[0].failed).toEqual([]);
   });
 });
 
