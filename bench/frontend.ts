@@ -4,6 +4,8 @@
  *   - the grid of a generated spec with 10,000 variants (check + expansion + hashes)
  *   - `mmfmc check` and `mmfmc build` of the paper spec from a cold process
  *   - `mmfmc build` of a generated 1,000-variant grid from a cold process
+ *   - large inputs, each compiled in a fresh process (time and peak resident memory): a 5 MB spec of
+ *     115,000 declarations, and a grid of 100,000 variants
  *
  *   npm run build && npx tsc -p tsconfig.bench.json && node bench/out/bench/frontend.js [--json]
  */
@@ -51,6 +53,36 @@ experiment big {
 
 const range = (n: number, from = 1) => Array.from({ length: n }, (_, i) => i + from);
 
+/** A spec of about `bytes` bytes: one stage declaration per line, each refining the one before. */
+function largeSpec(bytes: number): string {
+  const lines = [gridSpec([[1], [1], [1], [2]])];
+  let size = lines[0].length;
+  for (let i = 0; size < bytes; i++) {
+    const line = `stage s${i} = s { lr = ${i + 1}e-6, batch = 8 }\n`;
+    lines.push(line);
+    size += line.length;
+  }
+  return lines.join("");
+}
+
+/**
+ * Compiles a spec (check and grid) in a fresh Node process: milliseconds, peak resident memory in MiB
+ * (the process's own `maxRSS`, the same figure as `/usr/bin/time -v`), and the number of variants.
+ */
+function fresh(spec: string): { ms: number; rssMiB: number; variants: number } {
+  const pipeline = join(root, "dist", "compiler", "pipeline.js");
+  const script = `
+    const { compile } = await import(${JSON.stringify(pipeline)});
+    const t = performance.now();
+    const c = compile(${JSON.stringify(spec)});
+    if (c.diagnostics.hasErrors) throw new Error(c.diagnostics.items[0].message);
+    const variants = c.experiments.reduce((n, e) => n + e.variants.length, 0);
+    console.log(JSON.stringify({ ms: performance.now() - t, rssMiB: process.resourceUsage().maxRSS / 1024, variants }));`;
+  const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`compiling ${spec} failed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as { ms: number; rssMiB: number; variants: number };
+}
+
 function cold(args: string[]): number {
   const runs: number[] = [];
   for (let i = 0; i < 5; i++) {
@@ -95,6 +127,18 @@ try {
   if (r.status !== 0) throw new Error(r.stderr);
   results["mmfmc build 1,000-variant grid, cold process, first build (ms)"] = performance.now() - t;
   results["mmfmc build 1,000-variant grid, cold process, unchanged rebuild (ms)"] = cold(["build", thousand, "--out", join(dir, "out")]);
+
+  const large = join(dir, "large.mmfm");
+  writeFileSync(large, largeSpec(5_000_000));
+  const l = fresh(large);
+  results["5 MB spec (115,000 declarations), fresh process (ms)"] = l.ms;
+  results["5 MB spec (115,000 declarations), fresh process, peak RSS (MiB)"] = l.rssMiB;
+  const grid = join(dir, "grid100k.mmfm");
+  writeFileSync(grid, gridSpec([range(10), range(100), range(10), range(10)]));
+  const g = fresh(grid);
+  if (g.variants !== 100_000) throw new Error(`expected 100,000 variants, got ${g.variants}`);
+  results["grid of 100,000 variants, fresh process (ms)"] = g.ms;
+  results["grid of 100,000 variants, fresh process, peak RSS (MiB)"] = g.rssMiB;
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -164,6 +164,22 @@ function valueAt(entries: Map<string, FieldEntry>, pointer: string): Value | und
   return v;
 }
 
+/** The number a string holds when the schema expects that kind of number (`"128"` for an integer, `"1e-3"` for a float). */
+function quotedNumber(value: Value | undefined, schema: FieldSchema | undefined): string | undefined {
+  if (value?.type !== "string") return undefined;
+  const text = value.value.trim();
+  const integer = /^-?\d(_?\d)*$/.test(text);
+  const float = /^-?\d(_?\d)*(\.\d(_?\d)*)?([eE][+-]?\d+)?$/.test(text);
+  if (schema?.type === "integer" ? integer : schema?.type === "number" ? float : false) return text;
+  return undefined;
+}
+
+/** Whether an unknown field of the instance is a misspelling of `name` (`trian` for `train`). */
+function misspeltAs(instance: Instance, family: Family, name: string): boolean {
+  const known = Object.keys(family.fields);
+  return [...instance.entries.keys()].some((k) => !(k in family.fields) && suggest(k, known) === name);
+}
+
 function mapAjvError(error: ErrorObject, component: Component, instance: Instance, diagnostics: Diagnostics): void {
   const family = component.family;
   const where = component.describe();
@@ -181,7 +197,7 @@ function mapAjvError(error: ErrorObject, component: Component, instance: Instanc
     case "additionalProperties": {
       const name = String(p.additionalProperty);
       const e = instance.entries.get(name);
-      const guess = suggest(name, Object.keys(family.fields));
+      const guess = suggest(name, Object.keys(family.fields)) ?? family.aliases?.[name];
       diagnostics.report(
         M.unknownField,
         { field: name, owner: where, guess, family: { name: family.name, kind: family.kind, implicit: family.implicit, fields: Object.keys(family.fields) } },
@@ -192,6 +208,7 @@ function mapAjvError(error: ErrorObject, component: Component, instance: Instanc
     case "required": {
       const name = String(p.missingProperty);
       if (instance.entries.has(name)) return; // set, but its value already had an error
+      if (misspeltAs(instance, family, name)) return; // set under a misspelt name, reported as unknown
       const fs = family.fields[name];
       diagnostics.report(
         M.missingField,
@@ -204,8 +221,13 @@ function mapAjvError(error: ErrorObject, component: Component, instance: Instanc
     case "mmfmKind": {
       const expected = describeType(schema);
       const found = value ? (value.type === "component" ? value.component.kind : typeName(value)) : undefined;
-      const message = error.keyword === "mmfmKind" && value?.type === "component" ? M.wrongKind : M.wrongType;
-      diagnostics.report(message, { field: fieldName, owner: where, expected, found, shown }, { span, secondary });
+      if (error.keyword === "mmfmKind" && value?.type === "component") {
+        diagnostics.report(M.wrongKind, { field: fieldName, owner: where, expected, found, shown }, { span, secondary });
+        return;
+      }
+      const unquoted = quotedNumber(value, schema);
+      const fixes = unquoted !== undefined && instance.spans.has(pointer) ? [{ span, text: unquoted }] : undefined;
+      diagnostics.report(M.wrongType, { field: fieldName, owner: where, expected, found, shown, unquoted }, { span, secondary, fixes });
       return;
     }
     case "enum": {
@@ -351,12 +373,59 @@ function checkStage(c: Component, diagnostics: Diagnostics): void {
   const micro = intField(c, "micro_batch");
   if (batch && micro?.entry && micro.value > 0 && batch.value % micro.value !== 0) {
     const { span, secondary } = labelsFor(c, batch, micro);
-    diagnostics.report(M.batchNotMultiple, { batch: batch.value, micro: micro.value, owner: c.describe() }, { span, secondary });
+    const valid = Array.from({ length: batch.value }, (_, i) => i + 1).filter((m) => batch.value % m === 0);
+    diagnostics.report(M.batchNotMultiple, { batch: batch.value, micro: micro.value, owner: c.describe(), valid }, { span, secondary });
   }
   const data = c.field("data");
-  if (data?.value.type === "component" && data.value.component.kind === "dataset" && benchmarkFamilies.has(data.value.component.family.name)) {
-    diagnostics.report(M.trainsOnBenchmark, { owner: c.describe(), dataset: data.value.component.displayName }, { span: data.span });
+  const datasets = data ? (data.value.type === "list" ? data.value.items : [data.value]) : [];
+  for (const item of datasets) {
+    if (item.type === "component" && item.component.kind === "dataset" && benchmarkFamilies.has(item.component.family.name)) {
+      diagnostics.report(M.trainsOnBenchmark, { owner: c.describe(), dataset: item.component.displayName }, { span: data?.value.type === "list" ? item.span : data!.span });
+    }
   }
+  checkStageFields(c, diagnostics);
+}
+
+function sameSpan(a: Span, b: Span): boolean {
+  return a.file === b.file && a.start === b.start && a.end === b.end;
+}
+
+/** The name a `train` item or a symbol value spells (`language` or "language"). */
+function spelled(v: Value): string | undefined {
+  return v.type === "symbol" ? v.name : v.type === "string" ? v.value : undefined;
+}
+
+/**
+ * The fields of a training stage that must agree with each other: `lora` adapts the language model,
+ * so `train` must hold `language` (E0313); `mixture` gives one weight per dataset of `data` (E0313).
+ * Checked on declarations and again on each variant's stage (configure.ts), where axes may have set
+ * the two fields apart. Returns whether the stage passes.
+ */
+export function checkStageFields(c: Component, diagnostics: Diagnostics): boolean {
+  let ok = true;
+  // a variant's stage made by an axis spans an axis value: one label per place
+  const distinct = (primary: Span, labels: Secondary[]): Secondary[] =>
+    labels.filter((l, i) => !sameSpan(l.span, primary) && labels.findIndex((m) => sameSpan(m.span, l.span)) === i);
+  const lora = c.field("lora");
+  const train = c.field("train");
+  if (lora?.value.type === "bool" && lora.value.value && train?.value.type === "list") {
+    if (!train.value.items.some((v) => spelled(v) === "language")) {
+      const secondary = distinct(lora.span, [{ span: train.span, text: L.setHere("train") }, ...inheritedLabel(c, lora)]);
+      diagnostics.report(M.loraWithoutLanguage, { owner: c.describe() }, { span: lora.span, secondary });
+      ok = false;
+    }
+  }
+  const mixture = c.field("mixture");
+  const data = c.field("data");
+  if (mixture?.value.type === "list" && data && data.value.type !== "error") {
+    const datasets = data.value.type === "list" ? data.value.items.length : 1;
+    if (mixture.value.items.length !== datasets) {
+      const secondary = distinct(mixture.span, [{ span: data.span, text: L.setHere("data") }, ...inheritedLabel(c, mixture)]);
+      diagnostics.report(M.mixtureLength, { owner: c.describe(), weights: mixture.value.items.length, datasets }, { span: mixture.span, secondary });
+      ok = false;
+    }
+  }
+  return ok;
 }
 
 function checkEval(c: Component, diagnostics: Diagnostics): void {

@@ -6,18 +6,66 @@
  * against max_length) are check.ts's, called here because only here are both sides known.
  */
 import type { Json, JsonObject } from "../core/json.js";
-import { checkImageTokensFit, checkModelWidths, checkSchema } from "./check.js";
+import { checkImageTokensFit, checkModelWidths, checkSchema, checkStageFields } from "./check.js";
 import { Diagnostics } from "../core/diagnostics.js";
 import { M } from "../core/messages.js";
 import type { Evaluator } from "./evaluate.js";
 import type { FieldSchema } from "./families.js";
-import { imageTokens, parameterCount } from "./params.js";
+import { imageTokens, loraParameterCount, parameterCount } from "./params.js";
 import type { Span } from "../core/source.js";
 import type { Component, FieldEntry, Value } from "./values.js";
 
 
-/** Where each value of a resolved configuration came from, by JSON pointer. */
-export type SpanMap = Map<string, Span>;
+/**
+ * Where each value of a resolved configuration came from, by JSON pointer. A variant's map holds its
+ * own entries and includes, under a prefix, the maps of the model and stages it shares with other
+ * variants (never copied: a grid of 100,000 variants holds each shared map once).
+ */
+export class SpanMap {
+  private readonly own = new Map<string, Span>();
+  private readonly layers: { readonly prefix: string; readonly spans: SpanMap }[] = [];
+
+  set(pointer: string, span: Span): void {
+    this.own.set(pointer, span);
+  }
+
+  delete(pointer: string): void {
+    this.own.delete(pointer);
+  }
+
+  /** Every entry of `spans`, with `prefix` before its pointers (`/stages/0`), shared rather than copied. */
+  include(prefix: string, spans: SpanMap): void {
+    this.layers.push({ prefix, spans });
+  }
+
+  has(pointer: string): boolean {
+    return this.get(pointer) !== undefined;
+  }
+
+  get(pointer: string): Span | undefined {
+    const own = this.own.get(pointer);
+    if (own) return own;
+    for (let i = this.layers.length - 1; i >= 0; i--) {
+      const { prefix, spans } = this.layers[i];
+      if (pointer === prefix || prefix === "" || pointer.startsWith(prefix + "/")) {
+        const found = spans.get(pointer.slice(prefix.length));
+        if (found) return found;
+      }
+    }
+    return undefined;
+  }
+
+  /** Every pointer, each once. */
+  keys(): string[] {
+    const all = new Set<string>();
+    const collect = (map: SpanMap, prefix: string) => {
+      for (const layer of map.layers) collect(layer.spans, prefix + layer.prefix);
+      for (const k of map.own.keys()) all.add(prefix + k);
+    };
+    collect(this, "");
+    return [...all];
+  }
+}
 
 export interface ModelConfig {
   readonly json: JsonObject;
@@ -46,10 +94,6 @@ interface Cached<T> {
   readonly result: T | undefined;
   /** pointers relative to where the result sits in the variant */
   readonly spans: SpanMap;
-}
-
-function prefixed(into: SpanMap, prefix: string, spans: SpanMap): void {
-  for (const [k, v] of spans) into.set(prefix + k, v);
 }
 
 const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
@@ -173,15 +217,15 @@ export class Configurer {
   private readonly models = new WeakMap<Component, Cached<ModelConfig>>();
   private readonly stages = new WeakMap<Component, Map<ModelConfig, Cached<StageConfig>>>();
 
-  /** The model with its spans under `/model`, cached per model component. */
-  model(model: Component, spans: SpanMap): ModelConfig | undefined {
+  /** The model with its spans under `/model` (into `spans`, when given), cached per model component. */
+  model(model: Component, spans?: SpanMap): ModelConfig | undefined {
     let cached = this.models.get(model);
     if (!cached) {
-      const own: SpanMap = new Map();
+      const own = new SpanMap();
       cached = { result: this.configureModel(model, own), spans: own };
       this.models.set(model, cached);
     }
-    prefixed(spans, "", cached.spans);
+    spans?.include("", cached.spans);
     return cached.result;
   }
 
@@ -231,11 +275,11 @@ export class Configurer {
     if (!byModel) this.stages.set(stage, (byModel = new Map()));
     let cached = byModel.get(model);
     if (!cached) {
-      const own: SpanMap = new Map();
+      const own = new SpanMap();
       cached = { result: this.configureStage(stage, model, own), spans: own };
       byModel.set(model, cached);
     }
-    prefixed(spans, pointer, cached.spans);
+    spans.include(pointer, cached.spans);
     return cached.result;
   }
 
@@ -259,17 +303,15 @@ export class Configurer {
       if (json.epochs === null && json.steps === null) json.epochs = 1;
       if (json.steps === null) json.steps = derivedSteps(json);
       if (!checkImageTokensFit(stage, model.imageTokens, json.max_length as number, this.diagnostics)) this.ok = false;
+      if (!checkStageFields(stage, this.diagnostics)) this.ok = false;
     }
     if (!this.ok) return undefined;
-    const train = kind === "stage" ? (json.train as string[] | null) ?? [] : [];
-    const trainable = train.reduce((sum, part) => sum + (model.params[part as "vision" | "connector" | "language"] ?? 0), 0);
-    return { name: stage.displayName, kind, json, trainable };
+    return { name: stage.displayName, kind, json, trainable: trainableCount(json, model) };
   }
 
   /** The whole variant: model, stages, and the experiment's own fields. */
   variant(experiment: Component): VariantConfig | undefined {
-    const collected: SpanMap = new Map();
-    const spans = collected;
+    const spans = new SpanMap();
     const modelValue = experiment.field("model")?.value;
     const stagesValue = experiment.field("stages")?.value;
     if (modelValue?.type !== "component" || stagesValue?.type !== "list") return undefined;
@@ -283,7 +325,7 @@ export class Configurer {
         failed = true;
         return;
       }
-      const s = this.stage(item.component, model, `/stages/${i}`, spans);
+      const s = this.stage(item.component, model, stagePointer(i), spans);
       if (s) stages.push(s);
       else failed = true;
     });
@@ -301,6 +343,28 @@ export class Configurer {
   }
 }
 
+/** `/stages/I`, one string per index for every variant (a grid of 100,000 variants holds each once). */
+const stagePointers: string[] = [];
+function stagePointer(i: number): string {
+  return (stagePointers[i] ??= `/stages/${i}`);
+}
+
+/**
+ * Parameters a stage updates: the whole of each component in `train`, except that with `lora` the
+ * language model contributes only its adapters (the frozen weights they sit beside do not count).
+ */
+function trainableCount(stage: JsonObject, model: ModelConfig): number {
+  if (stage.kind !== "stage") return 0;
+  const train = (stage.train as string[] | null) ?? [];
+  return train.reduce((sum, part) => {
+    if (part === "language" && stage.lora === true) {
+      const language = model.json.language as JsonObject;
+      return sum + loraParameterCount(language.family as string, language, stage.lora_r as number);
+    }
+    return sum + (model.params[part as "vision" | "connector" | "language"] ?? 0);
+  }, 0);
+}
+
 function intOf(e: FieldEntry | undefined): number | undefined {
   return e?.value.type === "int" ? Number(e.value.value) : undefined;
 }
@@ -316,12 +380,15 @@ function languageComputed(language: Component): Record<string, Json> {
 
 /**
  * Optimizer steps of a stage from its dataset size, as the Hugging Face Trainer counts them on one
- * device: ceil(epochs × max(1, floor(ceil(N / micro_batch) / accumulation))). Null when N is unknown.
+ * device: ceil(epochs × max(1, floor(ceil(N / micro_batch) / accumulation))), N the sum of the
+ * datasets' sizes. Null when a size is unknown.
  */
 export function derivedSteps(stage: JsonObject): number | null {
-  const data = stage.data as JsonObject | null;
-  const size = data && typeof data.size === "number" ? data.size : null;
-  if (size === null) return null;
+  // several datasets are trained on as one of the summed size, with or without a `mixture`
+  const data = (stage.data as JsonObject[] | null) ?? [];
+  const sizes = data.map((d) => (d && typeof d.size === "number" ? d.size : null));
+  if (sizes.length === 0 || sizes.includes(null)) return null;
+  const size = (sizes as number[]).reduce((a, b) => a + b, 0);
   const batch = stage.batch as number;
   const micro = (stage.micro_batch as number) || batch;
   const accumulation = Math.max(1, Math.floor(batch / micro));

@@ -6,7 +6,7 @@
  * and `train = [connector]` reads `connector` as a component name.
  */
 import type * as A from "../grammar/ast.js";
-import { pathText } from "../grammar/ast.js";
+import { ablateAxes, assertNever, pathText } from "../grammar/ast.js";
 import { parseSource } from "../grammar/index.js";
 import { Diagnostics, type Message } from "../core/diagnostics.js";
 import { L, M } from "../core/messages.js";
@@ -18,10 +18,46 @@ import { Component, equalValues, isNumeric, numberOf, show, typeName, type Field
 
 const componentNames = ["vision", "connector", "language"];
 
+/** The words LLaVA's code and papers use for the components (`mm_projector`, `vision_tower`, "the LLM"). */
+const componentWords: Readonly<Record<string, string>> = {
+  projector: "connector",
+  mm_projector: "connector",
+  adapter: "connector",
+  mlp: "connector",
+  llm: "language",
+  lm: "language",
+  decoder: "language",
+  text: "language",
+  vit: "vision",
+  encoder: "vision",
+  tower: "vision",
+  vision_tower: "vision",
+  image: "vision",
+};
+
+/**
+ * The schema a field's value is read against: the field's, or for an unknown field the field it most
+ * likely misspells, so `trian = [connector]` reads `connector` as `train` would and the mistake is the
+ * unknown field (E0203, "did you mean `train`"), not its value.
+ */
+function fieldSchema(family: Family, name: string): FieldSchema | undefined {
+  const schema = family.fields[name];
+  if (schema) return schema;
+  const guess = suggest(name, Object.keys(family.fields));
+  return guess === undefined ? undefined : family.fields[guess];
+}
+
+/** Whether a schema takes a component name (an item of `train`). */
+function isComponentName(schema: FieldSchema | undefined): boolean {
+  return schema?.enum !== undefined && componentNames.every((c) => schema.enum!.includes(c));
+}
+
 /** Extra names visible while evaluating an `exclude` condition or a command-line value. */
 export interface Env {
   /** the value of an axis or experiment path (`model.vision`), if the path names one */
   lookupPath?(path: string, span: Span): Value | undefined;
+  /** `label(PATH)`: the label of axis PATH at this grid point (reporting a path that is not an axis) */
+  label?(path: A.Path, span: Span): Value;
 }
 
 function expectedKinds(expect: FieldSchema | undefined): readonly ValueKind[] | undefined {
@@ -59,10 +95,13 @@ export class Evaluator {
     readonly diagnostics: Diagnostics,
   ) {}
 
-  /** Evaluates every declaration and `let` of every module. */
+  /**
+   * Evaluates every declaration and `let` of every module, each after the names it refers to (see
+   * `evaluationOrder`), so that evaluating one never recurses down a long chain of definitions.
+   */
   evaluateAll(): void {
     for (const module of this.program.modules) {
-      for (const binding of module.own.values()) {
+      for (const binding of evaluationOrder(module)) {
         if (binding.kind === "decl") this.declaration(binding);
         else this.letValue(binding);
       }
@@ -163,7 +202,7 @@ export class Evaluator {
           this.diagnostics.report(M.fieldSetTwice, { field: name }, { span: member.name.span, secondary: [{ span: previous.nameSpan, text: L.firstSetHere }] });
           continue;
         }
-        const value = this.evaluate(member.value, module, owner.family.fields[name], env);
+        const value = this.evaluate(member.value, module, fieldSchema(owner.family, name), env);
         own.set(name, { name, value, nameSpan: member.name.span, span: member.span, owner });
       } else if (owner.kind !== "experiment") {
         const what = member.kind === "Ablate" ? "ablate" : "exclude";
@@ -238,6 +277,10 @@ export class Evaluator {
         return this.inExpr(expr, module, env);
       case "Refine":
         return this.refine(expr, module, expect, env);
+      case "Label":
+        if (env?.label) return env.label(expr.path, expr.span);
+        this.diagnostics.report(M.labelOutsideExclude, { path: pathText(expr.path) }, { span: expr.span });
+        return { type: "error", span: expr.span };
       case "Missing":
         return { type: "error", span: expr.span };
       default: {
@@ -267,6 +310,7 @@ export class Evaluator {
   private unboundName(name: A.Name, module: Module, expect: FieldSchema | undefined): Value {
     const text = name.text;
     if (expect?.enum?.includes(text) && componentNames.includes(text)) return { type: "symbol", name: text, span: name.span };
+    if (this.componentNameMistake(name, expect)) return { type: "error", span: name.span };
     const kinds = expectedKinds(expect);
     let families = familiesNamed(text);
     if (kinds) families = families.filter((f) => kinds.includes(f.kind));
@@ -293,6 +337,23 @@ export class Evaluator {
       fixes: [...(guess ? [{ span: name.span, text: guess }] : []), ...(missingStd ? [{ span: name.span.file.span(0, 0), text: 'import "std"\n' }] : [])],
     });
     return { type: "error", span: name.span };
+  }
+
+  /**
+   * A mistake in `train`, reported with its fix: a component name alone (`train = connector`, for
+   * `[connector]`), or a name that is not a component in the list (`[conector]`, `[projector]`),
+   * with the nearest by spelling or by LLaVA's word for it. False when `expect` is not `train`'s.
+   */
+  private componentNameMistake(name: A.Name, expect: FieldSchema | undefined): boolean {
+    const list = expect?.type === "array" && isComponentName(expect.items as FieldSchema | undefined);
+    if (list && componentNames.includes(name.text)) {
+      this.diagnostics.report(M.componentAlone, { name: name.text }, { span: name.span, fixes: [{ span: name.span, text: `[${name.text}]` }] });
+      return true;
+    }
+    if (!isComponentName(expect)) return false;
+    const guess = suggest(name.text, componentNames) ?? componentWords[name.text.toLowerCase()];
+    this.diagnostics.report(M.notAComponent, { name: name.text, guess, components: componentNames }, { span: name.span, fixes: guess ? [{ span: name.span, text: guess }] : undefined });
+    return true;
   }
 
   /** `value.segment`: a field of a declaration (set, inherited, or its family default). */
@@ -358,9 +419,25 @@ export class Evaluator {
     return { type: "error", span };
   }
 
+  /**
+   * A chain of binary operators, evaluated by a loop down its left spine: `1 + 2 + ... + 2000` is a
+   * tree as deep as it is long (operators associate to the left), so recursing on the left operand
+   * would overflow the stack. Right operands recurse; their depth is bounded by the nesting limit.
+   */
   private binary(expr: A.Binary, module: Module, env: Env | undefined): Value {
-    const l = this.evaluate(expr.left, module, undefined, env);
-    const r = this.evaluate(expr.right, module, undefined, env);
+    const spine: A.Binary[] = [];
+    let leftmost: A.Expr = expr;
+    while (leftmost.kind === "Binary") {
+      spine.push(leftmost);
+      leftmost = leftmost.left;
+    }
+    let l = this.evaluate(leftmost, module, undefined, env);
+    for (let i = spine.length - 1; i >= 0; i--) l = this.operation(spine[i], l, this.evaluate(spine[i].right, module, undefined, env));
+    return l;
+  }
+
+  /** One binary operator on its evaluated operands. */
+  private operation(expr: A.Binary, l: Value, r: Value): Value {
     if (l.type === "error" || r.type === "error") return { type: "error", span: expr.span };
     const span = expr.span;
     switch (expr.op) {
@@ -481,6 +558,113 @@ export class Evaluator {
     const value = this.evaluate(item.value, empty, expect);
     return value;
   }
+}
+
+/**
+ * A module's own bindings in declaration order, each preceded by the bindings of the module it refers
+ * to that are not yet placed (depth first, by a loop): `let a0 = a1`, `let a1 = a2`, ... 50,000 times
+ * is evaluated from the end, one level of recursion each. Bindings on a cycle keep their place, so a
+ * cycle is found and reported where it was before (at the first of them in declaration order).
+ */
+export function evaluationOrder(module: Module): Binding[] {
+  const order: Binding[] = [];
+  const placed = new Set<Binding>();
+  const cyclic = new Set<Binding>();
+  const uses = (b: Binding): Binding[] => {
+    const out: Binding[] = [];
+    for (const name of referencedNames(b.node)) {
+      const dep = module.own.get(name);
+      if (dep && dep !== b) out.push(dep);
+    }
+    return out;
+  };
+  for (const root of module.own.values()) {
+    if (placed.has(root)) continue;
+    // the path from the root, each with the dependencies still to visit
+    const path: { binding: Binding; deps: Binding[] }[] = [{ binding: root, deps: uses(root) }];
+    const onPath = new Set<Binding>([root]);
+    while (path.length > 0) {
+      const top = path[path.length - 1];
+      const dep = top.deps.pop();
+      if (dep === undefined) {
+        path.pop();
+        onPath.delete(top.binding);
+        if (!cyclic.has(top.binding) || top.binding === root) {
+          placed.add(top.binding);
+          order.push(top.binding);
+        }
+        continue;
+      }
+      if (placed.has(dep)) continue;
+      if (onPath.has(dep)) {
+        // a cycle: its members are evaluated in declaration order, where the cycle is reported
+        for (let i = path.length - 1; i >= 0 && path[i].binding !== dep; i--) cyclic.add(path[i].binding);
+        cyclic.add(dep);
+        continue;
+      }
+      if (cyclic.has(dep)) continue;
+      path.push({ binding: dep, deps: uses(dep) });
+      onPath.add(dep);
+    }
+  }
+  for (const b of module.own.values()) if (!placed.has(b)) order.push(b);
+  return order;
+}
+
+/** The first segment of every path in a declaration or `let` (the names it may refer to), by a loop over its tree. */
+function referencedNames(node: A.Decl | A.Let): Set<string> {
+  const names = new Set<string>();
+  const pending: (A.Expr | A.Block)[] = [];
+  if (node.kind === "Let") pending.push(node.value);
+  else {
+    if (node.base) pending.push(node.base);
+    if (node.body) pending.push(node.body);
+  }
+  for (let n; (n = pending.pop()); ) {
+    switch (n.kind) {
+      case "Path":
+        if (n.segments[0]) names.add(n.segments[0].text);
+        break;
+      case "Block":
+        for (const m of n.members) {
+          if (m.kind === "Field") pending.push(m.value);
+          else if (m.kind === "Exclude") pending.push(m.condition);
+          else for (const axis of ablateAxes(m)) pending.push(axis.values);
+        }
+        break;
+      case "List":
+        for (const item of n.items) pending.push(item);
+        break;
+      case "Record":
+        for (const e of n.entries) pending.push(e.value);
+        break;
+      case "Unary":
+        pending.push(n.operand);
+        break;
+      case "Binary":
+        pending.push(n.left, n.right);
+        break;
+      case "In":
+        pending.push(n.value, n.list);
+        break;
+      case "Refine":
+        pending.push(n.base, n.body);
+        break;
+      case "Paren":
+        pending.push(n.expr);
+        break;
+      case "Int":
+      case "Float":
+      case "String":
+      case "Bool":
+      case "Label":
+      case "Missing":
+        break;
+      default:
+        assertNever(n);
+    }
+  }
+  return names;
 }
 
 function bindingSpanOf(b: Binding): Span {

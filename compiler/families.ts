@@ -40,6 +40,8 @@ export interface Family {
   readonly description: string;
   readonly fields: Readonly<Record<string, FieldSchema>>;
   readonly required: readonly string[];
+  /** names other tools give a field (LLaVA's trainer arguments), suggested when one is written */
+  readonly aliases?: Readonly<Record<string, string>>;
 }
 
 // ---- field helpers -------------------------------------------------------------------------------
@@ -357,19 +359,51 @@ const stage: Family = {
   implicit: true,
   description: "A training stage: which data, which components are trained, and how. Each stage starts from the weights the previous one left.",
   fields: {
-    data: ref("dataset", "the training data"),
+    data: {
+      type: "array",
+      items: { mmfmKind: "dataset" },
+      minItems: 1,
+      mmfmSingleOk: true,
+      description:
+        "the training data: one dataset, or a list of datasets trained on as one (their concatenation, as LLaVA's one data file; `mixture` gives other proportions)",
+    },
+    mixture: {
+      type: "array",
+      items: { type: "number", exclusiveMinimum: 0 },
+      minItems: 1,
+      description:
+        "relative weights of the datasets in `data`, one each, in order: an epoch keeps the concatenation's length (the sum of the sizes) and takes each dataset's share of it by weight, repeating a small dataset and subsampling a large one, drawn afresh each epoch from the seed; absent: the plain concatenation",
+    },
     train: {
       type: "array",
       items: { type: "string", enum: components },
       uniqueItems: true,
       minItems: 1,
-      description: "the components this stage updates (`vision`, `connector`, `language`); all others are frozen",
+      description:
+        "the components this stage updates (`vision`, `connector`, `language`); all others are frozen. With `lora`, `language` is trained through its adapters",
     },
     epochs: float("passes over the data (default 1 when `steps` is not given)", undefined, { exclusiveMinimum: 0 }),
     steps: int("optimizer steps (instead of `epochs`)", undefined, 1),
     batch: int("global batch size (samples per optimizer step)", 1, 1),
     micro_batch: { ...int("samples per forward pass; gradients are accumulated to `batch`", undefined, 1), mmfmDefault: "batch" },
     lr: float("peak learning rate", 5e-5, { exclusiveMinimum: 0 }),
+    connector_lr: float(
+      "peak learning rate of the connector's parameters, under the same schedule (LLaVA's `mm_projector_lr`); absent: `lr`",
+      undefined,
+      { exclusiveMinimum: 0 },
+    ),
+    vision_lr: float(
+      "peak learning rate of the vision backbone's parameters when `train` holds `vision`, under the same schedule (`mm_vision_tower_lr` of later LLaVA versions); absent: `lr`",
+      undefined,
+      { exclusiveMinimum: 0 },
+    ),
+    lora: bool(
+      "train the language model through LoRA adapters (LLaVA's `lora_enable`): every linear layer of the language model except the output head gets W x + (lora_alpha / lora_r) · B A dropout(x), with A from kaiming_uniform(a=√5) and B zero as peft makes them; its own weights stay frozen and the adapters are merged into them at the end of the stage. Needs `language` in `train`",
+      false,
+    ),
+    lora_r: int("rank of the LoRA adapters (LLaVA's `lora_r`)", 64, 1),
+    lora_alpha: int("LoRA scaling numerator: the adapters' output is multiplied by lora_alpha / lora_r (LLaVA's `lora_alpha`)", 16, 1),
+    lora_dropout: float("dropout on the adapters' input during training (LLaVA's `lora_dropout`)", 0.05, { minimum: 0, exclusiveMaximum: 1 }),
     schedule: { ...ref("schedule", "learning-rate schedule (`constant`, `cosine`, `linear`, each with `warmup`)"), default: "cosine { warmup = 0.03 }" },
     optimizer: { ...ref("optimizer", "optimizer (`adamw { beta1, beta2, eps }`)"), default: "adamw" },
     weight_decay: float("decoupled weight decay", 0, { minimum: 0 }),
@@ -378,9 +412,16 @@ const stage: Family = {
     template: { ...oneOf("chat template for this stage", ["gemma", "plain", "vicuna_v1"]), mmfmDefault: "the model's template" },
     aspect: { ...oneOf("image aspect handling for this stage", ["crop", "pad"]), mmfmDefault: "the vision backbone's aspect" },
     precision: oneOf("training precision on the cluster (`mmfmc export`); the tfjs runtime computes in fp32", ["fp32", "bf16", "fp16"], "bf16"),
-    group_by_modality: bool("batch image and text-only samples separately (LLaVA's group_by_modality_length)", false),
+    group_by_modality: bool(
+      "LLaVA's `group_by_modality_length`, as its LengthGroupedSampler orders an epoch: each global batch holds only image samples or only text-only samples (but for one or two mixed batches at its end), dealt longest first (words of the conversation) into micro-batches of even total length",
+      false,
+    ),
     gradient_checkpointing: bool("recompute activations in the backward pass (cluster training)", false),
-    checkpoint_every: int("write a resumable checkpoint every N optimizer steps (0: only at the end)", 50, 0),
+    checkpoint_every: int(
+      "write a resumable checkpoint every N optimizer steps (0: only at the end); absent: the target's default, every 50 steps on the tfjs runtime, LLaVA's `--save_steps 50000` in `mmfmc export`",
+      undefined,
+      0,
+    ),
     // how the stage runs on the cluster (`mmfmc export`); the tfjs runtime ignores these
     accelerator: oneOf(
       "what `mmfmc export` launches this stage on: `gpu` (CUDA, LLaVA's scripts) or `gaudi` (Intel Gaudi through optimum-habana, LLaVA-Gemma's *_gaudi.sh scripts)",
@@ -397,6 +438,12 @@ const stage: Family = {
     },
   },
   required: ["data", "train"],
+  aliases: {
+    lora_enable: "lora",
+    mm_projector_lr: "connector_lr",
+    mm_vision_tower_lr: "vision_lr",
+    group_by_modality_length: "group_by_modality",
+  },
 };
 
 const evalKind: Family = {

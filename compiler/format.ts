@@ -113,9 +113,20 @@ class Comments {
   }
 }
 
-/** Text being printed on a line (and the lines a line comment or a broken group adds to it). */
+/**
+ * Text being printed on a line (and the lines a line comment or a broken group adds to it). What the
+ * layout asks of the last line (its width, whether it holds only indentation, its last character) is
+ * kept as the text grows, so a long line (a chain of 100,000 `+`) costs nothing to ask about.
+ */
 class Out {
-  text = "";
+  private parts: string[] = [];
+  private joined: string | undefined = "";
+  private hasNewline = false;
+  /** width of the text after the last newline */
+  private tailWidth = 0;
+  /** the text after the last newline is only spaces and tabs */
+  private tailBlank = true;
+  private lastChar = "";
 
   constructor(
     private readonly printer: Printer,
@@ -128,38 +139,59 @@ class Out {
     readonly flat: boolean = false,
   ) {}
 
-  /** The column the next character goes to (0-based). */
-  get col(): number {
-    const nl = this.text.lastIndexOf("\n");
-    return nl < 0 ? this.startCol + width(this.text) : width(this.text.slice(nl + 1));
+  get text(): string {
+    if (this.joined === undefined) {
+      this.joined = this.parts.join("");
+      this.parts = [this.joined];
+    }
+    return this.joined;
   }
 
+  /** The column the next character goes to (0-based). */
+  get col(): number {
+    return this.hasNewline ? this.tailWidth : this.startCol + this.tailWidth;
+  }
+
+  /** Whether nothing but indentation is on the line so far. */
   private get atLineStart(): boolean {
-    const nl = this.text.lastIndexOf("\n");
-    return this.text.slice(nl + 1).trim() === "" && (nl >= 0 || this.text === "");
+    return this.tailBlank && (this.hasNewline || this.lastChar === "");
   }
 
   raw(text: string): void {
-    this.text += text;
+    if (text === "") return;
+    this.parts.push(text);
+    this.joined = undefined;
+    this.lastChar = text[text.length - 1];
+    const nl = text.lastIndexOf("\n");
+    const tail = nl < 0 ? text : text.slice(nl + 1);
+    const blank = /^[ \t]*$/.test(tail);
+    if (nl < 0) {
+      this.tailWidth += width(text);
+      this.tailBlank = this.tailBlank && blank;
+    } else {
+      this.hasNewline = true;
+      this.tailWidth = width(tail);
+      this.tailBlank = blank;
+    }
   }
 
   /** One space, unless the line is empty so far or already ends with one. */
   space(): void {
-    if (!this.atLineStart && !this.text.endsWith(" ")) this.text += " ";
+    if (!this.atLineStart && this.lastChar !== " ") this.raw(" ");
   }
 
   /** Prints the comments before `offset`, then `text` (the token at `offset`). */
   tok(offset: number, text: string): void {
     this.comments(offset);
-    this.text += text;
+    this.raw(text);
   }
 
   /** Prints inline the comments that come before `offset` in the source. */
   comments(offset: number): void {
     for (const c of this.printer.comments.takeBefore(offset)) {
       this.space();
-      this.text += c.text;
-      this.text += c.block ? " " : "\n" + indentText(this.indent + 1);
+      this.raw(c.text);
+      this.raw(c.block ? " " : "\n" + indentText(this.indent + 1));
     }
   }
 }
@@ -428,12 +460,12 @@ class Printer {
         const brace = this.nextToken(at);
         o.raw(" ");
         o.comments(brace);
-        const seq = this.sequence({
-          items: member.axes,
+        const seq = this.sequence<A.Axis | A.ZipGroup>({
+          items: member.members,
           open: brace,
           close: member.span.end - 1,
           indent: indent + 1,
-          row: (axis) => this.axis(axis, indent + 1),
+          row: (m) => (m.kind === "Axis" ? this.axis(m, indent + 1) : this.zipGroup(m, indent + 1)),
         });
         o.raw(this.wrap(seq, indent, "{", "}"));
         return { text: o.text };
@@ -441,6 +473,24 @@ class Printer {
       default:
         return assertNever(member);
     }
+  }
+
+  /** `zip { AXIS: VALUES ... }`, one axis per line like the block around it. */
+  private zipGroup(group: A.ZipGroup, indent: number): Row {
+    const o = new Out(this, indent);
+    o.tok(group.span.start, "zip");
+    const brace = this.nextToken(group.span.start + "zip".length);
+    o.raw(" ");
+    o.comments(brace);
+    const seq = this.sequence({
+      items: group.axes,
+      open: brace,
+      close: group.span.end - 1,
+      indent: indent + 1,
+      row: (axis) => this.axis(axis, indent + 1),
+    });
+    o.raw(this.wrap(seq, indent, "{", "}"));
+    return { text: o.text };
   }
 
   private axis(axis: A.Axis, indent: number): Row {
@@ -573,13 +623,20 @@ class Printer {
         if (e.op === "not" || (e.operand.kind === "Unary" && e.operand.op === "-")) o.raw(" ");
         this.expr(e.operand, o);
         return;
-      case "Binary":
-        this.expr(e.left, o);
-        o.space();
-        o.tok(e.opSpan.start, e.op);
-        o.raw(" ");
-        this.expr(e.right, o);
+      case "Binary": {
+        // a loop down the left spine: a long chain (`1 + 2 + ... + 2000`) is a tree as deep as it is long
+        const spine: A.Binary[] = [];
+        let leftmost: A.Expr = e;
+        for (; leftmost.kind === "Binary"; leftmost = leftmost.left) spine.push(leftmost);
+        this.expr(leftmost, o);
+        for (let i = spine.length - 1; i >= 0; i--) {
+          o.space();
+          o.tok(spine[i].opSpan.start, spine[i].op);
+          o.raw(" ");
+          this.expr(spine[i].right, o);
+        }
         return;
+      }
       case "In":
         this.expr(e.value, o);
         o.space();
@@ -590,6 +647,12 @@ class Printer {
       case "Paren":
         o.tok(e.span.start, "(");
         this.expr(e.expr, o);
+        o.tok(e.span.end - 1, ")");
+        return;
+      case "Label":
+        o.tok(e.span.start, "label");
+        o.tok(this.nextToken(e.span.start + "label".length), "(");
+        this.expr(e.path, o);
         o.tok(e.span.end - 1, ")");
         return;
       case "List":
@@ -624,8 +687,11 @@ function flattenable(node: A.Expr | A.Block): boolean {
       return flattenable(node.base) && flattenable(node.body);
     case "Unary":
       return flattenable(node.operand);
-    case "Binary":
-      return flattenable(node.left) && flattenable(node.right);
+    case "Binary": {
+      let leftmost: A.Expr = node;
+      for (; leftmost.kind === "Binary"; leftmost = leftmost.left) if (!flattenable(leftmost.right)) return false;
+      return flattenable(leftmost);
+    }
     case "In":
       return flattenable(node.value) && flattenable(node.list);
     case "Paren":
@@ -635,6 +701,7 @@ function flattenable(node: A.Expr | A.Block): boolean {
     case "String":
     case "Bool":
     case "Path":
+    case "Label":
     case "Missing":
       return true;
     default:
@@ -647,7 +714,7 @@ function alignKeys(entries: Entry[]): void {
   let run: Entry[] = [];
   const finish = () => {
     if (run.length > 1) {
-      const widest = Math.max(...run.map((e) => width(e.row!.text.slice(0, e.row!.key))));
+      const widest = run.reduce((w, e) => Math.max(w, width(e.row!.text.slice(0, e.row!.key))), 0);
       for (const e of run) {
         const r = e.row!;
         const pad = " ".repeat(widest - width(r.text.slice(0, r.key)));
@@ -671,7 +738,7 @@ function alignTrailing(entries: Entry[]): void {
   let run: Entry[] = [];
   const finish = () => {
     if (run.length > 1) {
-      const widest = Math.max(...run.map((e) => width(e.code)));
+      const widest = run.reduce((w, e) => Math.max(w, width(e.code)), 0);
       for (const e of run) e.code += " ".repeat(widest - width(e.code));
     }
     run = [];
@@ -689,17 +756,31 @@ function alignTrailing(entries: Entry[]): void {
 
 const layoutKeys = new Set(["span", "opSpan", "keywordSpan", "source", "comments"]);
 
-/** Whether two syntax trees are the same apart from their spans. */
+/**
+ * Whether two syntax trees are the same apart from their spans. A loop over pairs still to compare,
+ * not recursion: a long chain of operators is a tree as deep as it is long.
+ */
 export function sameTree(a: unknown, b: unknown): boolean {
-  if (typeof a !== "object" || a === null || typeof b !== "object" || b === null) return a === b;
-  if (Array.isArray(a) || Array.isArray(b)) {
-    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => sameTree(x, b[i]));
+  const pending: [unknown, unknown][] = [[a, b]];
+  for (let pair; (pair = pending.pop()); ) {
+    const [x, y] = pair;
+    if (typeof x !== "object" || x === null || typeof y !== "object" || y === null) {
+      if (x !== y) return false;
+      continue;
+    }
+    if (Array.isArray(x) || Array.isArray(y)) {
+      if (!Array.isArray(x) || !Array.isArray(y) || x.length !== y.length) return false;
+      for (let i = 0; i < x.length; i++) pending.push([x[i], y[i]]);
+      continue;
+    }
+    const rx = x as Record<string, unknown>;
+    const ry = y as Record<string, unknown>;
+    const kx = Object.keys(rx).filter((k) => !layoutKeys.has(k) && rx[k] !== undefined);
+    const ky = Object.keys(ry).filter((k) => !layoutKeys.has(k) && ry[k] !== undefined);
+    if (kx.length !== ky.length) return false;
+    for (const k of kx) pending.push([rx[k], ry[k]]);
   }
-  const ra = a as Record<string, unknown>;
-  const rb = b as Record<string, unknown>;
-  const ka = Object.keys(ra).filter((k) => !layoutKeys.has(k) && ra[k] !== undefined);
-  const kb = Object.keys(rb).filter((k) => !layoutKeys.has(k) && rb[k] !== undefined);
-  return ka.length === kb.length && ka.every((k) => sameTree(ra[k], rb[k]));
+  return true;
 }
 
 function commentTexts(file: A.File): string[] {

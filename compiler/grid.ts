@@ -10,7 +10,7 @@
  */
 import { createHash } from "node:crypto";
 import type * as A from "../grammar/ast.js";
-import { pathText } from "../grammar/ast.js";
+import { ablateAxes, pathText } from "../grammar/ast.js";
 import { checkSchema, checkShapes } from "./check.js";
 import type { Json, JsonObject } from "../core/json.js";
 import { Configurer, type VariantConfig } from "./configure.js";
@@ -62,6 +62,8 @@ interface Target {
 interface AxisValue {
   readonly label: string;
   readonly value: Value;
+  /** a written label's key in a record (`{ "2b" = ... }`); a derived label has none */
+  readonly labelSpan?: Span;
 }
 
 interface Axis {
@@ -107,9 +109,13 @@ class Probe extends Component {
 /** Canonical JSON: keys sorted, names dropped (renaming does not change what is computed). */
 const canonicalCache = new WeakMap<object, string>();
 
-export function canonicalJson(value: Json, dropNames = true): string {
+/**
+ * `cache`: keep the text of this object for later calls (its parts are always kept: resolved
+ * components are shared between variants, so their text is computed once); a variant's own root is
+ * hashed once, and keeping its text would hold a copy of every configuration of the grid.
+ */
+export function canonicalJson(value: Json, dropNames = true, cache = true): string {
   if (value === null || typeof value !== "object") return JSON.stringify(value);
-  // resolved components are shared between variants: their canonical text is computed once
   const cached = dropNames ? canonicalCache.get(value) : undefined;
   if (cached !== undefined) return cached;
   let text: string;
@@ -120,17 +126,18 @@ export function canonicalJson(value: Json, dropNames = true): string {
       .sort();
     text = `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k], dropNames)}`).join(",")}}`;
   }
-  if (dropNames) canonicalCache.set(value, text);
+  // an array is cheap to join again from its items' texts, and a variant's list of stages is its own
+  if (dropNames && cache && !Array.isArray(value)) canonicalCache.set(value, text);
   return text;
 }
 
 export function contentHash(config: JsonObject): string {
-  return createHash("sha256").update(canonicalJson(config)).digest("hex");
+  return createHash("sha256").update(canonicalJson(config, true, false)).digest("hex");
 }
 
 let nextValueId = 1;
 
-const safeLabel = /^[A-Za-z0-9_-][A-Za-z0-9_.+=@-]*$/;
+const safeLabel = /^[A-Za-z0-9_][A-Za-z0-9_.+=@-]*$/;
 
 export class GridBuilder {
   private readonly configurer: Configurer;
@@ -314,7 +321,7 @@ export class GridBuilder {
         return value.component.displayName;
       case "int":
       case "float":
-        return value.text ?? show(value);
+        return signSpelt(value.text ?? show(value));
       case "string":
         return value.value;
       case "bool":
@@ -330,7 +337,8 @@ export class GridBuilder {
     }
   }
 
-  private axis(experiment: Component, node: A.Axis, used: Set<Component>): Axis | undefined {
+  /** `zipped`: the axis is paired with others, so its rules between fields are checked per row (`checkRow`). */
+  private axis(experiment: Component, node: A.Axis, used: Set<Component>, zipped = false): Axis | undefined {
     const target = this.target(experiment, node.path, used);
     // evaluate the values even when the path is wrong, to report their own errors
     const expect = target?.schema;
@@ -349,7 +357,7 @@ export class GridBuilder {
         values.push({ label, value });
       }
     } else if (expr.kind === "Record") {
-      for (const entry of expr.entries) values.push({ label: entry.key.text, value: this.evaluator.evaluate(entry.value, this.module, expect) });
+      for (const entry of expr.entries) values.push({ label: entry.key.text, value: this.evaluator.evaluate(entry.value, this.module, expect), labelSpan: entry.key.span });
     } else {
       const value = this.evaluator.evaluate(expr, this.module);
       if (value.type !== "error") {
@@ -363,45 +371,116 @@ export class GridBuilder {
       return undefined;
     }
     let ok = true;
-    const labels = new Map<string, Span>();
     for (const v of values) {
       if (v.value.type === "error") ok = false;
-      if (!safeLabel.test(v.label) || v.label === "default") {
-        this.diagnostics.report(M.unsafeLabel, { label: v.label }, { span: v.value.span });
-        ok = false;
-      }
-      const first = labels.get(v.label);
-      if (first && v.value.type !== "error") {
-        this.diagnostics.report(M.sameLabel, { path: target.path, label: v.label }, { span: v.value.span, secondary: [{ span: first, text: L.sameLabelHere }] });
-        ok = false;
-      }
-      labels.set(v.label, v.value.span);
-      if (!this.checkValue(target, v.value, onBehalf.axis(target.path))) ok = false;
+      if (!this.checkLabel(v)) ok = false;
+      if (!this.checkValue(target, v.value, onBehalf.axis(target.path), !zipped)) ok = false;
     }
     return ok ? { target, values, span: node.span } : undefined;
   }
 
   /**
-   * Whether a value fits the field it replaces (type, range, kind, shape rules): checked once, on the
-   * base owner with the value in place, reporting only what the owner alone does not already have.
+   * Whether a label can be part of a variant id and folder name (E0408): letters, digits and
+   * `_ . + = @ -`, not starting with `.` or `-` (a folder named `-1-clip` reads as a command-line
+   * flag), not `default`. A written label that starts with `-` gets the fix `neg...`.
    */
-  private checkValue(target: Target, value: Value, what: string): boolean {
+  private checkLabel(v: AxisValue): boolean {
+    if (safeLabel.test(v.label) && v.label !== "default") return true;
+    const span = v.labelSpan ?? v.value.span;
+    const spelt = v.labelSpan && v.label.startsWith("-") ? signSpelt(v.label) : undefined;
+    const fixed = spelt !== undefined && safeLabel.test(spelt) ? spelt : undefined;
+    const fixes = fixed ? [{ span, text: /^[A-Za-z_][A-Za-z0-9_]*$/.test(fixed) ? fixed : JSON.stringify(fixed) }] : undefined;
+    this.diagnostics.report(M.unsafeLabel, { label: v.label, fixed }, { span, fixes });
+    return false;
+  }
+
+  /**
+   * Two values of one crossed axis with the same label would give two variants one id (E0405). In a
+   * zip (`ablate zip` or a `zip { }` group) the rows' other labels may tell them apart, so there two
+   * rows collide only when all their labels are the same.
+   */
+  private distinctLabels(axes: readonly Axis[]): boolean {
+    let ok = true;
+    if (axes.length === 1) {
+      const labels = new Map<string, Span>();
+      for (const v of axes[0].values) {
+        const first = labels.get(v.label);
+        if (first) {
+          this.diagnostics.report(M.sameLabel, { path: axes[0].target.path, label: v.label }, { span: v.value.span, secondary: [{ span: first, text: L.sameLabelHere }] });
+          ok = false;
+        } else labels.set(v.label, v.value.span);
+      }
+      return ok;
+    }
+    const rows = new Map<string, number>();
+    for (let i = 0; i < (axes[0]?.values.length ?? 0); i++) {
+      const labels = axes.map((a) => a.values[i].label);
+      const key = labels.join("\u0000");
+      const first = rows.get(key);
+      if (first !== undefined) {
+        const last = axes[axes.length - 1];
+        this.diagnostics.report(
+          M.sameRowLabels,
+          { labels: labels.join("-"), row: i + 1, first: first + 1 },
+          { span: last.values[i].value.span, secondary: [{ span: last.values[first].value.span, text: L.sameLabelsHere }] },
+        );
+        ok = false;
+      } else rows.set(key, i);
+    }
+    return ok;
+  }
+
+  /**
+   * Whether a value fits the field it replaces (type, range, kind and, with `shapes`, the rules
+   * between fields): checked once, on the base owner with the value in place. A zipped value's rules
+   * between fields are checked with the rest of its row instead (`checkRow`): heads 12 fits width
+   * 3072, not the base's 2048.
+   */
+  private checkValue(target: Target, value: Value, what: string, shapes = true): boolean {
     if (value.type === "error") return false;
-    const probe = new Probe(target.owner, value.span, new Map([[lastSegment(target.path), this.entry(target, value, target.owner)]]));
+    return this.checkInOwner(target.owner, [{ target, value }], () => what, shapes);
+  }
+
+  /** Whether a row of zipped values fits, the values of each owner checked together with its rules between fields. */
+  private checkRow(choices: readonly { axis: Axis; choice: AxisValue }[]): boolean {
+    const byOwner = new Map<Component, { target: Target; value: Value }[]>();
+    for (const { axis, choice } of choices) {
+      const list = byOwner.get(axis.target.owner) ?? [];
+      list.push({ target: axis.target, value: choice.value });
+      byOwner.set(axis.target.owner, list);
+    }
+    let ok = true;
+    for (const [owner, values] of byOwner) {
+      const what = (v: Value) => onBehalf.axis(values.find((x) => x.value === v)!.target.path);
+      if (!this.checkInOwner(owner, values, what, true)) ok = false;
+    }
+    return ok;
+  }
+
+  /**
+   * Checks values in place of their fields in one owner, reporting only what the owner alone does not
+   * already have; a diagnostic is placed on the value it points into (else the first), named by `what`.
+   */
+  private checkInOwner(owner: Component, values: readonly { target: Target; value: Value }[], what: (value: Value) => string, shapes: boolean): boolean {
+    const fields = new Map(values.map(({ target, value }) => [lastSegment(target.path), this.entry(target, value, owner)] as const));
+    const probe = new Probe(owner, values[0].value.span, fields);
     const local = new Diagnostics();
     checkSchema(probe, local);
-    checkShapes(probe, local);
+    if (shapes) checkShapes(probe, local);
     const before = new Diagnostics();
-    checkSchema(target.owner, before);
-    checkShapes(target.owner, before);
+    checkSchema(owner, before);
+    if (shapes) checkShapes(owner, before);
     const known = new Set(before.items.map((d) => `${d.code}|${d.span?.start}|${d.span?.end}`));
     let ok = true;
     for (const d of local.items) {
       if (known.has(`${d.code}|${d.span?.start}|${d.span?.end}`)) continue;
       ok = false;
-      // labels at the probe's span point at the value, which onBehalfOf labels itself
-      const secondary = d.secondary.filter((l) => l.span !== probe.span);
-      this.diagnostics.add(onBehalfOf(d, what, value.span, secondary));
+      const at = d.span;
+      const value = values.find(({ value: v }) => at && at.file === v.span.file && at.start >= v.span.start && at.end <= v.span.end)?.value ?? values[0].value;
+      // labels at the probe's span point at the value, which onBehalfOf labels itself; in a row, the
+      // first value's span is the probe's too, and its first label (`width` set here) is kept
+      const secondary = values.length === 1 ? d.secondary.filter((l) => l.span !== probe.span) : d.secondary.filter((l, i, all) => all.findIndex((x) => x.span === l.span) === i);
+      this.diagnostics.add(onBehalfOf(d, what(value), value.span, secondary));
     }
     return ok;
   }
@@ -426,7 +505,7 @@ export class GridBuilder {
     const repeated = this.repeat(experiment, blocks, grid, sets);
     if (!repeated) return undefined;
     const made = this.apply(experiment, repeated.points, repeated.sets);
-    const kept = this.exclude(experiment, excludes, made);
+    const kept = this.exclude(experiment, excludes, made, axisPaths(blocks));
     if (!kept) return undefined;
     const only = this.only(experiment, overrides.only ?? [], made, kept, repeated.axes);
     if (!only) return undefined;
@@ -446,7 +525,7 @@ export class GridBuilder {
     sets: readonly Override[],
   ): { points: Point[]; axes: string[]; sets: Override[]; count: number } | undefined {
     const overridden = new Map(sets.map((s) => [s.target.path, s.value]));
-    const seedAxisSpan = blocks.flatMap((b) => b.axes).find((a) => pathText(a.path) === "seed")?.path.span;
+    const seedAxisSpan = blocks.flatMap((b) => ablateAxes(b)).find((a) => pathText(a.path) === "seed")?.path.span;
     const repeats = repeatsAxis(experiment, overridden, seedAxisSpan, this.diagnostics);
     if (repeats === "error") return undefined;
     if (!repeats) return { points: [...grid.points], axes: [...grid.axes], sets: [...sets], count: 0 };
@@ -476,7 +555,7 @@ export class GridBuilder {
     visit(experiment.field("stages")?.value);
     // stages and models named in `stages:` and `model:` axes count as used too
     for (const block of blocks) {
-      for (const axis of block.axes) {
+      for (const axis of ablateAxes(block)) {
         const head = axis.path.segments[0].text;
         if (axis.path.segments.length !== 1 || (head !== "stages" && head !== "model")) continue;
         const values = axis.values.kind === "List" ? axis.values.items : axis.values.kind === "Record" ? axis.values.entries.map((e) => e.value) : [];
@@ -524,9 +603,9 @@ export class GridBuilder {
     for (const block of blocks) {
       const { axes, ok } = this.blockAxes(experiment, block, used, order);
       if (!ok) broken = true;
-      if (broken || axes.length === 0) continue;
+      if (broken || axes.size === 0) continue;
       const made = this.blockPoints(block, axes);
-      if (made) points.push(...made);
+      if (made) for (const p of made) points.push(p); // not push(...made): a million arguments overflow the stack
       else broken = true;
     }
     if (broken) return undefined;
@@ -534,12 +613,26 @@ export class GridBuilder {
     return { points, axes: order };
   }
 
-  /** The axes of one `ablate` block; `ok` is false when one is broken or given twice. Adds new paths to `order`. */
-  private blockAxes(experiment: Component, block: A.Ablate, used: Set<Component>, order: string[]): { axes: Axis[]; ok: boolean } {
-    const axes: Axis[] = [];
+  /**
+   * The axes of one `ablate` block (its `zip` groups' included), by their syntax; `ok` is false when
+   * one is broken or given twice. Adds new paths to `order`.
+   */
+  private blockAxes(experiment: Component, block: A.Ablate, used: Set<Component>, order: string[]): { axes: Map<A.Axis, Axis>; ok: boolean } {
+    const axes = new Map<A.Axis, Axis>();
     const seen = new Map<string, Span>();
+    // axes paired with others: their rows are checked together
+    const zipped = new Set<A.Axis>();
+    if (block.zip && block.members.length > 1) for (const m of block.members) if (m.kind === "Axis") zipped.add(m);
+    for (const m of block.members) if (m.kind === "ZipGroup" && m.axes.length > 1) for (const a of m.axes) zipped.add(a);
     let ok = true;
-    for (const node of block.axes) {
+    if (block.zip) {
+      for (const m of block.members) {
+        if (m.kind !== "ZipGroup") continue;
+        this.diagnostics.report(M.zipInZip, {}, { span: { ...m.span, end: m.span.start + 3 } });
+        ok = false;
+      }
+    }
+    for (const node of ablateAxes(block)) {
       const path = pathText(node.path);
       const first = seen.get(path);
       if (first) {
@@ -548,41 +641,82 @@ export class GridBuilder {
         continue;
       }
       seen.set(path, node.path.span);
-      const axis = this.axis(experiment, node, used);
-      if (axis) axes.push(axis);
+      const axis = this.axis(experiment, node, used, zipped.has(node));
+      if (axis) axes.set(node, axis);
       else ok = false;
       if (!order.includes(path)) order.push(path);
     }
     return { axes, ok };
   }
 
-  /** A block's points: every combination of its axes' values, or with `zip` the i-th value of each. */
-  private blockPoints(block: A.Ablate, axes: readonly Axis[]): Point[] | undefined {
-    if (!block.zip) return crossed(axes);
+  /**
+   * A block's points: every combination of its members' values, the first varying slowest, where a
+   * member is an axis or a `zip` group (the i-th values of its axes together); with `ablate zip`, the
+   * i-th value of every axis.
+   */
+  private blockPoints(block: A.Ablate, axes: ReadonlyMap<A.Axis, Axis>): Point[] | undefined {
+    const built = (nodes: readonly A.Axis[]) => nodes.map((n) => axes.get(n)!);
+    const factors = block.zip
+      ? [{ axes: built(ablateAxes(block)), group: false }]
+      : block.members.map((m) => (m.kind === "Axis" ? { axes: built([m]), group: false } : { axes: built(m.axes), group: true }));
+    const options: Point[][] = [];
+    for (const factor of factors) {
+      if (factor.axes.length === 0) continue; // an empty `zip { }` group varies nothing
+      const zipped = this.zipped(factor.axes, factor.group);
+      if (!zipped || !this.distinctLabels(factor.axes)) return undefined;
+      options.push(zipped);
+    }
+    return crossed(options);
+  }
+
+  /** The i-th values of the axes together (all need the same number of values); one axis alone is its values. */
+  private zipped(axes: readonly Axis[], group: boolean): Point[] | undefined {
     const n = axes[0].values.length;
     const bad = axes.find((a) => a.values.length !== n);
     if (bad) {
       this.diagnostics.report(
         M.zipLengths,
-        { first: axes[0].target.path, n, other: bad.target.path, m: bad.values.length },
+        { first: axes[0].target.path, n, other: bad.target.path, m: bad.values.length, group },
         { span: bad.span, secondary: [{ span: axes[0].span, text: L.valueCount(n) }] },
       );
       return undefined;
     }
-    return Array.from({ length: n }, (_, i) => ({ choices: axes.map((axis) => ({ axis, choice: axis.values[i] })) }));
+    const rows = Array.from({ length: n }, (_, i) => ({ choices: axes.map((axis) => ({ axis, choice: axis.values[i] })) }));
+    if (axes.length > 1) {
+      let ok = true;
+      for (const row of rows) if (!this.checkRow(row.choices)) ok = false;
+      if (!ok) return undefined;
+    }
+    return rows;
+  }
+
+  /** `label(PATH)` of a path that is not an axis: E0401 with the nearest axis as its fix. */
+  private unknownLabelAxis(path: A.Path, axes: ReadonlySet<string>, experiment: Component): void {
+    const text = pathText(path);
+    const guess = suggest(text, [...axes]);
+    this.diagnostics.report(M.unknownAxisInExclude, { path: text, guess, experiment: experiment.displayName, axes: [...axes] }, { span: path.span, fixes: guess ? [{ span: path.span, text: guess }] : undefined });
   }
 
   /** With a broken grid, still the `exclude` conditions' own errors (unknown names), every axis read as unknown. */
   private checkConditions(experiment: Component, blocks: readonly A.Ablate[], excludes: readonly A.Exclude[]): void {
     const axes = axisPaths(blocks);
-    const env: Env = { lookupPath: (path, span) => (axes.has(path) || path.split(".")[0] in experiment.family.fields ? { type: "error", span } : undefined) };
+    const env: Env = {
+      lookupPath: (path, span) => (axes.has(path) || path.split(".")[0] in experiment.family.fields ? { type: "error", span } : undefined),
+      label: (path, span) => {
+        const text = pathText(path);
+        if (!axes.has(text)) this.unknownLabelAxis(path, axes, experiment);
+        return { type: "error", span };
+      },
+    };
     for (const ex of excludes) this.evaluator.evaluate(ex.condition, this.module, undefined, env);
   }
 
   /** Each point's experiment: its values applied, deepest paths last (so `finetune.lr` applies to the chosen `stages`), then the --set values. */
   private apply(experiment: Component, points: readonly Point[], sets: readonly Override[]): Applied[] {
+    const depth = new Map<Axis, number>();
+    for (const point of points) for (const { axis } of point.choices) if (!depth.has(axis)) depth.set(axis, axis.target.path.split(".").length);
     return points.map((point) => {
-      const ordered = [...point.choices].sort((a, b) => a.axis.target.path.split(".").length - b.axis.target.path.split(".").length);
+      const ordered = [...point.choices].sort((a, b) => depth.get(a.axis)! - depth.get(b.axis)!);
       let exp = experiment;
       for (const { axis, choice } of ordered) exp = axis.target.apply(exp, this.entry(axis.target, choice.value, exp));
       for (const { target, value } of sets) exp = target.apply(exp, this.entry(target, value, exp));
@@ -591,14 +725,14 @@ export class GridBuilder {
   }
 
   /** The points no `exclude` drops; undefined when a condition has an error or they drop every point. */
-  private exclude(experiment: Component, excludes: readonly A.Exclude[], made: Applied[]): Applied[] | undefined {
+  private exclude(experiment: Component, excludes: readonly A.Exclude[], made: Applied[], axes: ReadonlySet<string>): Applied[] | undefined {
     let kept = made;
     for (const ex of excludes) {
       let dropped = 0;
       let errors = false;
       const next: Applied[] = [];
       for (const m of kept) {
-        const result = this.condition(ex, m.point, m.experiment);
+        const result = this.condition(ex, m.point, m.experiment, axes);
         if (result === undefined) errors = true;
         if (result === true) dropped++;
         else next.push(m);
@@ -673,8 +807,17 @@ export class GridBuilder {
   }
 
   /** The value of an `exclude` condition at one grid point; undefined on error. */
-  private condition(ex: A.Exclude, point: Point, experiment: Component): boolean | undefined {
+  private condition(ex: A.Exclude, point: Point, experiment: Component, axes: ReadonlySet<string>): boolean | undefined {
     const env: Env = {
+      label: (path, span) => {
+        const text = pathText(path);
+        const c = point.choices.find((x) => x.axis.target.path === text);
+        if (c) return { type: "string", value: c.choice.label, span };
+        // an axis of another `ablate` block: this point does not vary it
+        if (axes.has(text)) return { type: "string", value: "", span };
+        this.unknownLabelAxis(path, axes, experiment);
+        return { type: "error", span };
+      },
       lookupPath: (path, span) => {
         const c = point.choices.find((x) => x.axis.target.path === path);
         if (c) return { ...c.choice.value, span } as Value;
@@ -724,7 +867,7 @@ function gridMembers(experiment: Component): { blocks: A.Ablate[]; excludes: A.E
   for (const c of chain) {
     if (c.block && !seen.has(c.block)) {
       seen.add(c.block);
-      members.push(...c.block.members);
+      for (const m of c.block.members) members.push(m);
     }
   }
   return {
@@ -734,14 +877,19 @@ function gridMembers(experiment: Component): { blocks: A.Ablate[]; excludes: A.E
 }
 
 function axisPaths(blocks: readonly A.Ablate[]): Set<string> {
-  return new Set(blocks.flatMap((b) => b.axes.map((a) => pathText(a.path))));
+  return new Set(blocks.flatMap((b) => ablateAxes(b).map((a) => pathText(a.path))));
 }
 
-/** Every combination of the axes' values, the first axis varying slowest. */
-function crossed(axes: readonly Axis[]): Point[] {
+/** Every combination of one option of each factor (an axis's values, or a zip's rows), the first varying slowest. */
+function crossed(factors: readonly (readonly Point[])[]): Point[] {
   let points: Point[] = [{ choices: [] }];
-  for (const axis of axes) points = points.flatMap((p) => axis.values.map((choice) => ({ choices: [...p.choices, { axis, choice }] })));
+  for (const options of factors) points = points.flatMap((p) => options.map((o) => ({ choices: [...p.choices, ...o.choices] })));
   return points;
+}
+
+/** A label with its leading minus spelt out (`-2` gives `neg2`): ids and folders never start with `-`. */
+function signSpelt(text: string): string {
+  return text.startsWith("-") ? `neg${text.slice(1)}` : text;
 }
 
 function lastSegment(path: string): string {

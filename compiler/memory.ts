@@ -7,8 +7,9 @@
  * (a worst case: the Gaudi collator pads every batch to it; on GPUs batches are padded to their longest
  * sample), w = 2 bytes for bf16/fp16 (4 for fp32):
  *
- *   parameters   = 2·Pv + w·(P − Pv)                    ÷ N when z = 3 (+ the largest module, gathered)
- *                  LLaVA casts the frozen vision tower to 16 bits in every precision
+ *   parameters   = 2·Pv + w·(P − Pv + Pa)               ÷ N when z = 3 (+ the largest module, gathered)
+ *                  LLaVA casts the frozen vision tower to 16 bits in every precision; Pa are the LoRA
+ *                  adapters of a stage with `lora` (T then counts them instead of the language model)
  *   gradients    = w·T                                   ÷ N when z ≥ 2
  *   Adam states  = 12·T (fp32 master copy, m and v)      ÷ N when z ≥ 1; 8·T in fp32 (no master copy)
  *                  (the (2 + 2 + K)Ψ model of ZeRO, Rajbhandari et al. 2020, K = 12)
@@ -36,6 +37,7 @@
  * generate one question at a time) of image tokens + max_new_tokens.
  */
 import { publishedMicroBatch } from "./export/published.js";
+import { loraParameterCount } from "./params.js";
 import type { Variant } from "./grid.js";
 import type { ModelPlan, StagePlan, TrainStagePlan } from "../plan/plan.js";
 import { evalMaxNewTokens } from "../plan/generation.js";
@@ -70,7 +72,8 @@ export const GiB = 1024 ** 3;
 
 /** Only the stage fields the estimate reads, so a resolved configuration can be estimated too. */
 export type MemoryStage =
-  | Pick<TrainStagePlan, "kind" | "train" | "micro_batch" | "max_length" | "precision" | "gradient_checkpointing" | "accelerator" | "trainable" | "batch" | "zero">
+  | (Pick<TrainStagePlan, "kind" | "train" | "micro_batch" | "max_length" | "precision" | "gradient_checkpointing" | "accelerator" | "trainable" | "batch" | "zero"> &
+      Partial<Pick<TrainStagePlan, "lora" | "lora_r">>)
   | ({ readonly kind: "eval" } & Parameters<typeof evalMaxNewTokens>[0]);
 
 function hasClassToken(family: string): boolean {
@@ -124,7 +127,8 @@ export function estimateStage(model: ModelPlan, stage: MemoryStage, cluster: Clu
   const flash = stage.accelerator === "gpu";
   const t = stage.trainable;
 
-  let params = 2 * p.vision + w * (p.connector + p.language);
+  const adapters = stage.lora && stage.lora_r ? loraParameterCount(model.language.family, { ...model.language }, stage.lora_r) : 0;
+  let params = 2 * p.vision + w * (p.connector + p.language + adapters);
   if (z >= 3) params = params / n + w * largestModule(model);
   const grads = (w * t) / (z >= 2 ? n : 1);
   const optimizer = ((stage.precision === "fp32" ? 8 : 12) * t) / (z >= 1 ? n : 1);

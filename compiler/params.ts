@@ -105,6 +105,28 @@ export function parameterCount(family: string, fields: Fields): number {
   return Number(count);
 }
 
+/**
+ * Parameters of the LoRA adapters of a language model at rank r, as LLaVA's `find_all_linear_names`
+ * targets them: every linear layer of the decoder (q, k, v, o, gate, up, down projections), not the
+ * output head or the embedding. A layer of in -> out features gets A [r, in] and B [out, r]:
+ * r · L · [(d + H·hd) + 2(d + KV·hd) + (H·hd + d) + 2(d + I) + (I + d)].
+ */
+export function loraParameterCount(family: string, fields: Fields, r: number): number {
+  switch (family) {
+    case "gemma":
+    case "llama": {
+      const d = n(fields.width);
+      const q = n(fields.heads) * n(fields.head_dim);
+      const kv = n(fields.kv_heads) * n(fields.head_dim);
+      const i = n(fields.mlp);
+      const perLayer = d + q + 2n * (d + kv) + (q + d) + 2n * (d + i) + (i + d);
+      return Number(BigInt(r) * n(fields.depth) * perLayer);
+    }
+    default:
+      throw new Error(`no LoRA parameter count for family ${family}`);
+  }
+}
+
 /** Tokens one image becomes in the language model's sequence. */
 export function imageTokens(family: string, fields: Fields): number {
   const side = Number(fields.image) / Number(fields.patch);

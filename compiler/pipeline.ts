@@ -12,16 +12,19 @@ import type * as A from "../grammar/ast.js";
 import { parseAssignment } from "../grammar/index.js";
 import { checkSchema, checkShapes } from "./check.js";
 import { Configurer } from "./configure.js";
-import { Diagnostics } from "../core/diagnostics.js";
+import { Diagnostics, type At } from "../core/diagnostics.js";
 import { M } from "../core/messages.js";
 import { Evaluator } from "./evaluate.js";
 import type { EmittedFile } from "./emit.js";
 import { exportLlava, type ExportResult, type ExportSettings } from "./export/index.js";
+import { wontFit, type Unfit } from "./export/problems.js";
 import { GridBuilder, type ExperimentGrid, type OnlyFilter, type SetOverride, type Variant } from "./grid.js";
-import { breakdown, gib, variantMemory } from "./memory.js";
+import { variantMemory } from "./memory.js";
+import { declarationOf, placeOf } from "./places.js";
 import { buildPlan } from "./plan.js";
 import { loadProgram, nodeHost, type Host, type Program } from "./resolve.js";
 import { SourceFile } from "../core/source.js";
+import { suggest } from "../core/suggest.js";
 import { equalValues } from "./values.js";
 import { validatePlan } from "../plan/io.js";
 import { variantFolder } from "../plan/names.js";
@@ -85,7 +88,7 @@ export function compile(entryPath: string, options: CompileOptions = {}): Compil
     checkSchema(component, diagnostics);
     checkShapes(component, diagnostics);
     // a model is checked as a whole too (connector widths), used by an experiment or not
-    if (component.kind === "model") configurer.model(component, new Map());
+    if (component.kind === "model") configurer.model(component);
   }
   const experiments: ExperimentGrid[] = [];
   const sets = (options.sets ?? []).map((s) => parseFlag("--set", s, diagnostics)).filter((s): s is ParsedFlag => !!s);
@@ -130,9 +133,21 @@ export function compile(entryPath: string, options: CompileOptions = {}): Compil
   unusedWarnings(program, evaluator, diagnostics);
   suppressInBrokenItems(program, diagnostics);
   if (only.length > 0 && experiments.length > 0 && experiments.every((e) => e.variants.length === 0) && !diagnostics.hasErrors) {
-    diagnostics.report(M.noVariantMatchesOnly, { only: options.only ?? [] });
+    diagnostics.report(M.noVariantMatchesOnly, { only: options.only ?? [], labels: onlyLabels(entryPath, { ...options, host }, only) });
   }
   return { program, diagnostics, experiments, evaluator };
+}
+
+/**
+ * For an --only that matches nothing: the labels each --only path has without the --only flags (the
+ * grid expanded again, on this error path only), with the nearest to the label asked for.
+ */
+function onlyLabels(entryPath: string, options: CompileOptions, only: readonly OnlyFilter[]): { path: string; labels: string[]; guess?: string }[] {
+  const all = compile(entryPath, { ...options, only: [] }).experiments;
+  return only.map((o) => {
+    const labels = [...new Set(all.flatMap((e) => e.variants.map((v) => v.axes[o.path]).filter((l): l is string => l !== undefined)))];
+    return { path: o.path, labels, guess: labels.includes(o.value) ? undefined : suggest(o.value, labels) };
+  });
 }
 
 /**
@@ -155,7 +170,7 @@ function suppressInBrokenItems(program: Program, diagnostics: Diagnostics): void
     (d) => d.code.startsWith("E01") || !d.span || !broken.some((b) => b.file === d.span!.file && d.span!.start >= b.start && d.span!.end <= b.end),
   );
   diagnostics.items.length = 0;
-  diagnostics.items.push(...keep);
+  for (const d of keep) diagnostics.items.push(d);
 }
 
 /** W0101 for `let`s of the entry file nothing refers to; W0201 for imports whose names go unused. */
@@ -183,28 +198,25 @@ function unusedWarnings(program: Program, evaluator: Evaluator, diagnostics: Dia
 /**
  * The memory phase: W0501 for every stage that will not fit in its devices' memory on the cluster the
  * experiment describes, with the smallest change that makes it fit (`mmfmc grid`; the export reports
- * the same for what it exports).
+ * the same for what it exports), once per cause: a stage that does not fit in several variants is one
+ * warning naming them.
  */
 export function checkMemory(compilation: Compilation): void {
+  const unfit: Unfit[] = [];
   for (const e of compilation.experiments) {
     for (const v of e.variants) {
       variantMemory(v).forEach(({ estimate, fix }, i) => {
-        if (estimate.fits) return;
-        compilation.diagnostics.report(
-          M.stageDoesNotFit,
-          {
-            stage: v.config.stages[i].name,
-            id: v.id,
-            needs: gib(estimate.total),
-            available: gib(estimate.available),
-            breakdown: breakdown(estimate),
-            fix: fix && { change: fix.change, needs: gib(fix.estimate.total) },
-          },
-          { span: v.config.spans.get(`/stages/${i}`) },
-        );
+        if (!estimate.fits) unfit.push({ id: v.id, stage: v.config.stages[i].name, memory: estimate, fix, at: stageDeclaration(v, `/stages/${i}`) });
       });
     }
   }
+  for (const d of wontFit(unfit)) compilation.diagnostics.add(d);
+}
+
+/** Where a stage of a variant is declared, else where the spec writes it into the variant. */
+function stageDeclaration(variant: Variant, pointer: string): At {
+  const span = declarationOf(variant, pointer);
+  return span ? { span } : placeOf(variant, pointer);
 }
 
 // ---- from variants to files: plans, typed graph modules, export targets ---------------------------
@@ -310,9 +322,19 @@ export function exportExperiments(
 ): ExportedExperiment[] {
   return planned.map((e) => {
     const byId = new Map<string, Variant>(e.variants.map((v) => [v.id, v]));
-    // the plan moves the experiment's own fields under /cluster; spans are kept by config pointer
-    const spanOf = (id: string, pointer: string) => byId.get(id)?.config.spans.get(pointer.replace(/^\/cluster\//, "/"));
-    const exported = exportLlava({ experiment: e.name, source: options.source, plans: e.plans, spanOf, settings: options.settings });
+    // the plan moves the experiment's own fields under /cluster; places are found by config pointer
+    const configPointer = (pointer: string) => pointer.replace(/^\/cluster\//, "/");
+    const places = {
+      at: (id: string, pointer: string) => {
+        const variant = byId.get(id);
+        return variant ? placeOf(variant, configPointer(pointer)) : {};
+      },
+      declaration: (id: string, pointer: string) => {
+        const variant = byId.get(id);
+        return variant ? stageDeclaration(variant, configPointer(pointer)) : {};
+      },
+    };
+    const exported = exportLlava({ experiment: e.name, source: options.source, plans: e.plans, places, settings: options.settings });
     for (const d of exported.diagnostics) compilation.diagnostics.add(d);
     // each variant's plan, as `mmfmc build` writes it: what `mmfmc collect` reads the variants from
     const written = new Set(exported.variants.map((v) => v.id));

@@ -72,7 +72,7 @@ export function buildPlan(variant: Variant, ctx: PlanContext): Plan {
   const stageJson = config.stages as JsonObject[];
   const keys = stageKeys(config.model, config.seed, stageJson);
   const spanJson: Record<string, SourceRange> = {};
-  const pointers = [...spans.keys()].sort();
+  const pointers = spans.keys().sort();
   for (const p of pointers) spanJson[planPointer(p)] = spanRange(spans.get(p)!, ctx);
   const plan = {
     version: 1,

@@ -67,7 +67,11 @@ export function planSchema(): Schema {
     {
       kind: { const: "stage" },
       name: { type: "string" },
-      data: { oneOf: [familySchema(families.find((f) => f.name === "llava_json")!), familySchema(families.find((f) => f.name === "synthetic_shapes")!)] },
+      data: {
+        type: "array",
+        minItems: 1,
+        items: { oneOf: [familySchema(families.find((f) => f.name === "llava_json")!), familySchema(families.find((f) => f.name === "synthetic_shapes")!)] },
+      },
       trainable: { ...count, description: "parameters this stage updates" },
       cache_key: { ...hash, description: "hash of this stage's configuration chained with the keys of the stages before it" },
     },

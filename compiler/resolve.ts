@@ -5,10 +5,14 @@
  * `import "std"` brings the standard library: every `.mmfm` file of the package's `std/` folder, which
  * together form one module. Other imports are paths relative to the importing file. An import brings
  * the names declared in that file, not the names it imports itself.
+ *
+ * An import is followed to its real file (symbolic links resolved) before it is checked against the
+ * project root, and a module is known by that real path. A file that is not a spec (binary, or an
+ * imported file that does not begin like one) is named, never quoted: its lines are not shown.
  */
-import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, realpathSync, statSync } from "node:fs";
 import { dirname, extname, join, relative, resolve as resolvePath, sep } from "node:path";
-import { parseSource } from "../grammar/index.js";
+import { beginsLikeSpec, parseSource } from "../grammar/index.js";
 import type * as A from "../grammar/ast.js";
 import { Diagnostics } from "../core/diagnostics.js";
 import { L, M } from "../core/messages.js";
@@ -38,8 +42,11 @@ export interface Program {
 
 /** How files are read (tests and the language server can substitute their own). */
 export interface Host {
+  /** the file's text; throws an error with code `ERR_ENCODING_INVALID_ENCODED_DATA` when it is not UTF-8 */
   readFile(path: string): string;
   isFile(path: string): boolean;
+  /** the path of an existing file with every symbolic link resolved; absent: paths are real as they are */
+  realPath?(path: string): string;
   /** the `.mmfm` files of the standard library, absolute paths in name order */
   stdFiles(): string[];
   /** how a path is shown in diagnostics */
@@ -53,8 +60,9 @@ export interface Host {
 
 export function nodeHost(cwd: string = process.cwd()): Host {
   return {
-    readFile: (path) => readFileSync(path, "utf8"),
+    readFile: (path) => utf8.decode(readFileSync(path)),
     isFile: (path) => existsSync(path) && statSync(path).isFile(),
+    realPath: (path) => realpathSync.native(path),
     stdFiles: () => {
       const dir = join(packageRoot(), "std");
       return readdirSync(dir)
@@ -68,6 +76,9 @@ export function nodeHost(cwd: string = process.cwd()): Host {
     },
   };
 }
+
+/** Strict UTF-8 (a binary file is refused, not decoded into replacement characters); a BOM is kept, as whitespace. */
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** Parsed standard library files are kept across compilations in one process (they never change). */
 const stdCache = new Map<string, A.File>();
@@ -89,7 +100,8 @@ export function loadProgram(entryPath: string, host: Host, diagnostics: Diagnost
   const byId = new Map<string, Module>();
   const inProgress: string[] = [];
 
-  const parseFile = (path: string, text: string, cached: boolean): A.File => {
+  /** The file's syntax tree; undefined for an imported file that is not a spec (reported at `importSpan`). */
+  const parseFile = (path: string, text: string, cached: boolean, importSpan?: Span): A.File | undefined => {
     if (cached) {
       const hit = stdCache.get(path);
       if (hit) return hit;
@@ -97,6 +109,10 @@ export function loadProgram(entryPath: string, host: Host, diagnostics: Diagnost
     const local = new Diagnostics();
     const source = new SourceFile(host.displayPath(path), text, path);
     const file = host.parse ? host.parse(source, local) : parseSource(source, local);
+    if (importSpan && local.items.some((d) => d.code.startsWith("E01")) && !beginsLikeSpec(text)) {
+      diagnostics.report(M.notASpec, { path: host.displayPath(path), binary: false }, { span: importSpan });
+      return undefined;
+    }
     for (const d of local.items) diagnostics.add(d);
     if (cached && !local.hasErrors) stdCache.set(path, file);
     return file;
@@ -105,7 +121,7 @@ export function loadProgram(entryPath: string, host: Host, diagnostics: Diagnost
   const loadStd = (): Module => {
     const existing = byId.get("std");
     if (existing) return existing;
-    const files = host.stdFiles().map((p) => parseFile(p, host.readFile(p), true));
+    const files = host.stdFiles().map((p) => parseFile(p, host.readFile(p), true)!);
     const module = makeModule("std", files, true);
     // the standard library's files see each other's names
     for (const [name, b] of module.own) module.scope.set(name, b);
@@ -144,16 +160,26 @@ export function loadProgram(entryPath: string, host: Host, diagnostics: Diagnost
     try {
       source = text ?? host.readFile(path);
     } catch (error) {
-      const unreadable = { path: host.displayPath(path), reason: (error as NodeJS.ErrnoException).code === "ENOENT" ? undefined : (error as Error).message };
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "ERR_ENCODING_INVALID_ENCODED_DATA") {
+        diagnostics.report(M.notASpec, { path: host.displayPath(path), binary: true }, { span: importSpan });
+        return undefined;
+      }
+      const unreadable = { path: host.displayPath(path), reason: code === "ENOENT" ? undefined : (error as Error).message };
       if (importSpan) diagnostics.report(M.cannotReadImport, unreadable, { span: importSpan });
       else diagnostics.report(M.cannotReadInput, unreadable);
       return undefined;
     }
+    if (source.includes("\u0000")) {
+      diagnostics.report(M.notASpec, { path: host.displayPath(path), binary: true }, { span: importSpan });
+      return undefined;
+    }
+    const file = parseFile(path, source, false, importSpan);
+    if (!file) return undefined;
     inProgress.push(path);
-    const file = parseFile(path, source, false);
     const module = makeModule(path, [file], false);
     byId.set(path, module);
-    const root = projectRoot(path, host);
+    const root = realPathOf(host, projectRoot(path, host));
     // names brought by each import, with where they were imported
     const imported = new Map<string, { binding: Binding; via: Span }>();
     for (const item of file.items) {
@@ -196,16 +222,29 @@ function importTarget(item: A.Import, from: string, root: string, host: Host, di
   }
   let target = resolvePath(dirname(from), spec);
   if (!host.isFile(target) && extname(target) !== ".mmfm" && host.isFile(target + ".mmfm")) target += ".mmfm";
-  const inside = target === root || target.startsWith(root.endsWith(sep) ? root : root + sep);
+  const exists = host.isFile(target);
+  // a symbolic link is checked where it leads: a link inside the project to /etc/shadow is outside it
+  const real = exists ? realPathOf(host, target) : target;
+  const inside = real === root || real.startsWith(root.endsWith(sep) ? root : root + sep);
   if (!inside) {
-    diagnostics.report(M.importOutsideRoot, { spec, resolved: host.displayPath(target), root: host.displayPath(root) }, { span: item.path.span });
+    diagnostics.report(M.importOutsideRoot, { spec, resolved: host.displayPath(real), root: host.displayPath(root) }, { span: item.path.span });
     return undefined;
   }
-  if (!host.isFile(target)) {
+  if (!exists) {
     diagnostics.report(M.importNotFound, { spec, resolved: host.displayPath(target) }, { span: item.path.span });
     return undefined;
   }
-  return target;
+  return real;
+}
+
+/** The real path of an existing file or folder (links resolved), or the path itself when the host cannot tell. */
+function realPathOf(host: Host, path: string): string {
+  if (!host.realPath) return path;
+  try {
+    return host.realPath(path);
+  } catch {
+    return path;
+  }
 }
 
 export function bindingSpan(b: Binding): Span {

@@ -59,18 +59,34 @@ export class Component {
     readonly block?: A.Block,
   ) {}
 
-  /** Every field set on this component or a base, the nearest setting winning. */
+  /**
+   * Every field set on this component or a base, the nearest setting winning. A declaration keeps
+   * its merged fields (a chain of declared bases can be long); an anonymous refinement, which a grid
+   * makes for every variant, merges them when asked, over its nearest declared base.
+   */
   get fields(): ReadonlyMap<string, FieldEntry> {
-    if (!this.resolvedFields) {
-      const merged = new Map(this.base ? this.base.fields : []);
-      for (const [k, v] of this.own) merged.set(k, v);
-      this.resolvedFields = merged;
+    if (this.resolvedFields) return this.resolvedFields;
+    // from the farthest base not yet merged down, by a loop
+    const chain: Component[] = [];
+    for (let c: Component | undefined = this; c && !c.resolvedFields; c = c.base) chain.push(c);
+    let merged: ReadonlyMap<string, FieldEntry> = chain[chain.length - 1].base?.resolvedFields ?? new Map();
+    for (let i = chain.length - 1; i >= 0; i--) {
+      const c = chain[i];
+      const next = new Map(merged);
+      for (const [k, v] of c.own) next.set(k, v);
+      merged = next;
+      if (c.name !== undefined || !c.base) c.resolvedFields = next;
     }
-    return this.resolvedFields;
+    return merged;
   }
 
   field(name: string): FieldEntry | undefined {
-    return this.fields.get(name);
+    for (let c: Component | undefined = this; c; c = c.base) {
+      if (c.resolvedFields) return c.resolvedFields.get(name);
+      const own = c.own.get(name);
+      if (own) return own;
+    }
+    return undefined;
   }
 
   /** The declared name of this component or of its nearest named base (for labels and messages). */

@@ -46,6 +46,7 @@ export const catalog = {
   E0105: { severity: "error", summary: "malformed number" },
   E0106: { severity: "error", summary: "syntax error: unexpected token" },
   E0107: { severity: "error", summary: "a keyword where a name is expected" },
+  E0108: { severity: "error", summary: "brackets nested too deeply" },
   // E02xx: names, imports, declarations and fields
   E0201: { severity: "error", summary: "unknown name" },
   E0202: { severity: "error", summary: "name declared twice" },
@@ -61,6 +62,7 @@ export const catalog = {
   E0212: { severity: "error", summary: "definition refers to itself" },
   E0213: { severity: "error", summary: "`ablate` or `exclude` outside an experiment" },
   E0214: { severity: "error", summary: "a family or kind name used where a value is expected" },
+  E0215: { severity: "error", summary: "a file that is not an mmfm spec" },
   // E03xx: types, values and shapes
   E0301: { severity: "error", summary: "mismatched types" },
   E0302: { severity: "error", summary: "value out of range" },
@@ -92,6 +94,8 @@ export const catalog = {
   E0409: { severity: "error", summary: "condition is not a boolean" },
   E0410: { severity: "error", summary: "no label can be derived for a value" },
   E0411: { severity: "error", summary: "`repeats` together with a `seed` axis" },
+  E0412: { severity: "error", summary: "`label(...)` outside an `exclude` condition" },
+  E0413: { severity: "error", summary: "a `zip` group inside `ablate zip`" },
   // E05xx: command line and build
   E0501: { severity: "error", summary: "invalid --set or --only" },
   E0502: { severity: "error", summary: "--only or --variant matches no variant" },

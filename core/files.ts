@@ -23,9 +23,19 @@ const ADVICE: Readonly<Record<string, readonly [meaning: string, help: string]>>
   EISDIR: ["the path is a folder, not a file", "move that folder away or use another folder"],
 };
 
+/**
+ * An operating-system error as Node reports it (`NodeJS.ErrnoException`), written out so the shipped
+ * declarations need no Node types.
+ */
+export interface SystemError extends Error {
+  readonly code?: string;
+  readonly syscall?: string;
+  readonly path?: string;
+}
+
 /** Whether an error is an operating-system error about the environment (as opposed to a bug). */
-export function isEnvironmentError(error: unknown): error is NodeJS.ErrnoException {
-  const code = (error as NodeJS.ErrnoException | null)?.code;
+export function isEnvironmentError(error: unknown): error is SystemError {
+  const code = (error as SystemError | null)?.code;
   return typeof code === "string" && Object.hasOwn(ADVICE, code);
 }
 
@@ -40,7 +50,7 @@ export function fileError(error: unknown, what: string, path: string): unknown {
 }
 
 /** The message of an operating-system error that reached the command line without a `FileError` around it. */
-export function environmentMessage(error: NodeJS.ErrnoException): string {
+export function environmentMessage(error: SystemError): string {
   const wrapped = fileError(error, error.syscall ?? "use", error.path ?? "a file");
   return wrapped instanceof Error ? wrapped.message : String(error);
 }

@@ -50,10 +50,12 @@ const label = (text: string): LabelText => text as LabelText;
 export const L = {
   seedAxis: label("the `seed` axis"),
   firstGivenHere: label("first given here"),
+  broughtInByAxis: (path: string) => label(`brought into this variant by the axis \`${path}\``),
   firstSetHere: label("first set here"),
   firstHere: label("first here"),
   firstListedHere: label("first listed here"),
   sameLabelHere: label("the same label here"),
+  sameLabelsHere: label("the same labels here"),
   importedHere: label("imported here"),
   declaredAgainToo: label("and declared again here"),
   firstDeclaredHere: (name: string) => label(`\`${name}\` first declared here`),
@@ -107,6 +109,10 @@ function inRule(rule: string): string {
     case "axis":
     case "ablate":
       return " in an `ablate` block (`AXIS: VALUES`)";
+    case "zipGroup":
+      return " in a `zip` group (`AXIS: VALUES`)";
+    case "axisLabel":
+      return " in `label(AXIS)`";
     case "primary":
     case "unary":
     case "postfix":
@@ -124,7 +130,12 @@ function inRule(rule: string): string {
 }
 
 /** `--set PATH=VALUE` that does not parse: why. */
-export type AssignmentProblem = SyntaxProblem | { readonly kind: "noEquals" } | { readonly kind: "notAPath"; readonly text: string } | { readonly kind: "noValue" };
+export type AssignmentProblem =
+  | SyntaxProblem
+  | { readonly kind: "noEquals" }
+  | { readonly kind: "notAPath"; readonly text: string }
+  | { readonly kind: "noValue" }
+  | { readonly kind: "nestedTooDeep"; readonly limit: number };
 
 /** Why a `--set` value does not parse, in words: a syntax error as its message says it. */
 function assignmentText(p: AssignmentProblem): string {
@@ -135,6 +146,8 @@ function assignmentText(p: AssignmentProblem): string {
       return `\`${p.text}\` is not a path like \`finetune.lr\``;
     case "noValue":
       return "the value is missing";
+    case "nestedTooDeep":
+      return M.nestedTooDeep.text(p);
     case "keywordAsName":
       return M.keywordAsName.text(p);
     case "expectedToken":
@@ -183,6 +196,8 @@ interface WrongType {
   /** the type (or kind) of the value found; absent when unknown */
   readonly found?: string;
   readonly shown?: string;
+  /** a string that holds a number of the expected type (`"128"`): the number to write instead */
+  readonly unquoted?: string;
 }
 
 const wrongType = (x: WrongType) => `\`${x.field}\` of ${x.owner} must be ${x.expected}, found ${x.found ? a(x.found) : "another type"}${x.shown !== undefined ? ` ${quoted(x.shown)}` : ""}`;
@@ -230,6 +245,11 @@ export const M = {
     help: () => "pick another name; keywords are listed in docs/language.md",
   }),
 
+  nestedTooDeep: message("E0108", (x: { limit: number }) => `brackets and prefix operators nest more than ${x.limit} levels deep`, {
+    label: (x) => `level ${x.limit + 1} opens here`,
+    help: () => "give inner values names with `let` and refer to them (every `(`, `[`, `{` and prefix `-` or `not` is a level)",
+  }),
+
   // ---- E02xx: names, imports, declarations and fields --------------------------------------------
   unknownName: message("E0201", (x: { name: string; guess?: string; missingStd: boolean }) => `unknown name \`${x.name}\``, {
     label: (x) => (x.guess ? didYouMean(x.guess) : "not declared in this file or its imports"),
@@ -273,6 +293,10 @@ export const M = {
   importCycle: message("E0207", (x: { cycle: readonly string[] }) => `import cycle: ${x.cycle.join(" -> ")}`, {
     help: () => "move the shared declarations into a file that both import",
   }),
+  /** a file read as a spec that is not one: binary (not UTF-8 text, or holding NUL bytes), or an import that does not begin like a spec */
+  notASpec: message("E0215", (x: { path: string; binary: boolean }) => `\`${x.path}\` is not an mmfm spec: ${x.binary ? "it is binary, not UTF-8 text" : "it does not begin with `import`, `let` or a declaration"}`, {
+    help: (x) => `its content is not shown; ${x.binary ? "a spec is a UTF-8 text file" : "check the path: an import names another `.mmfm` file of the project"}`,
+  }),
   importOutsideRoot: message("E0208", (x: { spec: string; resolved: string; root: string }) => `import \`${x.spec}\` reaches outside the project root`, {
     label: (x) => `resolves to \`${x.resolved}\``,
     help: (x) => `imports stay inside \`${x.root || "."}\` (the nearest folder with mmfm.json or package.json); only "std" is shared`,
@@ -309,7 +333,10 @@ export const M = {
   }),
 
   // ---- E03xx: types, values and shapes -----------------------------------------------------------
-  wrongType: message("E0301", wrongType, { label: (x) => `expected ${x.expected}` }),
+  wrongType: message("E0301", wrongType, {
+    label: (x) => `expected ${x.expected}`,
+    help: (x) => (x.unquoted !== undefined ? `a number in quotes is a string: write \`${x.unquoted}\` without the quotes` : undefined),
+  }),
   /** `whole`: the float's value when it is a whole number, to write as an integer */
   integerExpected: message("E0301", (x: { field: string; shown: string; whole?: number }) => `\`${x.field}\` must be an integer, found float \`${x.shown}\``, {
     help: (x) => (x.whole !== undefined ? `write \`${x.whole}\`` : undefined),
@@ -332,6 +359,16 @@ export const M = {
   /** `allowed` as written in a spec (strings quoted) */
   notAllowed: message("E0303", (x: { field: string; owner: string; allowed: readonly string[]; shown?: string; guess?: string }) => `\`${x.field}\` of ${x.owner} must be one of ${listNames(x.allowed)}, found ${quoted(x.shown)}`, {
     label: (x) => (x.guess ? didYouMean(`"${x.guess}"`) : undefined),
+  }),
+  /** `train = connector`: one component name where `train` takes a list */
+  componentAlone: message("E0301", (x: { name: string }) => `\`train\` takes a list of components, found \`${x.name}\` alone`, {
+    label: () => "expected a list",
+    help: (x) => `write \`train = [${x.name}]\``,
+  }),
+  /** `train = [conector]`: `guess` the nearest component, by spelling or by LLaVA's word for it (`projector`) */
+  notAComponent: message("E0303", (x: { name: string; guess?: string; components: readonly string[] }) => `\`${x.name}\` is not a component`, {
+    label: (x) => (x.guess ? didYouMean(x.guess) : undefined),
+    help: (x) => `\`train\` lists the components the stage updates: ${listNames(x.components)}`,
   }),
   wrongKind: message("E0304", wrongType, { label: (x) => `expected ${x.expected}` }),
   widthNotDivisibleByHeads: message("E0305", (x: NotDivisible) => `width not divisible by heads in ${x.owner}: \`${x.big}\` ${x.a} is not divisible by \`${x.small}\` ${x.b}`, {
@@ -366,11 +403,22 @@ export const M = {
   epochsAndSteps: message("E0313", (x: { owner: string }) => `${x.owner} sets both \`epochs\` and \`steps\``, {
     help: () => "give one: `epochs` passes over the data, or `steps` optimizer steps",
   }),
+  loraWithoutLanguage: message("E0313", (x: { owner: string }) => `${x.owner} sets \`lora\` but does not train \`language\``, {
+    label: () => "LoRA adapts the language model",
+    help: () => "add `language` to `train` (its adapters are then trained, not its weights), or remove `lora = true`",
+  }),
+  mixtureLength: message("E0313", (x: { owner: string; weights: number; datasets: number }) => `\`mixture\` of ${x.owner} has ${x.weights} weight${x.weights === 1 ? "" : "s"} for ${x.datasets} dataset${x.datasets === 1 ? "" : "s"}`, {
+    help: () => "give one weight per dataset of `data`, in the same order",
+  }),
   listedTwice: message("E0314", (x: { field: string; owner: string; item?: string }) => `\`${x.field}\` of ${x.owner} lists \`${x.item ?? "an item"}\` twice`, {
     label: () => "listed again here",
   }),
-  batchNotMultiple: message("E0315", (x: { batch: number; micro: number; owner: string }) => `\`batch\` ${x.batch} is not a multiple of \`micro_batch\` ${x.micro} in ${x.owner}`, {
-    help: () => "gradients are accumulated over batch / micro_batch forward passes, which must be whole",
+  /** `valid`: the micro batches that divide the batch, smallest first */
+  batchNotMultiple: message("E0315", (x: { batch: number; micro: number; owner: string; valid: readonly number[] }) => `\`batch\` ${x.batch} is not a multiple of \`micro_batch\` ${x.micro} in ${x.owner}`, {
+    help: (x) => [
+      "gradients are accumulated over batch / micro_batch forward passes, which must be whole",
+      `\`micro_batch\` values that divide ${x.batch}: ${x.valid.length > 24 ? `${x.valid.slice(0, 24).join(", ")} and ${x.valid.length - 24} more` : x.valid.join(", ")}`,
+    ],
   }),
   trainsOnBenchmark: message("E0316", (x: { owner: string; dataset: string }) => `${x.owner} trains on the benchmark \`${x.dataset}\``, {
     help: () => "benchmarks are evaluated by an `eval`; training data is `llava_json` or `synthetic_shapes`",
@@ -409,14 +457,18 @@ export const M = {
   axisNotListOrRecord: message("E0402", (x: { path: string; shown: string }) => `the values of axis \`${x.path}\` must be a list or a record, found ${x.shown}`, {
     help: (x) => `write \`${x.path}: [a, b]\` or \`${x.path}: { label = a, other = b }\``,
   }),
-  zipLengths: message("E0403", (x: { first: string; n: number; other: string; m: number }) => `zipped axes have different lengths: \`${x.first}\` has ${x.n}, \`${x.other}\` has ${x.m}`, {
-    help: () => "`ablate zip` pairs the i-th values of every axis, so all need the same number",
+  /** `group`: the axes of a `zip { }` group inside `ablate { }` (else of an `ablate zip` block) */
+  zipLengths: message("E0403", (x: { first: string; n: number; other: string; m: number; group?: boolean }) => `zipped axes have different lengths: \`${x.first}\` has ${x.n}, \`${x.other}\` has ${x.m}`, {
+    help: (x) => `${x.group ? "a `zip` group" : "`ablate zip`"} pairs the i-th values of every axis, so all need the same number`,
   }),
   excludeDropsAll: message("E0404", (x: { experiment: string; before: number }) => `the \`exclude\` conditions drop every variant of experiment \`${x.experiment}\``, {
     help: (x) => `${x.before} variant${x.before === 1 ? "" : "s"} before excluding, none after`,
   }),
   sameLabel: message("E0405", (x: { path: string; label: string }) => `two values of axis \`${x.path}\` have the label \`${x.label}\``, {
     help: (x) => `variant ids would collide; give distinct labels with a record: \`${x.path}: { a = ..., b = ... }\``,
+  }),
+  sameRowLabels: message("E0405", (x: { labels: string; row: number; first: number }) => `rows ${x.first} and ${x.row} of \`ablate zip\` have the same labels \`${x.labels}\``, {
+    help: () => "variant ids would collide; give one of the rows distinct labels with a record (`{ label = value }`)",
   }),
   sameId: message("E0405", (x: { id: string }) => `two different variants have the id \`${x.id}\``, {
     help: () => "give the values distinct labels with a record (`{ label = value }`)",
@@ -427,17 +479,27 @@ export const M = {
   axisTwice: message("E0407", (x: { path: string }) => `axis \`${x.path}\` is given twice in one \`ablate\` block`, {
     help: () => "put all its values in one list, or use separate `ablate` blocks for a union",
   }),
-  unsafeLabel: message("E0408", (x: { label: string }) => `label \`${x.label}\` cannot be part of a variant id and folder name`, {
+  /** `fixed`: the label with its leading `-` spelt out (`neg1`), for one that starts with `-` */
+  unsafeLabel: message("E0408", (x: { label: string; fixed?: string }) => `label \`${x.label}\` cannot be part of a variant id and folder name`, {
+    label: (x) => (x.fixed ? `labels cannot start with \`-\`` : undefined),
     help: (x) =>
       x.label === "default"
         ? "`default` is the id of an experiment without axes; pick another label"
-        : "labels are letters, digits and `_ . + = @ -` (not starting with `.`); give a safe label with a record: `{ safe_name = value }`",
+        : x.fixed
+          ? `spell the sign: \`${x.fixed}\` (as the label derived from a negative number is)`
+          : "labels are letters, digits and `_ . + = @ -` (not starting with `.` or `-`); give a safe label with a record: `{ safe_name = value }`",
   }),
   notNeedsBoolean: message("E0409", (x: { type: string }) => `\`not\` needs a boolean, found ${a(x.type)}`),
   logicNeedsBooleans: message("E0409", (x: { op: string; type: string }) => `\`${x.op}\` needs booleans, found ${a(x.type)}`),
   /** `type` is the value's type (`int`, `component`), `kind` a component's kind */
   excludeNotBoolean: message("E0409", (x: { type: string; kind?: string; shown: string }) => `an \`exclude\` condition must be a boolean, found ${article(x.type)} ${x.kind ?? x.type} \`${x.shown}\``, {
     help: () => "compare axes with values: `exclude model.vision == dino and model.language == gemma_7b_it`",
+  }),
+  labelOutsideExclude: message("E0412", (x: { path: string }) => `\`label(${x.path})\` is only meaningful in an \`exclude\` condition`, {
+    help: () => "`label(AXIS)` is the label an axis has at a grid point; elsewhere refer to values directly",
+  }),
+  zipInZip: message("E0413", () => "a `zip` group inside `ablate zip`", {
+    help: () => "`ablate zip` already pairs all its axes; write `ablate { zip { ... } OTHER: [...] }` to cross a group with other axes",
   }),
   noLabel: message("E0410", (x: { shown: string; path: string }) => `no label can be derived for \`${x.shown}\``, {
     help: (x) => `give labels with a record: \`${x.path}: { name = ${x.shown}, ... }\``,
@@ -459,9 +521,17 @@ export const M = {
   onlyNotAnAxis: message("E0501", (x: { path: string; experiment: string; guess?: string; axes: readonly string[] }) => `--only: \`${x.path}\` is not an axis of experiment \`${x.experiment}\``, {
     help: (x) => (x.guess ? didYouMean(x.guess) : x.axes.length ? `its axes are ${listNames(x.axes)}` : "it has no axes"),
   }),
-  noVariantMatchesOnly: message("E0502", (x: { only: readonly string[] }) => `no variant matches ${x.only.map((o) => `--only ${o}`).join(" ")}`, {
-    help: () => "`mmfmc grid FILE` lists the variants and their labels",
-  }),
+  /** `labels`: per --only path, the labels its axis has without the --only flags, and the nearest to the one asked for */
+  noVariantMatchesOnly: message(
+    "E0502",
+    (x: { only: readonly string[]; labels: readonly { path: string; labels: readonly string[]; guess?: string }[] }) => `no variant matches ${x.only.map((o) => `--only ${o}`).join(" ")}`,
+    {
+      help: (x) => [
+        ...x.labels.map((l) => `\`${l.path}\` has the labels ${listNames(l.labels, "and")}${l.guess ? `; did you mean \`${l.path}=${l.guess}\`?` : ""}`),
+        "`mmfmc grid FILE` lists the variants and their labels",
+      ],
+    },
+  ),
   noVariantMatches: message("E0502", (x: { variant: string; ids: readonly string[] }) => `--variant \`${x.variant}\` matches no variant`, {
     help: (x) => `the variants are ${x.ids.join(", ")}`,
   }),
@@ -479,14 +549,22 @@ export const M = {
     help: () => "check the condition's names and values; remove it if it is no longer needed",
   }),
   sameConfiguration: message("W0402", (x: { first: string; second: string }) => `variants \`${x.first}\` and \`${x.second}\` have the same configuration; keeping the first`),
-  /** sizes as `61.3 GiB`; `fix` the smallest change that fits, if any */
-  stageDoesNotFit: message("W0501", (x: { stage: string; id: string; needs: string; available: string; breakdown: string; fix?: { change: string; needs: string } }) =>
-    `stage \`${x.stage}\` of \`${x.id}\` needs about ${x.needs} per device but devices have ${x.available} (${x.breakdown})`, {
-    help: (x) =>
-      x.fix
-        ? `the smallest change that fits: \`${x.fix.change}\` (about ${x.fix.needs} per device)`
-        : "no change of ZeRO stage, micro batch, checkpointing or device count makes it fit; use devices with more memory",
-  }),
+  /** sizes as `61.3 GiB`; `variants` each with its need (`needs`, `breakdown`: the largest); `fix` the smallest change that fits, if any */
+  stageDoesNotFit: message(
+    "W0501",
+    (x: { stage: string; variants: readonly { id: string; needs: string }[]; needs: string; available: string; breakdown: string; fix?: { change: string; needs: string } }) =>
+      x.variants.length === 1
+        ? `stage \`${x.stage}\` of \`${x.variants[0].id}\` needs about ${x.needs} per device but devices have ${x.available} (${x.breakdown})`
+        : `stage \`${x.stage}\` of ${x.variants.length} variants needs up to ${x.needs} per device but devices have ${x.available} (${x.breakdown}, the largest)`,
+    {
+      help: (x) => [
+        ...(x.variants.length > 1 ? [`the variants: ${x.variants.map((v) => `\`${v.id}\` ${v.needs}`).join(", ")}`] : []),
+        x.fix
+          ? `the smallest change that fits: \`${x.fix.change}\` (about ${x.fix.needs} per device)`
+          : "no change of ZeRO stage, micro batch, checkpointing or device count makes it fit; use devices with more memory",
+      ],
+    },
+  ),
 
   repeatsWithSeedAxis: message("E0411", () => "`repeats` and a `seed` axis both vary the seed", {
     help: () => "keep one: `repeats = N` runs seeds seed..seed+N-1; a `seed` axis runs exactly the seeds it lists",
@@ -579,8 +657,42 @@ export const M = {
   noImages: message("E0504", (x: { dataset: string | null | undefined }) => `the LLaVA trainer cannot express the dataset${x.dataset ? ` \`${x.dataset}\`` : ""} without \`images\``, {
     help: () => "--image_folder is where LLaVA finds the samples' images; set `images`",
   }),
-  trainsVision: message("E0504", (x: { stage: string }) => `the LLaVA trainer cannot express training the vision backbone in stage \`${x.stage}\``, {
-    help: () => "LLaVA's trainer keeps the vision tower frozen; train `connector` and/or `language`",
+  /** `codeBase`: the code base the variant is exported for */
+  trainsVision: message("E0504", (x: { stage: string; codeBase: string }) => `the LLaVA trainer cannot express training the vision backbone in stage \`${x.stage}\``, {
+    label: (x) => `${x.codeBase}'s train.py keeps the vision tower frozen`,
+    help: () => [
+      "neither LLaVA's nor LLaVA-Gemma's train.py has an argument that unfreezes it: build_vision_tower loads it with requires_grad_(False), and `unfreeze_mm_vision_tower` is only read from a saved config; so neither has a vision learning rate (`vision_lr`)",
+      "train `connector` and/or `language` in this stage, or run this variant on the tfjs runtime (`mmfmc run`)",
+    ],
+  }),
+  /** `field`: `data` (several datasets) or `mixture` */
+  severalDatasets: message(
+    "E0504",
+    (x: { stage: string; field: string; codeBase: string }) =>
+      x.field === "data" ? `the LLaVA trainer cannot express several datasets in stage \`${x.stage}\`` : `the LLaVA trainer cannot express a \`mixture\` in stage \`${x.stage}\``,
+    {
+      label: (x) => `${x.codeBase}'s train.py reads one \`--data_path\``,
+      help: (x) => [
+        `${x.codeBase}'s LazySupervisedDataset loads one JSON file and trains on its samples in the sampler's order: it has no list of files and no weights`,
+        x.field === "data"
+          ? "merge the datasets into one LLaVA JSON (as llava_v1_5_mix665k.json merges LLaVA-1.5's) and give the stage that one dataset, or run this variant with `mmfmc run`"
+          : "remove `mixture` (one dataset is trained on as it is), or run this variant with `mmfmc run`",
+      ],
+    },
+  ),
+  /** `lora`: the LoRA stage before it */
+  trainAfterLora: message("E0504", (x: { stage: string; lora: string; codeBase: string }) => `the LLaVA trainer cannot express training stage \`${x.stage}\` after the LoRA stage \`${x.lora}\``, {
+    label: (x) => `${x.codeBase}'s train.py would start from the adapters \`${x.lora}\` saves`,
+    help: (x) => [
+      `a LoRA stage saves its adapters and non_lora_trainables.bin, not merged weights; ${x.codeBase}'s train.py loads --model_name_or_path with from_pretrained, which needs a full checkpoint`,
+      `make \`${x.lora}\` the last training stage, or train it without \`lora\``,
+    ],
+  }),
+  loraEval: message("E0504", (x: { stage: string; family: string; codeBase: string }) => `the LLaVA trainer cannot express evaluating a \`${x.family}\` model trained with LoRA in stage \`${x.stage}\``, {
+    help: (x) => [
+      `${x.codeBase}'s load_pretrained_model rebuilds a LoRA checkpoint as LlavaLlamaForCausalLM only, whatever the language model`,
+      "evaluate it on the tfjs runtime (`mmfmc run`), or train that stage without `lora`",
+    ],
   }),
   gaudiPrecision: message("E0504", (x: { precision: string }) => `the LLaVA trainer cannot express \`precision\` = "${x.precision}" on Gaudi`, {
     help: () => 'LLaVA-Gemma\'s zero2_gaudi.json trains in bf16; use `precision = "bf16"` or `accelerator = "gpu"`',

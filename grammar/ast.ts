@@ -73,11 +73,32 @@ export interface Field {
   readonly span: Span;
 }
 
+/**
+ * `ablate { ... }`: its members (axes and `zip` groups) are crossed; `ablate zip { ... }` (`zip`
+ * true) pairs its axes, and holds no groups.
+ */
 export interface Ablate {
   readonly kind: "Ablate";
   readonly zip: boolean;
+  readonly members: readonly (Axis | ZipGroup)[];
+  readonly span: Span;
+}
+
+/** `zip { AXIS: VALUES ... }` in an `ablate` block: its axes paired, crossed with the block's other members. */
+export interface ZipGroup {
+  readonly kind: "ZipGroup";
   readonly axes: readonly Axis[];
   readonly span: Span;
+}
+
+/** Every axis of an `ablate` block, those of its `zip` groups included, in order. */
+export function ablateAxes(block: Ablate): Axis[] {
+  const out: Axis[] = [];
+  for (const m of block.members) {
+    if (m.kind === "Axis") out.push(m);
+    else for (const axis of m.axes) out.push(axis);
+  }
+  return out;
 }
 
 export interface Axis {
@@ -106,6 +127,7 @@ export type Expr =
   | InExpr
   | Refine
   | Paren
+  | AxisLabel
   | Missing;
 
 export interface IntLit {
@@ -202,6 +224,13 @@ export interface Refine {
 export interface Paren {
   readonly kind: "Paren";
   readonly expr: Expr;
+  readonly span: Span;
+}
+
+/** `label(PATH)`: the label an axis has at a grid point (only in `exclude` conditions). */
+export interface AxisLabel {
+  readonly kind: "Label";
+  readonly path: Path;
   readonly span: Span;
 }
 

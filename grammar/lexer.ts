@@ -18,8 +18,19 @@ export interface LexResult {
 
 const validNumber = /^[0-9](?:_?[0-9])*(?:\.[0-9](?:_?[0-9])*)?(?:[eE][+-]?[0-9](?:_?[0-9])*)?$/;
 
-export function lex(source: SourceFile, diagnostics: Diagnostics): LexResult {
-  const result = lexer.tokenize(source.text);
+/**
+ * The tokens of `source.text` from `start` to `end` (the whole text by default), with offsets into
+ * the whole text. A range must begin and end outside any token (the parser lexes a file item by item,
+ * see `itemStarts`).
+ */
+export function lex(source: SourceFile, diagnostics: Diagnostics, start = 0, end = source.text.length): LexResult {
+  const whole = start === 0 && end === source.text.length;
+  const result = lexer.tokenize(whole ? source.text : source.text.slice(start, end));
+  if (start !== 0) {
+    for (const token of result.tokens) shift(token, start);
+    for (const token of result.groups.comments ?? []) shift(token, start);
+    for (const error of result.errors) error.offset += start;
+  }
   for (const error of result.errors) {
     const ch = String.fromCodePoint(source.text.codePointAt(error.offset) ?? 0xfffd);
     const shown = /\s/.test(ch) || ch.charCodeAt(0) < 32 ? `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}` : ch;
@@ -45,6 +56,65 @@ export function lex(source: SourceFile, diagnostics: Diagnostics): LexResult {
     }
   }
   return { tokens: result.tokens, comments };
+}
+
+function shift(token: IToken, by: number): void {
+  token.startOffset += by;
+  if (token.endOffset !== undefined) token.endOffset += by;
+}
+
+const kindWords = "vision|connector|language|dataset|stage|eval|model|experiment";
+/** a name, not a keyword */
+const name = `(?!(?:${t.keywords.join("|")})(?![A-Za-z0-9_]))[A-Za-z_]`;
+/** A line that begins an item: `import "`, `let NAME`, `KIND NAME` (only spaces or tabs before and between). */
+const itemLine = new RegExp(`^[ \\t]*(?:import[ \\t]*"|let[ \\t]+${name}|(?:${kindWords})[ \\t]+${name})`);
+
+/**
+ * Offsets of the lines that begin a top-level item, outside block comments (strings and line
+ * comments end with their line, so a line never begins inside one). The first is always 0. Parsing a
+ * file item by item keeps only one item's tokens and syntax tree of Chevrotain's in memory at a time.
+ */
+export function itemStarts(text: string): number[] {
+  const starts = [0];
+  let inComment = false;
+  let at = 0;
+  while (at < text.length) {
+    let lineEnd = text.indexOf("\n", at);
+    if (lineEnd < 0) lineEnd = text.length;
+    if (!inComment && at > 0 && itemLine.test(text.slice(at, Math.min(lineEnd, at + 200)))) starts.push(at);
+    inComment = commentOpenAfter(text, at, lineEnd, inComment);
+    at = lineEnd + 1;
+  }
+  return starts;
+}
+
+/** Whether a block comment is still open at the end of the line `text[from, to)`. */
+function commentOpenAfter(text: string, from: number, to: number, inComment: boolean): boolean {
+  let i = from;
+  while (i < to) {
+    if (inComment) {
+      const close = text.indexOf("*/", i);
+      if (close < 0 || close + 2 > to) return true;
+      inComment = false;
+      i = close + 2;
+      continue;
+    }
+    const c = text.charCodeAt(i);
+    if (c === 34 /* " */) {
+      // a string, to its closing quote or the end of the line (as the lexer reads it, a lone \r ends it too)
+      i++;
+      while (i < to && text.charCodeAt(i) !== 34 && text.charCodeAt(i) !== 13) i += text.charCodeAt(i) === 92 /* \ */ && text.charCodeAt(i + 1) !== 13 ? 2 : 1;
+      i++;
+    } else if (c === 47 /* / */ && text.charCodeAt(i + 1) === 47) {
+      return false;
+    } else if (c === 47 && text.charCodeAt(i + 1) === 42 /* * */) {
+      inComment = true;
+      i += 2;
+    } else {
+      i++;
+    }
+  }
+  return inComment;
 }
 
 /**

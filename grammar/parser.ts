@@ -7,7 +7,8 @@ import { CstParser, EOF, type CstNode, type IParserErrorMessageProvider, type IT
 import type { AssignmentProblem, SyntaxProblem } from "../core/messages.js";
 import * as t from "./tokens.js";
 
-function describe(token: IToken): string {
+/** A token as a message names it: `keyword \`model\``, `name \`x\``, `the end of the file`. */
+export function describe(token: IToken): string {
   if (token.tokenType === EOF) return "the end of the file";
   if (t.keywords.includes(token.image)) return `keyword \`${token.image}\``;
   if (token.tokenType === t.Identifier) return `name \`${token.image}\``;
@@ -56,6 +57,9 @@ const messages: IParserErrorMessageProvider = {
     return problem({ kind: "unexpectedToken", found: describe(actual[0]), rule: ruleName });
   },
 };
+
+/** Operators after which `not` cannot start an operand (it binds looser than they do). */
+const arithmeticOrComparison = new Set<TokenType>([t.EqEq, t.NotEq, t.Plus, t.Minus, t.Star, t.Slash]);
 
 class MmfmParser extends CstParser {
   constructor() {
@@ -133,9 +137,25 @@ class MmfmParser extends CstParser {
     this.SUBRULE(this.expression);
   });
 
+  /** `ablate { ... }` crosses its axes and `zip { ... }` groups; `ablate zip { ... }` pairs its axes (a group inside is E0412). */
   ablate = this.RULE("ablate", () => {
     this.CONSUME(t.Ablate);
     this.OPTION(() => this.CONSUME(t.Zip));
+    this.CONSUME(t.LCurly);
+    this.MANY(() => {
+      this.OR([
+        { ALT: () => this.SUBRULE(this.axis) },
+        { ALT: () => this.SUBRULE(this.zipGroup) },
+        { ALT: () => this.CONSUME(t.Comma) },
+        { ALT: () => this.CONSUME(t.Semicolon) },
+      ]);
+    });
+    this.CONSUME(t.RCurly);
+  });
+
+  /** `zip { AXIS: VALUES ... }` inside `ablate { }`: axes paired with each other, crossed with the rest. */
+  zipGroup = this.RULE("zipGroup", () => {
+    this.CONSUME(t.Zip);
     this.CONSUME(t.LCurly);
     this.MANY(() => {
       this.OR([
@@ -158,93 +178,77 @@ class MmfmParser extends CstParser {
     this.SUBRULE(this.expression);
   });
 
+  /**
+   * An expression is operands and binary operators of every precedence in one flat sequence; the
+   * visitor builds the tree by precedence (or < and < not < comparisons < + - < * /). So a chain of a
+   * hundred thousand `+` costs no recursion, and an operand is three syntax nodes, not nine. What the
+   * precedence rules forbid is gated here, so the language is the same as with one rule per level:
+   * comparisons do not chain (`a == b == c`; `==`, `!=` and `in [..]` once between `and`s and `or`s),
+   * and `not` starts an operand only where a comparison may start (not after `==`, `+`, `-`, ...).
+   */
   expression = this.RULE("expression", () => {
-    this.SUBRULE(this.andExpr, { LABEL: "operands" });
-    this.MANY(() => {
-      this.CONSUME(t.Or, { LABEL: "operators" });
-      this.SUBRULE2(this.andExpr, { LABEL: "operands" });
-    });
-  });
-
-  andExpr = this.RULE("andExpr", () => {
-    this.SUBRULE(this.notExpr, { LABEL: "operands" });
-    this.MANY(() => {
-      this.CONSUME(t.And, { LABEL: "operators" });
-      this.SUBRULE2(this.notExpr, { LABEL: "operands" });
-    });
-  });
-
-  notExpr = this.RULE("notExpr", () => {
-    this.OR([
-      {
-        ALT: () => {
-          this.CONSUME(t.Not);
-          this.SUBRULE(this.notExpr);
-        },
-      },
-      { ALT: () => this.SUBRULE(this.comparison) },
-    ]);
-  });
-
-  comparison = this.RULE("comparison", () => {
-    this.SUBRULE(this.sum, { LABEL: "operands" });
-    // `x in [..]`; an `in` not followed by `[` is the next field's name (a connector's `in = 1024`)
-    this.OPTION({
-      GATE: () => this.LA(1).tokenType !== t.In || this.LA(2).tokenType === t.LBracket,
-      DEF: () => {
-      this.OR([
-        {
-          ALT: () => {
-            this.OR2([
-              { ALT: () => this.CONSUME(t.EqEq, { LABEL: "operators" }) },
-              { ALT: () => this.CONSUME(t.NotEq, { LABEL: "operators" }) },
-            ]);
-            this.SUBRULE2(this.sum, { LABEL: "operands" });
-          },
-        },
-        {
-          ALT: () => {
-            this.CONSUME(t.In);
-            this.SUBRULE(this.list);
-          },
-        },
-      ]);
-      },
-    });
-  });
-
-  sum = this.RULE("sum", () => {
-    this.SUBRULE(this.product, { LABEL: "operands" });
-    this.MANY(() => {
-      this.OR([
-        { ALT: () => this.CONSUME(t.Plus, { LABEL: "operators" }) },
-        { ALT: () => this.CONSUME(t.Minus, { LABEL: "operators" }) },
-      ]);
-      this.SUBRULE2(this.product, { LABEL: "operands" });
-    });
-  });
-
-  product = this.RULE("product", () => {
+    let compared = false;
     this.SUBRULE(this.unary, { LABEL: "operands" });
-    this.MANY(() => {
-      this.OR([
-        { ALT: () => this.CONSUME(t.Star, { LABEL: "operators" }) },
-        { ALT: () => this.CONSUME(t.Slash, { LABEL: "operators" }) },
-      ]);
-      this.SUBRULE2(this.unary, { LABEL: "operands" });
+    this.MANY({
+      GATE: () => {
+        const next = this.LA(1).tokenType;
+        if (next === t.In) return !compared && this.LA(2).tokenType === t.LBracket; // else a connector's next field `in = 1024`
+        if (next === t.EqEq || next === t.NotEq) return !compared;
+        return true;
+      },
+      DEF: () => {
+        this.OR([
+          {
+            ALT: () => {
+              this.OR2([
+                { ALT: () => this.CONSUME(t.Or, { LABEL: "operators" }) },
+                { ALT: () => this.CONSUME(t.And, { LABEL: "operators" }) },
+              ]);
+              compared = false;
+              this.SUBRULE2(this.unary, { LABEL: "operands" });
+            },
+          },
+          {
+            ALT: () => {
+              this.OR3([
+                { ALT: () => this.CONSUME(t.EqEq, { LABEL: "operators" }) },
+                { ALT: () => this.CONSUME(t.NotEq, { LABEL: "operators" }) },
+              ]);
+              compared = true;
+              this.SUBRULE3(this.unary, { LABEL: "operands" });
+            },
+          },
+          {
+            ALT: () => {
+              this.CONSUME(t.In, { LABEL: "operators" });
+              compared = true;
+              this.SUBRULE(this.list, { LABEL: "operands" });
+            },
+          },
+          {
+            ALT: () => {
+              this.OR4([
+                { ALT: () => this.CONSUME(t.Plus, { LABEL: "operators" }) },
+                { ALT: () => this.CONSUME(t.Minus, { LABEL: "operators" }) },
+                { ALT: () => this.CONSUME(t.Star, { LABEL: "operators" }) },
+                { ALT: () => this.CONSUME(t.Slash, { LABEL: "operators" }) },
+              ]);
+              this.SUBRULE4(this.unary, { LABEL: "operands" });
+            },
+          },
+        ]);
+      },
     });
   });
 
+  /** An operand: `not`s (where a comparison may start), then `-`s, then a value. */
   unary = this.RULE("unary", () => {
-    this.OR([
-      {
-        ALT: () => {
-          this.CONSUME(t.Minus);
-          this.SUBRULE(this.unary);
-        },
-      },
-      { ALT: () => this.SUBRULE(this.postfix) },
-    ]);
+    this.MANY({
+      GATE: () => !arithmeticOrComparison.has(this.LA(0).tokenType),
+      DEF: () => this.CONSUME(t.Not),
+    });
+    this.MANY2(() => this.CONSUME(t.Minus));
+    this.SUBRULE(this.postfix);
   });
 
   postfix = this.RULE("postfix", () => {
@@ -260,6 +264,8 @@ class MmfmParser extends CstParser {
       { ALT: () => this.CONSUME(t.False) },
       { ALT: () => this.SUBRULE(this.list) },
       { ALT: () => this.SUBRULE(this.record) },
+      // `label(PATH)`: `label` stays an ordinary name everywhere else
+      { GATE: () => this.LA(1).image === "label" && this.LA(2).tokenType === t.LParen, ALT: () => this.SUBRULE(this.axisLabel) },
       { ALT: () => this.SUBRULE(this.path) },
       {
         ALT: () => {
@@ -269,6 +275,14 @@ class MmfmParser extends CstParser {
         },
       },
     ]);
+  });
+
+  /** `label(PATH)`: the label of an axis at a grid point, in `exclude` conditions. */
+  axisLabel = this.RULE("axisLabel", () => {
+    this.CONSUME(t.Identifier);
+    this.CONSUME(t.LParen);
+    this.SUBRULE(this.path);
+    this.CONSUME(t.RParen);
   });
 
   list = this.RULE("list", () => {
@@ -333,7 +347,8 @@ export interface ParseError {
   readonly previous?: IToken;
 }
 
-function startsItem(tokens: IToken[], i: number): boolean {
+/** Whether the tokens at `i` begin an item: `import "..."`, `let NAME` or `KIND NAME`. */
+export function startsItem(tokens: readonly IToken[], i: number): boolean {
   const a = tokens[i];
   const b = tokens[i + 1];
   if (!a) return false;

@@ -18,6 +18,10 @@ function real(token: IToken | undefined): token is IToken {
   return token !== undefined && !token.isInsertedInRecovery && Number.isFinite(token.startOffset);
 }
 
+/** Binary operators by precedence, loosest first; `not` is between `and` and the comparisons. */
+const precedence: Record<string, number> = { or: 1, and: 2, "==": 4, "!=": 4, in: 4, "+": 5, "-": 5, "*": 6, "/": 6 };
+const notPrecedence = 3;
+
 export class AstBuilder {
   constructor(private readonly source: SourceFile) {}
 
@@ -69,15 +73,12 @@ export class AstBuilder {
     return { kind: "Name", text: token.image, span: this.tokenSpan(token) };
   }
 
-  file(csts: readonly CstNode[], comments: readonly A.Comment[]): A.File {
-    const items: A.Item[] = [];
-    for (const cst of csts) {
-      for (const itemNode of this.nodes(cst.children, "item")) {
-        const item = this.item(itemNode);
-        if (item) items.push(item);
-      }
+  /** The items of a parsed stretch of a file (a `file` CST), appended to `into`. */
+  items(cst: CstNode, into: A.Item[]): void {
+    for (const itemNode of this.nodes(cst.children, "item")) {
+      const item = this.item(itemNode);
+      if (item) into.push(item);
     }
-    return { kind: "File", source: this.source, items, comments, span: this.span(0, this.source.text.length) };
   }
 
   private item(node: CstNode): A.Item | undefined {
@@ -166,109 +167,122 @@ export class AstBuilder {
     const c = node.children;
     const kw = this.token(c, "Ablate");
     if (!kw) return undefined;
-    const axes: A.Axis[] = [];
+    // axes and zip groups, in source order
+    const members: { at: number; member: A.Axis | A.ZipGroup }[] = [];
     for (const axisNode of this.nodes(c, "axis")) {
-      const pathNode = this.node(axisNode.children, "path");
-      if (!pathNode) continue;
-      const path = this.path(pathNode);
-      if (path.segments.length === 0) continue;
-      const colon = this.token(axisNode.children, "Colon");
-      const values = this.expression(this.node(axisNode.children, "expression"), colon ? colon.startOffset + 1 : path.span.end);
-      axes.push({ kind: "Axis", path, values, span: this.span(path.span.start, values.span.end) });
+      const axis = this.axis(axisNode);
+      if (axis) members.push({ at: axis.span.start, member: axis });
     }
+    for (const groupNode of this.nodes(c, "zipGroup")) {
+      const zip = this.token(groupNode.children, "Zip");
+      if (!zip) continue;
+      const axes = this.nodes(groupNode.children, "axis").map((n) => this.axis(n)).filter((a): a is A.Axis => a !== undefined);
+      const close = this.token(groupNode.children, "RCurly");
+      const ext = this.extent(groupNode);
+      const span = this.span(zip.startOffset, close ? close.startOffset + 1 : ext?.[1] ?? zip.startOffset + 3);
+      members.push({ at: zip.startOffset, member: { kind: "ZipGroup", axes, span } });
+    }
+    members.sort((a, b) => a.at - b.at);
     const close = this.token(c, "RCurly");
     const ext = this.extent(node);
     return {
       kind: "Ablate",
       zip: this.token(c, "Zip") !== undefined,
-      axes,
+      members: members.map((m) => m.member),
       span: this.span(kw.startOffset, close ? close.startOffset + 1 : ext?.[1] ?? kw.startOffset + 6),
     };
+  }
+
+  private axis(node: CstNode): A.Axis | undefined {
+    const pathNode = this.node(node.children, "path");
+    if (!pathNode) return undefined;
+    const path = this.path(pathNode);
+    if (path.segments.length === 0) return undefined;
+    const colon = this.token(node.children, "Colon");
+    const values = this.expression(this.node(node.children, "expression"), colon ? colon.startOffset + 1 : path.span.end);
+    return { kind: "Axis", path, values, span: this.span(path.span.start, values.span.end) };
   }
 
   private missing(at: number): A.Missing {
     return { kind: "Missing", span: this.span(at, at) };
   }
 
-  /** `at`: where to place a Missing node when the expression is absent. */
+  /**
+   * `at`: where to place a Missing node when the expression is absent. The parser gives an
+   * expression's operands and operators as one flat sequence; the tree is built here by precedence
+   * with two stacks (operator precedence parsing), in a loop however long the sequence.
+   */
   expression(node: CstNode | undefined, at: number): A.Expr {
     if (!node) return this.missing(at);
-    return this.binaryChain(node, at, (n, a) => this.andExpr(n, a));
-  }
-
-  private binaryChain(node: CstNode, at: number, operand: (n: CstNode | undefined, at: number) => A.Expr): A.Expr {
     const operands = (node.children.operands ?? []) as CstNode[];
     const operators = ((node.children.operators ?? []) as IToken[]).filter(real);
-    let left = operand(operands[0], at);
-    for (let i = 0; i < operators.length; i++) {
-      const op = operators[i];
-      const right = operand(operands[i + 1], op.startOffset + op.image.length);
-      left = {
+    const values: A.Expr[] = [];
+    // pending operators: a binary operator token, or a `not` prefix (which binds looser than comparisons)
+    const pending: { token: IToken; not: boolean }[] = [];
+    const precedenceOf = (p: { token: IToken; not: boolean }) => (p.not ? notPrecedence : precedence[p.token.image]);
+    const reduce = () => {
+      const { token, not } = pending.pop()!;
+      if (not) {
+        const operand = values.pop()!;
+        values.push({ kind: "Unary", op: "not", operand, span: this.span(token.startOffset, operand.span.end) });
+        return;
+      }
+      const right = values.pop()!;
+      const left = values.pop()!;
+      const end = token.startOffset + token.image.length;
+      if (token.image === "in") {
+        const list: A.ListExpr = right.kind === "List" ? right : { kind: "List", items: [], span: this.span(end, end) };
+        values.push({ kind: "In", value: left, list, span: this.span(left.span.start, Math.max(list.span.end, end)) });
+        return;
+      }
+      values.push({
         kind: "Binary",
-        op: op.image as A.BinaryOp,
+        op: token.image as A.BinaryOp,
         left,
         right,
-        opSpan: this.tokenSpan(op),
-        span: this.span(Math.min(left.span.start, op.startOffset), Math.max(right.span.end, op.startOffset + op.image.length)),
-      };
+        opSpan: this.tokenSpan(token),
+        span: this.span(Math.min(left.span.start, token.startOffset), Math.max(right.span.end, end)),
+      });
+    };
+    for (let i = 0; i <= operators.length; i++) {
+      const op = operators[i - 1];
+      if (op) {
+        const p = precedence[op.image];
+        while (pending.length > 0 && precedenceOf(pending[pending.length - 1]) >= p) reduce();
+        pending.push({ token: op, not: false });
+      }
+      const operandAt = op ? op.startOffset + op.image.length : at;
+      const operand = operands[i];
+      if (op?.image === "in") {
+        values.push(operand ? this.list(operand) : this.missing(operandAt));
+        continue;
+      }
+      const c = operand?.children;
+      for (const not of c ? this.tokens(c, "Not") : []) pending.push({ token: not, not: true });
+      values.push(this.unary(operand, operandAt));
     }
-    return left;
+    while (pending.length > 0) reduce();
+    return values[0];
   }
 
-  private andExpr(node: CstNode | undefined, at: number): A.Expr {
-    if (!node) return this.missing(at);
-    return this.binaryChain(node, at, (n, a) => this.notExpr(n, a));
-  }
-
-  private notExpr(node: CstNode | undefined, at: number): A.Expr {
-    if (!node) return this.missing(at);
-    const c = node.children;
-    const not = this.token(c, "Not");
-    if (not) {
-      const operand = this.notExpr(this.node(c, "notExpr"), not.startOffset + 3);
-      return { kind: "Unary", op: "not", operand, span: this.span(not.startOffset, operand.span.end) };
-    }
-    return this.comparison(this.node(c, "comparison"), at);
-  }
-
-  private comparison(node: CstNode | undefined, at: number): A.Expr {
-    if (!node) return this.missing(at);
-    const c = node.children;
-    const inKw = this.token(c, "In");
-    if (inKw) {
-      const operands = (c.operands ?? []) as CstNode[];
-      const value = this.sum(operands[0], at);
-      const listNode = this.node(c, "list");
-      const list: A.ListExpr = listNode
-        ? this.list(listNode)
-        : { kind: "List", items: [], span: this.span(inKw.startOffset + 2, inKw.startOffset + 2) };
-      return { kind: "In", value, list, span: this.span(value.span.start, Math.max(list.span.end, inKw.startOffset + 2)) };
-    }
-    return this.binaryChain(node, at, (n, a) => this.sum(n, a));
-  }
-
-  private sum(node: CstNode | undefined, at: number): A.Expr {
-    if (!node) return this.missing(at);
-    return this.binaryChain(node, at, (n, a) => this.product(n, a));
-  }
-
-  private product(node: CstNode | undefined, at: number): A.Expr {
-    if (!node) return this.missing(at);
-    return this.binaryChain(node, at, (n, a) => this.unary(n, a));
-  }
-
+  /** An operand's `-` prefixes and value (its `not`s are the expression's). */
   private unary(node: CstNode | undefined, at: number): A.Expr {
     if (!node) return this.missing(at);
     const c = node.children;
-    const minus = this.token(c, "Minus");
-    if (minus) {
-      const operand = this.unary(this.node(c, "unary"), minus.startOffset + 1);
-      return { kind: "Unary", op: "-", operand, span: this.span(minus.startOffset, operand.span.end) };
-    }
+    const minuses = this.tokens(c, "Minus");
+    const nots = this.tokens(c, "Not");
+    const valueAt = minuses.length ? minuses[minuses.length - 1].startOffset + 1 : nots.length ? nots[nots.length - 1].startOffset + 3 : at;
     const postfix = this.node(c, "postfix");
-    if (!postfix) return this.missing(at);
-    const primary = this.primary(this.node(postfix.children, "primary"), at);
-    const blockNode = this.node(postfix.children, "block");
+    let value: A.Expr = postfix ? this.postfix(postfix, valueAt) : this.missing(valueAt);
+    for (let i = minuses.length - 1; i >= 0; i--) {
+      value = { kind: "Unary", op: "-", operand: value, span: this.span(minuses[i].startOffset, value.span.end) };
+    }
+    return value;
+  }
+
+  private postfix(node: CstNode, at: number): A.Expr {
+    const primary = this.primary(this.node(node.children, "primary"), at);
+    const blockNode = this.node(node.children, "block");
     if (!blockNode) return primary;
     const body = this.block(blockNode);
     return { kind: "Refine", base: primary, body, span: this.span(primary.span.start, body.span.end) };
@@ -291,6 +305,15 @@ export class AstBuilder {
     if (path) {
       const p = this.path(path);
       return p.segments.length > 0 ? p : this.missing(at);
+    }
+    const label = this.node(c, "axisLabel");
+    if (label) {
+      const name = this.token(label.children, "Identifier");
+      const pathNode = this.node(label.children, "path");
+      const p = pathNode ? this.path(pathNode) : undefined;
+      if (!name || !p || p.segments.length === 0) return this.missing(at);
+      const rp = this.token(label.children, "RParen");
+      return { kind: "Label", path: p, span: this.span(name.startOffset, rp ? rp.startOffset + 1 : p.span.end) };
     }
     const lp = this.token(c, "LParen");
     if (lp) {

@@ -2,93 +2,22 @@
  * Hover texts (Markdown): a component with its family, every field resolved (set, inherited or the
  * family default, computed defaults included), exact parameter counts and image tokens; a field's
  * documentation from its family's schema; a family; an axis with its values and the variants of its
- * experiment. Counts come from the same resolution `mmfmc grid` uses (compiler/config.ts).
+ * experiment. A component's fields and counts are compiler/doc.ts's, which `mmfmc doc PRESET` prints
+ * too; they come from the same resolution `mmfmc grid` uses (compiler/configure.ts).
  */
 import { relative } from "node:path";
 import type * as A from "../grammar/ast.js";
-import type { Json, JsonObject } from "../core/json.js";
-import { Configurer, type ModelConfig } from "../compiler/configure.js";
-import { Diagnostics } from "../core/diagnostics.js";
-import { fieldDefault, fieldType } from "../compiler/doc.js";
-import { familiesNamed, implicitFamily, type Family, type FieldSchema, type ValueKind } from "../compiler/families.js";
+import { componentDoc, fieldDefault, fieldType } from "../compiler/doc.js";
+import type { Family, FieldSchema } from "../compiler/families.js";
 import type { Compilation } from "../compiler/pipeline.js";
 import type { Binding } from "../compiler/resolve.js";
 import { spanText } from "../core/source.js";
-import { Component, show, type FieldEntry } from "../compiler/values.js";
+import { show, type Component, type FieldEntry } from "../compiler/values.js";
 
 const fence = (lines: readonly string[]) => ["```mmfm", ...lines, "```"].join("\n");
 
-export function count(n: number): string {
-  const short = n >= 1e9 ? `${(n / 1e9).toFixed(2)}B` : n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}K` : "";
-  return `${n.toLocaleString("en-US")}${short ? ` (${short})` : ""}`;
-}
-
-function json(value: Json): string {
-  if (value === null) return "none";
-  if (typeof value === "string") return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(json).join(", ")}]`;
-  if (typeof value === "object") return typeof value.name === "string" ? value.name : (value.family as string) ?? "{ ... }";
-  return String(value);
-}
-
 /** Where a file is, for people: relative to the package's std folder or the workspace. */
 export type ShowPath = (absolute: string) => string;
-
-/**
- * A backbone on its own, resolved as the vision or language part of a model whose other parts are
- * bare families: the same resolution (computed defaults, counts) a real model gives that part.
- */
-function standalone(c: Component, compilation: Compilation): ModelConfig | undefined {
-  if (c.kind !== "vision" && c.kind !== "language") return undefined;
-  const partner = (kind: ValueKind, name: string) => {
-    const family = familiesNamed(name).find((f) => f.kind === kind)!;
-    return new Component(kind, family, undefined, c.span, undefined, new Map());
-  };
-  const own = new Map<string, FieldEntry>();
-  const model = new Component("model", implicitFamily("model")!, undefined, c.span, undefined, own);
-  const set = (name: string, part: Component) =>
-    own.set(name, { name, value: { type: "component", component: part, span: c.span }, nameSpan: c.span, span: c.span, owner: model });
-  set("vision", c.kind === "vision" ? c : partner("vision", "clip_vit"));
-  set("connector", partner("connector", "linear"));
-  set("language", c.kind === "language" ? c : partner("language", "gemma"));
-  return new Configurer(compilation.evaluator, new Diagnostics()).model(model, new Map());
-}
-
-/** The models of the program whose connector is `c`, with their resolutions. */
-function modelsUsing(c: Component, compilation: Compilation): { model: Component; resolved: ModelConfig }[] {
-  const resolver = new Configurer(compilation.evaluator, new Diagnostics());
-  const out: { model: Component; resolved: ModelConfig }[] = [];
-  for (const m of compilation.evaluator.components) {
-    if (m.kind !== "model" || !m.name) continue;
-    const v = m.field("connector")?.value;
-    if (v?.type !== "component" || v.component !== c) continue;
-    const resolved = resolver.model(m, new Map());
-    if (resolved) out.push({ model: m, resolved });
-  }
-  return out;
-}
-
-function fieldLines(c: Component, resolved: JsonObject | undefined): string[] {
-  const names = Object.keys(c.family.fields);
-  const width = Math.max(...names.map((n) => n.length));
-  return names.map((name) => {
-    const schema = c.family.fields[name];
-    const entry = c.field(name);
-    let value: string;
-    let note = "";
-    if (entry) {
-      value = show(entry.value);
-      if (entry.owner !== c) note = `from ${entry.owner.name ?? "a base"}`;
-    } else if (resolved && name in resolved && resolved[name] !== null) {
-      value = json(resolved[name]);
-      note = schema.mmfmDefault ? `default: ${schema.mmfmDefault}` : "default";
-    } else {
-      value = c.family.required.includes(name) ? "required" : fieldDefault(schema, false);
-      note = value === "required" || value === "none" ? "" : "default";
-    }
-    return `${name.padEnd(width)} = ${value}${note ? `  // ${note.replace(/`/g, "")}` : ""}`;
-  });
-}
 
 function where(entry: FieldEntry, showPath: ShowPath): string {
   const path = entry.span.file.absolutePath;
@@ -103,40 +32,10 @@ function title(c: Component, showPath: ShowPath): string {
 }
 
 export function describeComponent(c: Component, compilation: Compilation, showPath: ShowPath): string {
-  const parts = [title(c, showPath)];
-  let resolved: JsonObject | undefined;
-  if (c.kind === "vision" || c.kind === "language") {
-    const model = standalone(c, compilation);
-    if (model) {
-      resolved = model.json[c.kind] as JsonObject;
-      const params = c.kind === "vision" ? model.params.vision : model.params.language;
-      parts.push(`${count(params)} parameters${c.kind === "vision" ? ` · ${model.imageTokens} image tokens per image` : ""}`);
-    }
-  } else if (c.kind === "model") {
-    const model = new Configurer(compilation.evaluator, new Diagnostics()).model(c, new Map());
-    if (model) {
-      const p = model.params;
-      parts.push(
-        `${count(p.total)} parameters: vision ${count(p.vision)}, connector ${count(p.connector)}, language ${count(p.language)} · ${model.imageTokens} image tokens per image`,
-      );
-    }
-  } else if (c.kind === "connector") {
-    const uses = modelsUsing(c, compilation);
-    if (uses.length) {
-      const line = (u: (typeof uses)[number]) => {
-        const io = u.resolved.json.connector as JsonObject;
-        return `${count(u.resolved.params.connector)} parameters in model \`${u.model.name}\` (${io.in} → ${io.out})`;
-      };
-      parts.push(uses.map(line).join("  \n"));
-      resolved = uses[0].resolved.json.connector as JsonObject;
-    } else {
-      parts.push("parameters depend on the widths of the model's backbones (`in` and `out` are inferred)");
-    }
-  } else {
-    resolved = new Configurer(compilation.evaluator, new Diagnostics()).component(c, "", new Map());
-  }
+  const doc = componentDoc(c, compilation.evaluator);
+  const parts = [title(c, showPath), doc.counts.join("  \n")];
   if (c.kind === "experiment") parts.push(gridSummary(c, compilation));
-  parts.push(fence(fieldLines(c, resolved)));
+  parts.push(fence(doc.fields));
   if (!c.family.implicit) parts.push(c.family.description);
   return parts.filter(Boolean).join("\n\n");
 }

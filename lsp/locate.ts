@@ -5,6 +5,7 @@
  * field of a component, or an axis of an experiment.
  */
 import type * as A from "../grammar/ast.js";
+import { ablateAxes } from "../grammar/ast.js";
 import type { Compilation } from "../compiler/pipeline.js";
 import type { Binding, Module } from "../compiler/resolve.js";
 import { familiesNamed, type Family, type FieldSchema, type ValueKind } from "../compiler/families.js";
@@ -60,7 +61,7 @@ function block(body: A.Block, offset: number, owner: Owner, decl?: A.Decl): Foun
         return expression(member.value, offset, { kind: "value", owner, field: member }, decl);
       case "Ablate":
         if (!decl) return undefined;
-        for (const axis of member.axes) {
+        for (const axis of ablateAxes(member)) {
           if (inside(axis.path.span, offset)) return path(axis.path, offset, { kind: "axis", decl, axis });
           if (inside(axis.values.span, offset)) return expression(axis.values, offset, { kind: "axisValue", decl, axis }, decl);
         }
@@ -209,5 +210,5 @@ export function resolvePath(compilation: Compilation, module: Module | undefined
 }
 
 export function axesOf(decl: A.Decl): A.Axis[] {
-  return (decl.body?.members ?? []).flatMap((m) => (m.kind === "Ablate" ? [...m.axes] : []));
+  return (decl.body?.members ?? []).flatMap((m) => (m.kind === "Ablate" ? ablateAxes(m) : []));
 }

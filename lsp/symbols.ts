@@ -1,7 +1,7 @@
 /** Document symbols (the outline): declarations with their fields and axes, `let` constants, imports. */
 import { SymbolKind, type DocumentSymbol } from "vscode-languageserver";
 import type * as A from "../grammar/ast.js";
-import { pathText } from "../grammar/ast.js";
+import { ablateAxes, pathText } from "../grammar/ast.js";
 import { spanText } from "../core/source.js";
 import { range } from "./convert.js";
 
@@ -33,7 +33,7 @@ function members(block: A.Block | undefined): DocumentSymbol[] {
         kind: SymbolKind.Array,
         range: range(m.span),
         selectionRange: range({ ...m.span, end: m.span.start + 6 }),
-        children: m.axes.map((a) => ({
+        children: ablateAxes(m).map((a) => ({
           name: pathText(a.path),
           detail: short(spanText(a.values.span)),
           kind: SymbolKind.Property,

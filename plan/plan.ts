@@ -165,7 +165,10 @@ export type Component = "vision" | "connector" | "language";
 export interface TrainStagePlan {
   readonly kind: "stage";
   readonly name: string;
-  readonly data: LlavaJsonPlan | SyntheticShapesPlan;
+  /** one or more datasets, trained on as one (runtime/data/mixture.ts) */
+  readonly data: readonly (LlavaJsonPlan | SyntheticShapesPlan)[];
+  /** relative weights of `data`, one each; null: the plain concatenation */
+  readonly mixture: readonly number[] | null;
   readonly train: readonly Component[];
   readonly epochs: number | null;
   /** optimizer steps; null when the dataset size is unknown until the data is read */
@@ -173,6 +176,15 @@ export interface TrainStagePlan {
   readonly batch: number;
   readonly micro_batch: number;
   readonly lr: number;
+  /** the connector's peak learning rate (LLaVA's mm_projector_lr); null: `lr` */
+  readonly connector_lr: number | null;
+  /** the vision backbone's peak learning rate (mm_vision_tower_lr); null: `lr` */
+  readonly vision_lr: number | null;
+  /** LoRA on the language model (LLaVA's lora_enable); `trainable` then counts the adapters, not the language model */
+  readonly lora: boolean;
+  readonly lora_r: number;
+  readonly lora_alpha: number;
+  readonly lora_dropout: number;
   readonly schedule: SchedulePlan;
   readonly optimizer: OptimizerPlan;
   readonly weight_decay: number;
@@ -183,7 +195,8 @@ export interface TrainStagePlan {
   readonly precision: "fp32" | "bf16" | "fp16";
   readonly group_by_modality: boolean;
   readonly gradient_checkpointing: boolean;
-  readonly checkpoint_every: number;
+  /** null: the target's default (`mmfmc run` every 50 steps, `mmfmc export` LLaVA's `--save_steps 50000`) */
+  readonly checkpoint_every: number | null;
   /** cluster only (`mmfmc export`): the accelerator the stage is launched on */
   readonly accelerator: "gpu" | "gaudi";
   /** cluster only: `--save_total_limit` */

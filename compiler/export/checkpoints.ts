@@ -50,13 +50,13 @@ function checkpointOf(plan: Plan, part: "vision" | "language", problems: Variant
   const what = `the ${part} backbone${c.name ? ` \`${c.name}\`` : ""}`;
   if (c.weights !== null) {
     if (/\.safetensors$/.test(c.weights)) {
-      problems.report(problem.checkpointFile(problems.span(`/model/${part}/weights`), what, c.weights));
+      problems.report(problem.checkpointFile(problems.at(`/model/${part}/weights`), what, c.weights));
       return undefined;
     }
     return { word: specPath(c.weights), hub: null };
   }
   if (c.hub_id === null) {
-    problems.report(problem.noCheckpoint(problems.span(`/model/${part}`), what));
+    problems.report(problem.noCheckpoint(problems.at(`/model/${part}`), what));
     return undefined;
   }
   return { word: shellWord(c.hub_id), hub: c.hub_id };
@@ -70,7 +70,7 @@ function checkArchitecture(plan: Plan, part: "vision" | "language", hub: string,
   for (const [field, expected] of Object.entries(known)) {
     const actual = c[field];
     if (actual === undefined || JSON.stringify(actual) === JSON.stringify(expected)) continue;
-    problems.report(problem.architectureMismatch(problems.span(`/model/${part}/${field}`), part, field, actual, hub, expected));
+    problems.report(problem.architectureMismatch(problems.at(`/model/${part}/${field}`), part, field, actual, hub, expected));
   }
 }
 
@@ -79,20 +79,20 @@ export function visionTower(plan: Plan, codeBase: CodeBase, problems: VariantPro
   const v = plan.model.vision;
   // chooseCodeBase gives DINOv2 to LLaVA-Gemma, the one that loads it; SigLIP neither does
   if (!codeBase.visionFamilies.includes(v.family)) {
-    problems.report(problem.visionFamily(problems.span("/model/vision"), v.family));
+    problems.report(problem.visionFamily(problems.at("/model/vision"), v.family));
     return undefined;
   }
   const checkpoint = checkpointOf(plan, "vision", problems);
   if (!checkpoint) return undefined;
   if (v.family === "dinov2" && v.weights !== null) {
-    problems.report(problem.dinoFromFolder(problems.span("/model/vision/weights")));
+    problems.report(problem.dinoFromFolder(problems.at("/model/vision/weights")));
     return undefined;
   }
   if (checkpoint.hub !== null) {
     const id = checkpoint.hub;
     const ok = v.family === "clip_vit" ? /^(openai|laion)/.test(id) || id.includes("ShareGPT4V") : /dino/i.test(id);
     if (!ok) {
-      problems.report(problem.towerId(problems.span("/model/vision/hub_id"), v.family, id, codeBase));
+      problems.report(problem.towerId(problems.at("/model/vision/hub_id"), v.family, id, codeBase));
       return undefined;
     }
     checkArchitecture(plan, "vision", id, problems);
@@ -104,7 +104,7 @@ export function visionTower(plan: Plan, codeBase: CodeBase, problems: VariantPro
 export function languageModel(plan: Plan, codeBase: CodeBase, problems: VariantProblems): string | undefined {
   const l = plan.model.language;
   if (!codeBase.languageFamilies.includes(l.family)) {
-    problems.report(problem.languageFamily(problems.span("/model/language"), l.family));
+    problems.report(problem.languageFamily(problems.at("/model/language"), l.family));
     return undefined;
   }
   const checkpoint = checkpointOf(plan, "language", problems);
@@ -113,11 +113,11 @@ export function languageModel(plan: Plan, codeBase: CodeBase, problems: VariantP
   // train.py picks the model class by substring of the path (code_bases.ts)
   const loadedAs = codeBase.modelClass(path);
   if (loadedAs !== l.family) {
-    const at = problems.span(l.weights !== null ? "/model/language/weights" : "/model/language/hub_id");
+    const at = problems.at(l.weights !== null ? "/model/language/weights" : "/model/language/hub_id");
     problems.report(l.family === "gemma" ? problem.notGemmaPath(at, path) : problem.llamaPath(at, path, loadedAs, codeBase));
     return undefined;
   }
-  if (l.tokenizer !== null && l.tokenizer !== l.weights) problems.report(problem.separateTokenizer(problems.span("/model/language/tokenizer")));
+  if (l.tokenizer !== null && l.tokenizer !== l.weights) problems.report(problem.separateTokenizer(problems.at("/model/language/tokenizer")));
   if (checkpoint.hub !== null) checkArchitecture(plan, "language", checkpoint.hub, problems);
   return checkpoint.word;
 }
@@ -132,14 +132,14 @@ export function trainVersion(plan: Plan, index: number, codeBase: CodeBase, prob
   const version = codeBase.versions[stage.template];
   // the stage's own template, else the model's it inherits
   const own = `/stages/${index}/template`;
-  if (version === undefined) problems.report(problem.missingTemplate(problems.span(plan.spans[own] !== undefined ? own : "/model/template"), stage.template, codeBase));
+  if (version === undefined) problems.report(problem.missingTemplate(problems.at(plan.spans[own] !== undefined ? own : "/model/template"), stage.template, codeBase));
   return version;
 }
 
 /** --conv-mode of the eval code for the model's template, or undefined after reporting that the code base has none. */
 export function convMode(plan: Plan, codeBase: CodeBase, problems: VariantProblems): string | undefined {
   const mode = codeBase.convModes[plan.model.template];
-  if (mode === undefined) problems.report(problem.missingTemplate(problems.span("/model/template"), plan.model.template, codeBase));
+  if (mode === undefined) problems.report(problem.missingTemplate(problems.at("/model/template"), plan.model.template, codeBase));
   return mode;
 }
 

@@ -38,6 +38,8 @@ export interface CodeBase {
   readonly modelClass: (path: string) => "mpt" | "gemma" | "llama";
   /** `--version` of train.py for a template; absent: the code base has no such conversation template */
   readonly versions: Readonly<Partial<Record<Template, string>>>;
+  /** the language families whose LoRA checkpoints load_pretrained_model rebuilds (as LlavaLlamaForCausalLM) */
+  readonly loraEvalFamilies: readonly string[];
   /** `--conv-mode` of the eval code for a template */
   readonly convModes: Readonly<Partial<Record<Template, string>>>;
   /** how its eval code must be called (benchmarks.ts) */
@@ -76,6 +78,7 @@ export const stockLlava: CodeBase = {
   // both name conv_vicuna_v1 (llava/conversation.py)
   versions: { plain: "plain", vicuna_v1: "v1" },
   convModes: { plain: "plain", vicuna_v1: "vicuna_v1" },
+  loraEvalFamilies: ["llama"],
   evalCode: { numberedQuestions: false, loaderFlags: [], scienceImagesThroughLoader: false, missingConverters: [] },
 };
 
@@ -93,6 +96,8 @@ export const llavaGemma: CodeBase = {
   modelClass: (path) => (path.includes("mpt") ? "mpt" : path.includes("gemma") ? "gemma" : "llama"),
   versions: { gemma: "gemma", plain: "plain", vicuna_v1: "v1" },
   convModes: { gemma: "gemma", plain: "plain", vicuna_v1: "vicuna_v1" },
+  // llava/model/builder.py loads every LoRA checkpoint into LlavaLlamaForCausalLM, Gemma's too
+  loraEvalFamilies: ["llama"],
   evalCode: {
     numberedQuestions: true,
     // the fork loads the model in bf16 (fp16 images fail in the projector); its logging needs an accelerator

@@ -18,17 +18,41 @@ import { deepSpeedFile, gaudiConfigFile } from "./deepspeed.js";
 import type { TrainLaunch } from "./launch.js";
 import { flagNumber, pyBool, specPath, type Flag } from "./shell.js";
 
+/**
+ * `--save_steps` of a stage: its `checkpoint_every`, or where the spec leaves it to the target,
+ * LLaVA's (`scripts/v1_5/finetune.sh` saves every 50000 steps and keeps one: in practice only the
+ * final weights, not a full 7B checkpoint every few minutes).
+ */
+export const defaultSaveSteps = 50000;
+
+/** train.py's default `lora_dropout` (TrainingArguments), which LLaVA's LoRA scripts leave unwritten. */
+const llavaLoraDropout = 0.05;
+
+function saveSteps(s: TrainLaunch["plan"]): number {
+  return s.checkpoint_every ?? defaultSaveSteps;
+}
+
 export function trainFlags(plan: Plan, launch: TrainLaunch, tower: string): Flag[] {
   const s = launch.plan;
-  const data = s.data.family === "llava_json" ? s.data : undefined;
-  const flags: Flag[] = [
+  // one dataset: launch.ts refuses several
+  const data = s.data[0].family === "llava_json" ? s.data[0] : undefined;
+  const flags: Flag[] = [];
+  // LoRA and the connector's learning rate first, as scripts/v1_5/finetune_lora.sh writes them
+  // (`--lora_dropout` only where it is not train.py's 0.05, which that script leaves)
+  if (s.lora) {
+    flags.push(["--lora_enable", "True"], ["--lora_r", String(s.lora_r)], ["--lora_alpha", String(s.lora_alpha)]);
+    if (s.lora_dropout !== llavaLoraDropout) flags.push(["--lora_dropout", flagNumber(s.lora_dropout)]);
+  }
+  // LLaVATrainer gives mm_projector_lr to the projector's parameters; a frozen projector has none to give it to
+  if (s.connector_lr !== null && s.train.includes("connector")) flags.push(["--mm_projector_lr", flagNumber(s.connector_lr)]);
+  flags.push(
     ["--deepspeed", `"$EXPORT_DIR/${deepSpeedFile({ zero: stageZero(s, plan.cluster), accelerator: s.accelerator })}"`],
     ["--model_name_or_path", launch.model],
     ["--version", launch.version],
     ["--data_path", specPath(data?.annotations ?? "")],
     ["--image_folder", specPath(data?.images ?? "")],
     ["--vision_tower", tower],
-  ];
+  );
   if (launch.adapter) flags.push(["--pretrain_mm_mlp_adapter", launch.adapter]);
   flags.push(["--mm_projector_type", projectorType(plan)]);
   if (launch.connectorOnly) flags.push(["--tune_mm_mlp_adapter", "True"]);
@@ -48,9 +72,9 @@ export function trainFlags(plan: Plan, launch: TrainLaunch, tower: string): Flag
     ["--per_device_eval_batch_size", "4"],
     ["--gradient_accumulation_steps", String(launch.accumulation)],
     ["--evaluation_strategy", '"no"'],
-    ["--save_strategy", s.checkpoint_every > 0 ? '"steps"' : '"no"'],
+    ["--save_strategy", saveSteps(s) > 0 ? '"steps"' : '"no"'],
   );
-  if (s.checkpoint_every > 0) flags.push(["--save_steps", String(s.checkpoint_every)]);
+  if (saveSteps(s) > 0) flags.push(["--save_steps", String(saveSteps(s))]);
   flags.push(
     ["--save_total_limit", String(s.keep_checkpoints)],
     ["--learning_rate", flagNumber(s.lr)],
@@ -85,6 +109,7 @@ export function trainFlags(plan: Plan, launch: TrainLaunch, tower: string): Flag
 /** The model an evaluation loads: the last checkpoint, with its base when only the projector was saved. */
 export function evalModel(after: TrainLaunch): Flag[] {
   const flags: Flag[] = [["--model-path", `"${after.outputDir}"`]];
-  if (after.connectorOnly) flags.push(["--model-base", after.model]);
+  // the projector alone, or LoRA adapters with the trained projector: rebuilt over the stage's base
+  if (after.connectorOnly || after.plan.lora) flags.push(["--model-base", after.model]);
   return flags;
 }

@@ -33,7 +33,7 @@ import { benchmarkScript } from "./benchmarks.js";
 import { deepSpeedFile, deepSpeedText, gaudiConfigFile, gaudiConfigText } from "./deepspeed.js";
 import { checkoutsOf, chooseCodeBase } from "./code_bases.js";
 import { planLaunches, type PlannedVariant } from "./launch.js";
-import { mixedAccelerators, VariantProblems, wontFit } from "./problems.js";
+import { mixedAccelerators, VariantProblems, wontFit, type Unfit } from "./problems.js";
 import { readme } from "./readme.js";
 import { answersHelper, envScript, evalAll, runScript, trainAll, trainScript } from "./scripts.js";
 import { evalSbatch, evaluated, noRequest, submitScript, trainSbatch } from "./slurm.js";
@@ -53,8 +53,8 @@ export function exportLlava(input: ExportInput): ExportResult {
   if (kinds.size > 1) {
     // one Slurm job asks for one kind of node: the experiment as a whole cannot be exported
     const [, plan, index] = [...accelerators].find(([a]) => a === "gaudi")!;
-    const problems = new VariantProblems(diagnostics, plan, input.spanOf);
-    problems.report(mixedAccelerators(problems.span(`/stages/${index}/accelerator`)));
+    const problems = new VariantProblems(diagnostics, plan, input.places);
+    problems.report(mixedAccelerators(problems.at(`/stages/${index}/accelerator`)));
     return { files: [], diagnostics: diagnostics.items, variants: [], failed: input.plans.map((p) => p.id) };
   }
 
@@ -62,7 +62,7 @@ export function exportLlava(input: ExportInput): ExportResult {
   const owner = new Map<string, string>();
   const exported: { plan: Plan; variant: PlannedVariant; problems: VariantProblems }[] = [];
   for (const plan of input.plans) {
-    const problems = new VariantProblems(diagnostics, plan, input.spanOf);
+    const problems = new VariantProblems(diagnostics, plan, input.places);
     // the variant claims the stages it trains first only once it is exported
     const claims = new Map(owner);
     const variant = planLaunches(plan, chooseCodeBase(plan), claims, problems);
@@ -79,6 +79,7 @@ export function exportLlava(input: ExportInput): ExportResult {
   const ctx = { experiment: input.experiment, source: input.source, checkouts: checkoutsOf(exported.map((e) => e.variant.codeBase)) };
   const files: { path: string; text: string }[] = [];
   const variants: ExportedVariant[] = [];
+  const unfit: Unfit[] = [];
   /** the configuration files the stages name, by file name */
   const configs = new Map<string, string>();
   for (const { plan, variant, problems } of exported) {
@@ -87,7 +88,7 @@ export function exportLlava(input: ExportInput): ExportResult {
       const memory = estimateStage(plan.model, launch.plan, plan.cluster);
       if (launch.kind === "stage") {
         const fix = fitMemory(plan.model, launch.plan, plan.cluster);
-        if (!memory.fits) problems.report(wontFit(problems.span(`/stages/${launch.index}`), plan.id, launch.plan.name, memory, fix));
+        if (!memory.fits) unfit.push({ id: plan.id, stage: launch.plan.name, memory, fix, at: problems.declaration(`/stages/${launch.index}`) });
         const deepSpeed = { zero: stageZero(launch.plan, plan.cluster), accelerator: launch.plan.accelerator };
         configs.set(deepSpeedFile(deepSpeed), deepSpeedText(deepSpeed));
         if (launch.plan.accelerator === "gaudi") configs.set(gaudiConfigFile, gaudiConfigText);
@@ -105,6 +106,7 @@ export function exportLlava(input: ExportInput): ExportResult {
     files.push({ path: `${folder}/run.sh`, text: runScript(ctx, plan, launches) });
     variants.push({ id: plan.id, dir: folder, codeBase: variant.codeBase.id, stages });
   }
+  for (const d of wontFit(unfit)) diagnostics.add(d);
   const configFiles = [...configs.keys()].sort();
   for (const path of configFiles) files.push({ path, text: configs.get(path)! });
   const settings = input.settings ?? { dataDir: null, slurm: { train: noRequest, eval: noRequest } };

@@ -15,6 +15,8 @@ import type { VariantProblems } from "./problems.js";
 export interface TrainLaunch {
   readonly kind: "stage";
   readonly index: number;
+  /** the stage's pointer into the plan (`/stages/I`) */
+  readonly at: string;
   readonly plan: TrainStagePlan;
   readonly file: string;
   /** --version: the stage's template as the code base's train.py names it */
@@ -68,7 +70,7 @@ export function planLaunches(plan: Plan, codeBase: CodeBase, owner: Map<string, 
   const language = languageModel(plan, codeBase, problems);
   const evaluates = plan.stages.some((s) => s.kind === "eval");
   const mode = evaluates ? convMode(plan, codeBase, problems) : "";
-  if (plan.model.image_token !== "<image>") problems.report(problem.imageToken(problems.span("/model/image_token"), plan.model.image_token));
+  if (plan.model.image_token !== "<image>") problems.report(problem.imageToken(problems.at("/model/image_token"), plan.model.image_token));
   const launches: Launch[] = [];
   let last: TrainLaunch | undefined;
   plan.stages.forEach((stage, index) => {
@@ -76,22 +78,25 @@ export function planLaunches(plan: Plan, codeBase: CodeBase, owner: Map<string, 
     const number = index + 1;
     if (stage.kind === "eval") {
       if (!last) {
-        problems.report(problem.evalBeforeTraining(problems.span(at), stage.name));
+        problems.report(problem.evalBeforeTraining(problems.at(at), stage.name));
         return;
+      }
+      if (last.plan.lora && !codeBase.loraEvalFamilies.includes(plan.model.language.family)) {
+        problems.report(problem.loraEval(problems.at(`${last.at}/lora`), last.plan.name, plan.model.language.family, codeBase));
       }
       const files: { bench: BenchmarkPlan; file: string }[] = [];
       const folder = `${labels}/${number}-${stage.name}`;
       const names = new Set<string>();
       stage.data.forEach((d, i) => {
         if (d.family === "synthetic_shapes") {
-          problems.report(problem.syntheticBenchmark(problems.span(`${at}/data/${i}`)));
+          problems.report(problem.syntheticBenchmark(problems.at(`${at}/data/${i}`)));
           return;
         }
         if (!benchmarkScripts.has(d.family)) {
-          problems.report(problem.unknownBenchmark(problems.span(`${at}/data/${i}`), d.family));
+          problems.report(problem.unknownBenchmark(problems.at(`${at}/data/${i}`), d.family));
           return;
         }
-        if (d.size !== null) problems.report(problem.partOfBenchmark(problems.span(`${at}/data/${i}/size`), d.size, d.name ?? d.family));
+        if (d.size !== null) problems.report(problem.partOfBenchmark(problems.at(`${at}/data/${i}/size`), d.size, d.name ?? d.family));
         let name = d.name ?? d.family;
         for (let k = 2; names.has(name); k++) name = `${d.name ?? d.family}_${k}`;
         names.add(name);
@@ -101,21 +106,28 @@ export function planLaunches(plan: Plan, codeBase: CodeBase, owner: Map<string, 
       return;
     }
     const cluster = plan.cluster;
-    if (stage.data.family !== "llava_json") {
-      problems.report(problem.notConversations(problems.span(`${at}/data`), stage.data.family));
-    } else if (stage.data.images === null) {
-      problems.report(problem.noImages(problems.span(`${at}/data/images`), stage.data.name));
+    // train.py reads one --data_path: several datasets or a mixture are this variant's error
+    const data = stage.data[0];
+    if (stage.data.length > 1 || stage.mixture !== null) {
+      const field = stage.data.length > 1 ? "data" : "mixture";
+      problems.report(problem.severalDatasets(problems.at(`${at}/${field}`), stage.name, field, codeBase));
+    } else if (data.family !== "llava_json") {
+      problems.report(problem.notConversations(problems.at(`${at}/data/0`), data.family));
+    } else if (data.images === null) {
+      problems.report(problem.noImages(problems.at(`${at}/data/0/images`), data.name));
     }
     const version = trainVersion(plan, index, codeBase, problems);
-    if (stage.train.includes("vision")) problems.report(problem.trainsVision(problems.span(`${at}/train`), stage.name));
-    if (stage.accelerator === "gaudi" && stage.precision !== "bf16") problems.report(problem.gaudiPrecision(problems.span(`${at}/precision`), stage.precision));
+    // the vision tower stays frozen in both code bases (so `vision_lr` of a stage that does not train it changes nothing)
+    if (stage.train.includes("vision")) problems.report(problem.trainsVision(problems.at(`${at}/train`), stage.name, codeBase));
+    if (last?.plan.lora) problems.report(problem.trainAfterLora(problems.at(at), stage.name, last.plan.name, codeBase));
+    if (stage.accelerator === "gaudi" && stage.precision !== "bf16") problems.report(problem.gaudiPrecision(problems.at(`${at}/precision`), stage.precision));
     // micro_batch left at its default (the whole batch, as on one device): the per-device batch is
     // the largest split of the batch over the devices that fits in memory (else the smallest split)
     stage = clusterStage(plan.model, stage, cluster, plan.spans[`${at}/micro_batch`] !== undefined);
     const accumulation = stage.batch / (stage.micro_batch * cluster.devices);
     if (!Number.isInteger(accumulation) || accumulation < 1) {
       const valid = validMicroBatches(stage.batch, cluster.devices);
-      problems.report(problem.batchSplit(problems.span(`${at}/micro_batch`), stage.name, stage.batch, cluster.devices, stage.micro_batch, valid));
+      problems.report(problem.batchSplit(problems.at(`${at}/micro_batch`), stage.name, stage.batch, cluster.devices, stage.micro_batch, valid));
     }
     const connectorOnly = stage.train.length === 1 && stage.train[0] === "connector";
     const trainsLanguage = stage.train.includes("language");
@@ -132,10 +144,12 @@ export function planLaunches(plan: Plan, codeBase: CodeBase, owner: Map<string, 
     const launch: TrainLaunch = {
       kind: "stage",
       index,
+      at,
       plan: stage,
       file: `${labels}/${number}-${stage.name}.sh`,
       version: version ?? "",
-      outputDir: `$CHECKPOINTS/${owner.get(key)}/llava-${plan.model.language.family}`,
+      // load_pretrained_model rebuilds LoRA weights only from a folder whose name holds `lora`
+      outputDir: `$CHECKPOINTS/${owner.get(key)}/llava-${plan.model.language.family}${stage.lora ? "-lora" : ""}`,
       model,
       after: last,
       adapter,

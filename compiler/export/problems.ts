@@ -2,17 +2,21 @@
  * What the export reports: one function per problem, each making its diagnostic (E0504 for what the
  * LLaVA trainer cannot express, E0505 for a batch that does not split over the devices, W0501 for a
  * stage that will not fit), and `VariantProblems`, which puts them into the export's `Diagnostics` at
- * the span of the plan value they concern.
+ * the place of the plan value they concern.
  */
-import { diagnosticOf, type Diagnostic, type Diagnostics } from "../../core/diagnostics.js";
+import { diagnosticOf, type At, type Diagnostic, type Diagnostics } from "../../core/diagnostics.js";
 import { M } from "../../core/messages.js";
-import type { Span } from "../../core/source.js";
 import type { Plan } from "../../plan/plan.js";
 import type { CodeBase } from "./code_bases.js";
 import { breakdown, gib, type MemoryEstimate, type MemoryFix } from "../memory.js";
 
-/** Where a value of a plan was set in the spec (plan id, JSON pointer into the plan). */
-export type SpanOf = (id: string, pointer: string) => Span | undefined;
+/** Where the spec writes the values of plans (compiler/places.ts), by plan id and JSON pointer into the plan. */
+export interface Places {
+  /** the value that causes a problem, with the axis that brought it into the variant as a secondary span */
+  at(id: string, pointer: string): At;
+  /** the declaration of the component at the pointer (a stage, for W0501) */
+  declaration(id: string, pointer: string): At;
+}
 
 /** The problems of one variant, reported into the export's diagnostics. */
 export class VariantProblems {
@@ -22,16 +26,17 @@ export class VariantProblems {
   constructor(
     private readonly diagnostics: Diagnostics,
     readonly plan: Plan,
-    private readonly spanOf: SpanOf | undefined,
+    private readonly places: Places | undefined,
   ) {}
 
-  /** The span of a plan value, or of the nearest enclosing value that has one. */
-  span(pointer: string): Span | undefined {
-    for (let p = pointer; p; p = p.slice(0, p.lastIndexOf("/"))) {
-      const s = this.spanOf?.(this.plan.id, p);
-      if (s) return s;
-    }
-    return undefined;
+  /** The place of a plan value, or of the nearest enclosing value the spec writes. */
+  at(pointer: string): At {
+    return this.places?.at(this.plan.id, pointer) ?? {};
+  }
+
+  /** The declaration of the component at a pointer. */
+  declaration(pointer: string): At {
+    return this.places?.declaration(this.plan.id, pointer) ?? {};
   }
 
   report(d: Diagnostic): void {
@@ -43,108 +48,152 @@ export class VariantProblems {
 // ---- checkpoints ------------------------------------------------------------------------------------
 
 /** `weights` names a single file; from_pretrained reads a folder. */
-export function checkpointFile(span: Span | undefined, backbone: string, file: string): Diagnostic {
-  return diagnosticOf(M.checkpointFile, { backbone, file }, { span });
+export function checkpointFile(at: At, backbone: string, file: string): Diagnostic {
+  return diagnosticOf(M.checkpointFile, { backbone, file }, at);
 }
 
-export function noCheckpoint(span: Span | undefined, backbone: string): Diagnostic {
-  return diagnosticOf(M.noCheckpoint, { backbone }, { span });
+export function noCheckpoint(at: At, backbone: string): Diagnostic {
+  return diagnosticOf(M.noCheckpoint, { backbone }, at);
 }
 
 /** A spec field that disagrees with the architecture of the checkpoint the trainer loads. */
-export function architectureMismatch(span: Span | undefined, part: string, field: string, actual: unknown, hub: string, expected: unknown): Diagnostic {
-  return diagnosticOf(M.architectureMismatch, { part, field, actual, hub, expected }, { span });
+export function architectureMismatch(at: At, part: string, field: string, actual: unknown, hub: string, expected: unknown): Diagnostic {
+  return diagnosticOf(M.architectureMismatch, { part, field, actual, hub, expected }, at);
 }
 
 /** A vision family no code base loads (SigLIP). */
-export function visionFamily(span: Span | undefined, family: string): Diagnostic {
-  return diagnosticOf(M.visionFamily, { family: family === "siglip" ? "SigLIP" : `\`${family}\`` }, { span });
+export function visionFamily(at: At, family: string): Diagnostic {
+  return diagnosticOf(M.visionFamily, { family: family === "siglip" ? "SigLIP" : `\`${family}\`` }, at);
 }
 
-export function dinoFromFolder(span: Span | undefined): Diagnostic {
-  return diagnosticOf(M.dinoFromFolder, {}, { span });
+export function dinoFromFolder(at: At): Diagnostic {
+  return diagnosticOf(M.dinoFromFolder, {}, at);
 }
 
 /** A hub id build_vision_tower would not load as the tower's family. */
-export function towerId(span: Span | undefined, family: string, id: string, codeBase: CodeBase): Diagnostic {
-  return diagnosticOf(M.towerId, { family, id, codeBase: codeBase.name }, { span });
+export function towerId(at: At, family: string, id: string, codeBase: CodeBase): Diagnostic {
+  return diagnosticOf(M.towerId, { family, id, codeBase: codeBase.name }, at);
 }
 
 /** A language family no code base trains. */
-export function languageFamily(span: Span | undefined, family: string): Diagnostic {
-  return diagnosticOf(M.languageFamily, { family }, { span });
+export function languageFamily(at: At, family: string): Diagnostic {
+  return diagnosticOf(M.languageFamily, { family }, at);
 }
 
 /** A language checkpoint whose path train.py would not load as Gemma. */
-export function notGemmaPath(span: Span | undefined, path: string): Diagnostic {
-  return diagnosticOf(M.notGemmaPath, { path }, { span });
+export function notGemmaPath(at: At, path: string): Diagnostic {
+  return diagnosticOf(M.notGemmaPath, { path }, at);
 }
 
 /** A LLaMA checkpoint whose path train.py would load as another class. */
-export function llamaPath(span: Span | undefined, path: string, loadedAs: string, codeBase: CodeBase): Diagnostic {
+export function llamaPath(at: At, path: string, loadedAs: string, codeBase: CodeBase): Diagnostic {
   const name = { mpt: "MPT", gemma: "Gemma", llama: "LLaMA" }[loadedAs] ?? loadedAs;
-  return diagnosticOf(M.llamaPath, { path, loadedAs: name, codeBase: codeBase.name, fork: codeBase.languageFamilies.includes("gemma") }, { span });
+  return diagnosticOf(M.llamaPath, { path, loadedAs: name, codeBase: codeBase.name, fork: codeBase.languageFamilies.includes("gemma") }, at);
 }
 
 /** A template the code base has no conversation template for. */
-export function missingTemplate(span: Span | undefined, template: string, codeBase: CodeBase): Diagnostic {
+export function missingTemplate(at: At, template: string, codeBase: CodeBase): Diagnostic {
   const known = Object.keys(codeBase.versions).sort();
-  return diagnosticOf(M.missingTemplate, { template, codeBase: codeBase.name, known }, { span });
+  return diagnosticOf(M.missingTemplate, { template, codeBase: codeBase.name, known }, at);
 }
 
-export function separateTokenizer(span: Span | undefined): Diagnostic {
-  return diagnosticOf(M.separateTokenizer, {}, { span });
+export function separateTokenizer(at: At): Diagnostic {
+  return diagnosticOf(M.separateTokenizer, {}, at);
 }
 
-export function imageToken(span: Span | undefined, token: string): Diagnostic {
-  return diagnosticOf(M.imageTokenNotImage, { token }, { span });
+export function imageToken(at: At, token: string): Diagnostic {
+  return diagnosticOf(M.imageTokenNotImage, { token }, at);
 }
 
 // ---- stages -----------------------------------------------------------------------------------------
 
-export function evalBeforeTraining(span: Span | undefined, stage: string): Diagnostic {
-  return diagnosticOf(M.evalBeforeTraining, { stage }, { span });
+export function evalBeforeTraining(at: At, stage: string): Diagnostic {
+  return diagnosticOf(M.evalBeforeTraining, { stage }, at);
 }
 
-export function syntheticBenchmark(span: Span | undefined): Diagnostic {
-  return diagnosticOf(M.syntheticBenchmark, {}, { span });
+export function syntheticBenchmark(at: At): Diagnostic {
+  return diagnosticOf(M.syntheticBenchmark, {}, at);
 }
 
-export function unknownBenchmark(span: Span | undefined, family: string): Diagnostic {
-  return diagnosticOf(M.unknownBenchmark, { family }, { span });
+export function unknownBenchmark(at: At, family: string): Diagnostic {
+  return diagnosticOf(M.unknownBenchmark, { family }, at);
 }
 
-export function partOfBenchmark(span: Span | undefined, size: number, name: string): Diagnostic {
-  return diagnosticOf(M.partOfBenchmark, { size, name }, { span });
+export function partOfBenchmark(at: At, size: number, name: string): Diagnostic {
+  return diagnosticOf(M.partOfBenchmark, { size, name }, at);
 }
 
-export function notConversations(span: Span | undefined, family: string): Diagnostic {
-  return diagnosticOf(M.notConversations, { family }, { span });
+export function notConversations(at: At, family: string): Diagnostic {
+  return diagnosticOf(M.notConversations, { family }, at);
 }
 
-export function noImages(span: Span | undefined, dataset: string | null | undefined): Diagnostic {
-  return diagnosticOf(M.noImages, { dataset }, { span });
+export function noImages(at: At, dataset: string | null | undefined): Diagnostic {
+  return diagnosticOf(M.noImages, { dataset }, at);
 }
 
-export function trainsVision(span: Span | undefined, stage: string): Diagnostic {
-  return diagnosticOf(M.trainsVision, { stage }, { span });
+/** A stage that trains the vision tower: neither code base's train.py can unfreeze it. */
+export function trainsVision(at: At, stage: string, codeBase: CodeBase): Diagnostic {
+  return diagnosticOf(M.trainsVision, { stage, codeBase: codeBase.name }, at);
 }
 
-export function gaudiPrecision(span: Span | undefined, precision: string): Diagnostic {
-  return diagnosticOf(M.gaudiPrecision, { precision }, { span });
+/** Several datasets or a mixture in one stage: train.py reads one `--data_path`. */
+export function severalDatasets(at: At, stage: string, field: "data" | "mixture", codeBase: CodeBase): Diagnostic {
+  return diagnosticOf(M.severalDatasets, { stage, field, codeBase: codeBase.name }, at);
 }
 
-export function mixedAccelerators(span: Span | undefined): Diagnostic {
-  return diagnosticOf(M.mixedAccelerators, {}, { span });
+/** A training stage after a LoRA stage: train.py cannot start from the adapters a LoRA stage saves. */
+export function trainAfterLora(at: At, stage: string, lora: string, codeBase: CodeBase): Diagnostic {
+  return diagnosticOf(M.trainAfterLora, { stage, lora, codeBase: codeBase.name }, at);
+}
+
+/** An evaluation after a LoRA stage whose model load_pretrained_model cannot rebuild. */
+export function loraEval(at: At, stage: string, family: string, codeBase: CodeBase): Diagnostic {
+  return diagnosticOf(M.loraEval, { stage, family, codeBase: codeBase.name }, at);
+}
+
+export function gaudiPrecision(at: At, precision: string): Diagnostic {
+  return diagnosticOf(M.gaudiPrecision, { precision }, at);
+}
+
+export function mixedAccelerators(at: At): Diagnostic {
+  return diagnosticOf(M.mixedAccelerators, {}, at);
 }
 
 /** E0505: per-device batch × devices × accumulation cannot make the global batch. */
-export function batchSplit(span: Span | undefined, stage: string, batch: number, devices: number, microBatch: number, valid: readonly number[]): Diagnostic {
-  return diagnosticOf(M.batchSplit, { stage, batch, devices, microBatch, valid }, { span });
+export function batchSplit(at: At, stage: string, batch: number, devices: number, microBatch: number, valid: readonly number[]): Diagnostic {
+  return diagnosticOf(M.batchSplit, { stage, batch, devices, microBatch, valid }, at);
 }
 
-/** W0501, the same message as `mmfmc grid`'s. */
-export function wontFit(span: Span | undefined, id: string, stage: string, memory: MemoryEstimate, fix: MemoryFix | undefined): Diagnostic {
-  const needs = fix ? { change: fix.change, needs: gib(fix.estimate.total) } : undefined;
-  return diagnosticOf(M.stageDoesNotFit, { stage, id, needs: gib(memory.total), available: gib(memory.available), breakdown: breakdown(memory), fix: needs }, { span });
+/** A training stage of one variant that will not fit in its devices' memory, before W0501 says it. */
+export interface Unfit {
+  readonly id: string;
+  readonly stage: string;
+  readonly memory: MemoryEstimate;
+  readonly fix: MemoryFix | undefined;
+  /** the stage's declaration */
+  readonly at: At;
+}
+
+/**
+ * W0501 once per cause (`mmfmc grid` and the export say the same): the same stage not fitting the same
+ * devices in several variants, with the same change to make it fit, is one warning naming each
+ * variant with its need; the largest need gives the numbers.
+ */
+export function wontFit(unfit: readonly Unfit[]): Diagnostic[] {
+  const causes = new Map<string, Unfit[]>();
+  for (const u of unfit) {
+    const s = u.at.span;
+    const key = [u.stage, s?.file.path, s?.start, u.memory.available, u.fix?.change].join("|");
+    causes.set(key, [...(causes.get(key) ?? []), u]);
+  }
+  return [...causes.values()].map((group) => {
+    const largest = group.reduce((a, b) => (b.memory.total > a.memory.total ? b : a));
+    const fix = largest.fix ? { change: largest.fix.change, needs: gib(largest.fix.estimate.total) } : undefined;
+    const variants = group.map((u) => ({ id: u.id, needs: gib(u.memory.total) }));
+    return diagnosticOf(
+      M.stageDoesNotFit,
+      { stage: largest.stage, variants, needs: gib(largest.memory.total), available: gib(largest.memory.available), breakdown: breakdown(largest.memory), fix },
+      largest.at,
+    );
+  });
 }

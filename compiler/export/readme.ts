@@ -3,7 +3,7 @@
  * goes, how to launch (one machine or Slurm), where the results land, the path substitutions, and
  * every variant's stages with their batch split and memory estimate.
  */
-import type { Plan } from "../../plan/plan.js";
+import type { DatasetPlan, Plan } from "../../plan/plan.js";
 import { gib } from "../memory.js";
 import { codeBases, stockLlava, type CodeBase } from "./code_bases.js";
 import { gaudiConfigFile } from "./deepspeed.js";
@@ -155,13 +155,14 @@ export function readme(ctx: ScriptContext, plans: readonly Plan[], variants: rea
   const data = new Set(
     plans.flatMap((p) =>
       p.stages.flatMap((s) => {
-        const sets = s.kind === "stage" ? [s.data] : s.data;
+        const sets: readonly DatasetPlan[] = s.data;
         return sets.flatMap((d) => ("annotations" in d ? [d.annotations, ...("images" in d && d.images ? [d.images] : [])] : []));
       }),
     ),
   );
   const relative = [...data].filter((p) => !p.startsWith("/")).sort();
-  const outputs = [...new Set(plans.map((p) => `llava-${p.model.language.family}`))].sort();
+  const lora = plans.some((p) => p.stages.some((s) => s.kind === "stage" && s.lora));
+  const outputs = [...new Set(plans.flatMap((p) => p.stages.flatMap((s) => (s.kind === "stage" ? [`llava-${p.model.language.family}${s.lora ? "-lora" : ""}`] : []))))].sort();
   const checkoutRows = ctx.checkouts.map((c) => {
     const scripts = both ? `the ${c.codeBase.name} variants' scripts` : "the scripts";
     const unset = c.variable === "LLAVA_DIR" ? "the current folder" : "none: required";
@@ -262,7 +263,7 @@ LLaVA's scripts use \`./playground/data/...\` relative to the LLaVA checkout and
   (with \`DATA_DIR=$LLAVA_DIR\`, the std paths \`playground/data/...\` are LLaVA's own);
 - \`--model_name_or_path\` and \`--vision_tower\` are the backbones' \`hub_id\`, or their \`weights\` folder when given;
 - \`--output_dir\` is \`$CHECKPOINTS/VARIANT/N-STAGE/llava-FAMILY\` (${outputs.map((o) => `\`${o}\``).join(", ")}: LLaVA's loaders pick the model
-  class by the folder's name, which must hold \`llava\`${outputs.includes("llava-gemma") ? ", and `gemma` for Gemma" : ""}); \`--pretrain_mm_mlp_adapter\` is the previous stage's \`mm_projector.bin\`;
+  class by the folder's name, which must hold \`llava\`${outputs.some((o) => o.startsWith("llava-gemma")) ? ", and `gemma` for Gemma" : ""}${lora ? ", and `lora` for LoRA adapters, which an evaluation loads with `--model-base`, the stage's base model" : ""}); \`--pretrain_mm_mlp_adapter\` is the previous stage's \`mm_projector.bin\`;
 - \`--deepspeed\`${configs.includes(gaudiConfigFile) ? " and `--gaudi_config`" : ""} name the files beside this README (${configs.map((c) => `\`${c}\``).join(", ")}${configs.some((c) => c === "zero2.json" || c === "zero3.json") ? ": `zero2.json` and `zero3.json` are LLaVA's `scripts/zero2.json` and `zero3.json`" : ""}).
 
 Flags not taken from the spec are those every LLaVA-1.5 script writes: \`--mm_use_im_start_end False\`,

@@ -3,7 +3,7 @@ import type { Diagnostic } from "../../core/diagnostics.js";
 import type { Plan } from "../../plan/plan.js";
 import type { MemoryEstimate, MemoryFix } from "../memory.js";
 import type { CodeBaseId } from "./code_bases.js";
-import type { SpanOf } from "./problems.js";
+import type { Places } from "./problems.js";
 import type { SlurmSettings } from "./slurm.js";
 
 /** How the export meets the cluster (`mmfmc export --data/--partition/--time/...`). */
@@ -19,8 +19,8 @@ export interface ExportInput {
   readonly source: string;
   /** the plans of the variants to export, built for the folders `OUT/EXPERIMENT/LABELS` */
   readonly plans: readonly Plan[];
-  /** where a value of a plan was set (plan id, JSON pointer into the plan), for diagnostics */
-  readonly spanOf?: SpanOf;
+  /** where the spec writes a value of a plan (plan id, JSON pointer into the plan), for diagnostics */
+  readonly places?: Places;
   /** unset: no data root, Slurm's defaults (compiler/export/slurm.ts) */
   readonly settings?: ExportSettings;
 }

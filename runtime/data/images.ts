@@ -44,8 +44,13 @@ export class ImageDecodeError extends Error {
 export const PIXEL_LIMIT = 2 * 89_478_485;
 
 /** The options every decode uses (training, evaluation and `mmfmc data check --decode` alike). */
-function open(input: string | Buffer) {
-  return sharp(input, { ignoreIcc: true, autoOrient: false, failOn: "error", limitInputPixels: PIXEL_LIMIT });
+/** A path, or the bytes as a Buffer over the same memory (what sharp reads). */
+function source(input: string | Uint8Array): string | Buffer {
+  return typeof input === "string" ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+}
+
+function open(input: string | Uint8Array) {
+  return sharp(source(input), { ignoreIcc: true, autoOrient: false, failOn: "error", limitInputPixels: PIXEL_LIMIT });
 }
 
 /**
@@ -91,14 +96,14 @@ function reasonLost(message: string): boolean {
 }
 
 /** The `ImageDecodeError` for a failed decode of `input`, with libvips's reason. */
-async function failure(input: string | Buffer, error: unknown, again: () => Promise<unknown>): Promise<ImageDecodeError> {
+async function failure(input: string | Uint8Array, error: unknown, again: () => Promise<unknown>): Promise<ImageDecodeError> {
   let message = error instanceof Error ? error.message : String(error);
   const name = typeof input === "string" ? ` ${input}` : "";
   if (typeof input === "string" && /no such file|ENOENT|does not exist|file is missing/i.test(message)) {
     return new ImageDecodeError(`the image file does not exist: ${input}`, "missing");
   }
   if (/pixel limit/i.test(message)) {
-    const size = await sharp(input, { limitInputPixels: false })
+    const size = await sharp(source(input), { limitInputPixels: false })
       .metadata()
       .then((m) => `${m.width}x${m.height} = ${((m.width ?? 0) * (m.height ?? 0)).toLocaleString("en-US")} pixels`)
       .catch(() => "larger");
@@ -123,8 +128,8 @@ function reasons(message: string): string {
   return /:\s*$/.test(text) || text === "" ? `${text} (libvips gives no reason: the file is damaged, truncated or not an image)` : text;
 }
 
-/** Decodes a file (path) or encoded bytes (Buffer) to RGB. */
-export async function decodeImage(input: string | Buffer): Promise<RgbImage> {
+/** Decodes a file (path) or encoded bytes to RGB. */
+export async function decodeImage(input: string | Uint8Array): Promise<RgbImage> {
   let result: { data: Buffer; info: OutputInfo };
   const decode = () => open(input).raw().toBuffer({ resolveWithObject: true });
   try {
@@ -210,7 +215,7 @@ export async function imageHeader(path: string): Promise<{ width: number; height
 }
 
 /** Encodes RGB pixels as a PNG (used by the synthetic data generator). */
-export async function encodePng(image: RgbImage): Promise<Buffer> {
+export async function encodePng(image: RgbImage): Promise<Uint8Array> {
   return sharp(Buffer.from(image.data.buffer, image.data.byteOffset, image.data.length), {
     raw: { width: image.width, height: image.height, channels: 3 },
   })

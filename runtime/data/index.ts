@@ -13,6 +13,7 @@ export {
   type ParseContext,
   parseSample,
   parseSampleBytes,
+  pythonWordCount,
 } from "./llava_json.js";
 export { decodeImage, encodePng, ImageDecodeError, imageHeader, PIXEL_LIMIT, verifyImage, type RgbImage } from "./images.js";
 export { axisCoefficients, cubicKernel, resizeBicubic } from "./resample.js";
@@ -62,7 +63,18 @@ export {
 } from "./template.js";
 export { prepareParsed, prepareSample, type SamplePipeline, type TrainingSample } from "./prepare.js";
 export { type Batch, collate, type CollateInput, type CollateOptions } from "./collate.js";
-export { BatchSampler, type SampledBatch, type SamplerOptions, type SamplerPosition } from "./sampler.js";
+export {
+  BatchSampler,
+  lengthGroupedIndices,
+  modalityLengthGroupedIndices,
+  type Permutation,
+  type SampledBatch,
+  type SamplerOptions,
+  type SamplerPosition,
+  seededPermutation,
+  splitToEvenChunks,
+} from "./sampler.js";
+export { Mixture, mixtureCounts, type MixturePart } from "./mixture.js";
 export { hash32, Rng } from "./prng.js";
 export {
   askQuestion,

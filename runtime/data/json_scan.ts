@@ -30,7 +30,7 @@ export interface ScanOptions {
   /** bytes read at a time (default 4 MiB) */
   readonly chunkBytes?: number;
   /** called with each element's bytes, in order, as soon as it is complete */
-  readonly onElement?: (bytes: Buffer, index: number, line: number, start: number) => void;
+  readonly onElement?: (bytes: Uint8Array, index: number, line: number, start: number) => void;
   /** the file name used in messages (default: the path's base name) */
   readonly displayName?: string;
 }
@@ -345,7 +345,7 @@ export async function scanJsonArray(path: string, options: ScanOptions = {}): Pr
 }
 
 /** Reads bytes `[start, end)` of a file. */
-export async function readRange(path: string, start: number, end: number): Promise<Buffer> {
+export async function readRange(path: string, start: number, end: number): Promise<Uint8Array> {
   const handle = await open(path, "r");
   try {
     const buf = Buffer.allocUnsafe(end - start);

@@ -41,6 +41,19 @@ export interface LlavaSample {
   readonly turns: readonly LlavaTurn[];
   /** true when the file had an image but no `<image>` and one was added */
   readonly imageTokenAdded: boolean;
+  /**
+   * words of the conversation as written in the file (every turn's value split on whitespace, as
+   * Python's `str.split()`): the length LLaVA's `modality_lengths` groups batches by
+   */
+  readonly words: number;
+}
+
+/** Python's `str.isspace()` characters: `str.split()` with no argument splits on runs of them. */
+const PYTHON_WHITESPACE = /[\t\n\v\f\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/;
+
+/** `len(text.split())`. */
+export function pythonWordCount(text: string): number {
+  return text.split(PYTHON_WHITESPACE).filter((w) => w !== "").length;
 }
 
 export interface ParseContext {
@@ -149,12 +162,13 @@ export function parseSample(value: unknown, ctx: ParseContext): LlavaSample {
     image: imageField === undefined ? undefined : resolve(ctx.imagesDir, imageField),
     turns,
     imageTokenAdded,
+    words: raw.reduce((n, t) => n + pythonWordCount(t.value), 0),
   };
 }
 
 /** Parses the bytes of one sample; a JSON error names the byte and line in the file. */
-export function parseSampleBytes(bytes: Buffer, ctx: ParseContext & { readonly start: number; readonly line: number }): LlavaSample {
-  const text = bytes.toString("utf8");
+export function parseSampleBytes(bytes: Uint8Array, ctx: ParseContext & { readonly start: number; readonly line: number }): LlavaSample {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -217,6 +231,11 @@ export interface LlavaDataset {
   hasImage(i: number): boolean;
   /** the sample's size in bytes in the file: a cheap length for grouping */
   byteLength(i: number): number;
+  /**
+   * each sample's `words` (LlavaSample), in dataset order: from the opening scan when the file was
+   * validated, else read sample by sample
+   */
+  wordCounts(): Promise<Uint32Array>;
   /** 0-based position in the file of the dataset's sample `i` (differs when samples were skipped) */
   fileIndex(i: number): number;
   /** parses sample `i`; throws a `DataError` for a malformed sample */
@@ -239,6 +258,7 @@ export async function openLlavaJson(annotationsPath: string, imagesDir: string, 
   const examples: string[] = [];
   let imageTokenAdded = 0;
   const toDecode: LlavaSample[] = [];
+  const words: number[] = [];
 
   const reject = (error: DataError): void => {
     if (onInvalid === "error") throw error;
@@ -255,6 +275,7 @@ export async function openLlavaJson(annotationsPath: string, imagesDir: string, 
       ? (bytes, i, line, start) => {
           try {
             const sample = parseSampleBytes(bytes, { file, index: i, imagesDir, imageWithoutToken, start, line });
+            words[i] = sample.words;
             if (sample.imageTokenAdded) imageTokenAdded++;
             if (sample.image !== undefined && checkImages !== "none") {
               let exists = false;
@@ -319,7 +340,8 @@ export async function openLlavaJson(annotationsPath: string, imagesDir: string, 
     validated: validate,
   };
 
-  return {
+  let counts: Uint32Array | undefined;
+  const dataset: LlavaDataset = {
     file,
     imagesDir,
     length,
@@ -330,6 +352,14 @@ export async function openLlavaJson(annotationsPath: string, imagesDir: string, 
       return index.ends[k] - index.starts[k];
     },
     fileIndex: at,
+    async wordCounts() {
+      if (!counts) {
+        const out = new Uint32Array(length);
+        for (let i = 0; i < length; i++) out[i] = validate ? words[at(i)] : (await dataset.get(i)).words;
+        counts = out;
+      }
+      return counts;
+    },
     async get(i) {
       const k = at(i);
       const bytes = await readRange(annotationsPath, index.starts[k], index.ends[k]);
@@ -346,6 +376,7 @@ export async function openLlavaJson(annotationsPath: string, imagesDir: string, 
       }
     },
   };
+  return dataset;
 }
 
 function imageError(error: unknown, file: string, sample: LlavaSample): DataError {

@@ -13,7 +13,7 @@
  */
 import { crossEntropy as fusedCrossEntropy } from "../backend/fused/index.js";
 import { tf } from "../tf.js";
-import type { Init } from "./init.js";
+import { Rng, type Init } from "./init.js";
 
 // ---------------------------------------------------------------------------------------------
 // Parameters
@@ -23,6 +23,8 @@ export interface ParamSpec {
   readonly name: string;
   readonly shape: readonly number[];
   readonly init: Init;
+  /** the weight of a torch nn.Linear (what LoRA adapts, runtime/models/lora.ts) */
+  readonly linear?: true;
 }
 
 /** Collects the parameter specs of a module tree under a key prefix (`model.layers.0.`...). */
@@ -42,7 +44,7 @@ export class Specs {
 
   /** A torch nn.Linear(inF, outF): `weight` [out, in], `bias` [out]. */
   linear(name: string, inF: number, outF: number, opts: { bias: boolean; weight: Init; biasInit?: Init }): void {
-    this.add(`${name}.weight`, [outF, inF], opts.weight);
+    this.list.push({ name: `${this.prefix}${name}.weight`, shape: [outF, inF], init: opts.weight, linear: true });
     if (opts.bias) this.add(`${name}.bias`, [outF], opts.biasInit ?? { kind: "constant", value: 0 });
   }
 
@@ -53,15 +55,34 @@ export class Specs {
   }
 }
 
+/**
+ * How a view applies the LoRA adapters it finds beside a linear layer's weight (`NAME.lora_A.weight`
+ * [r, in], `NAME.lora_B.weight` [out, r]; runtime/models/lora.ts adds them).
+ */
+export interface AdapterContext {
+  /** lora_alpha / lora_r */
+  readonly scale: number;
+  /** the dropout rate on the adapters' input */
+  readonly dropout: number;
+  /** training: the seed of this forward pass's dropout masks; absent: no dropout (evaluation) */
+  readonly seed?: number;
+}
+
 /** Read access to a model's parameters under a key prefix. */
 export class ParamView {
   constructor(
     private readonly params: ReadonlyMap<string, tf.Tensor>,
     private readonly prefix = "",
+    readonly adapters?: AdapterContext,
   ) {}
 
   scope(name: string): ParamView {
-    return new ParamView(this.params, `${this.prefix}${name}.`);
+    return new ParamView(this.params, `${this.prefix}${name}.`, this.adapters);
+  }
+
+  /** The full key of a name in this view. */
+  key(name: string): string {
+    return this.prefix + name;
   }
 
   get(name: string): tf.Tensor {
@@ -90,7 +111,30 @@ export function linear(x: tf.Tensor, p: ParamView, name: string): tf.Tensor {
   const x2 = tf.reshape(x, [-1, shape[shape.length - 1]]); // [M, in]
   let y = tf.matMul(x2, w, false, true); // [M, out]
   if (p.has(`${name}.bias`)) y = tf.add(y, p.get(`${name}.bias`));
+  if (p.has(`${name}.lora_A.weight`)) y = tf.add(y, loraDelta(x2, p, name)); // [M, out]
   return tf.reshape(y, [...shape.slice(0, -1), w.shape[0]]); // [..., out]
+}
+
+/**
+ * A LoRA adapter's share of a linear layer, as peft's lora.Linear computes it:
+ * (alpha / r) · B(A(dropout(x))). The dropout mask is drawn from (seed, the layer's key) with this
+ * file's generator, so a training step is the same on every backend and on a resumed run.
+ * x [M, in] -> [M, out]
+ */
+function loraDelta(x: tf.Tensor, p: ParamView, name: string): tf.Tensor {
+  const ctx = p.adapters;
+  if (!ctx) throw new Error(`internal error: \`${p.key(name)}\` has LoRA adapters but the forward pass was given no adapter settings`);
+  let input = x;
+  if (ctx.seed !== undefined && ctx.dropout > 0) {
+    const rng = new Rng(ctx.seed, p.key(name));
+    const keep = 1 / (1 - ctx.dropout);
+    const mask = new Float32Array(x.size);
+    for (let i = 0; i < mask.length; i++) mask[i] = rng.uniform() < ctx.dropout ? 0 : keep;
+    input = tf.mul(x, tf.tensor(mask, x.shape, "float32")); // [M, in]
+  }
+  const down = tf.matMul(input, p.get(`${name}.lora_A.weight`), false, true); // [M, r]
+  const up = tf.matMul(down, p.get(`${name}.lora_B.weight`), false, true); // [M, out]
+  return tf.mul(up, tf.scalar(ctx.scale, "float32"));
 }
 
 /** torch.nn.LayerNorm over the last axis (biased variance). */

@@ -16,6 +16,8 @@ export interface ModelInputs {
   /** int32 [B, T] positions (default: 0..T-1; LLaVA "expand": from the merged mask). */
   positionIds?: tf.Tensor;
   outputHiddenStates?: boolean;
+  /** training with LoRA adapters: the seed of this pass's dropout masks (absent: no dropout) */
+  dropoutSeed?: number;
 }
 
 export interface ModelOutputs {

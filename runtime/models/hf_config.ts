@@ -602,9 +602,9 @@ function unlessDefault(defaults: HfConfig, values: HfConfig): HfConfig {
   return Object.fromEntries(Object.entries(values).filter(([k, v]) => !isDeepStrictEqual(defaults[k], v)));
 }
 
-function writeGemma(g: GemmaShape): HfConfig {
+/** What GemmaConfig and LlamaConfig spell alike. */
+function decoderFields(g: LanguageShape): HfConfig {
   return {
-    model_type: "gemma",
     vocab_size: g.vocab,
     hidden_size: g.width,
     intermediate_size: g.mlp,
@@ -612,6 +612,13 @@ function writeGemma(g: GemmaShape): HfConfig {
     num_attention_heads: g.heads,
     num_key_value_heads: g.kv_heads,
     head_dim: g.head_dim,
+  };
+}
+
+function writeGemma(g: GemmaShape): HfConfig {
+  return {
+    model_type: "gemma",
+    ...decoderFields(g),
     hidden_activation: g.act,
     rope_theta: g.rope_theta,
     rms_norm_eps: g.norm_eps,
@@ -624,13 +631,7 @@ function writeGemma(g: GemmaShape): HfConfig {
 function writeLlama(g: LlamaShape): HfConfig {
   return {
     model_type: "llama",
-    vocab_size: g.vocab,
-    hidden_size: g.width,
-    intermediate_size: g.mlp,
-    num_hidden_layers: g.depth,
-    num_attention_heads: g.heads,
-    num_key_value_heads: g.kv_heads,
-    head_dim: g.head_dim,
+    ...decoderFields(g),
     hidden_act: g.act,
     rope_theta: g.rope_theta,
     rope_scaling: g.rope_scaling === null ? null : { type: "linear", factor: g.rope_scaling },

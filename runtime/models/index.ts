@@ -18,4 +18,5 @@ export { sampleTokens, samplingDistribution, TRANSFORMERS_TOP_K, type SamplingOp
 export { ConfigError, MODEL_TYPES, withDefaults } from "./hf_config.js";
 export { ACTIVATIONS, type Activation } from "./common.js";
 export { SafetensorsError } from "../weights/safetensors.js";
+export { addAdapters, adapterNames, LORA_A, LORA_B, loraTargets, mergeAdapters, type LoraOptions, type LoraTarget } from "./lora.js";
 export { buildModel, llavaConfig, textConfig, visionConfig, type BuildOptions } from "./from_graph.js";

@@ -18,6 +18,8 @@ export type Init =
   | { readonly kind: "normalPadded"; readonly std: number; readonly zeroRow: number }
   /** N(0, std²) truncated to the absolute interval [-2, 2] (torch.nn.init.trunc_normal_'s defaults). */
   | { readonly kind: "truncNormal"; readonly std: number }
+  /** U(-bound, bound); kaiming_uniform_(a=√5), peft's LoRA A, is bound = 1/√fanIn. */
+  | { readonly kind: "uniform"; readonly bound: number }
   /** U(-a, a) with a = sqrt(6 / (fanIn + fanOut)). */
   | { readonly kind: "xavierUniform"; readonly fanIn: number; readonly fanOut: number }
   /** Truncated normal with variance 1/fanIn (jax/flax lecun_normal, as SigLIP uses). */
@@ -99,6 +101,9 @@ export function initValues(seed: number, name: string, shape: readonly number[],
     }
     case "truncNormal":
       for (let i = 0; i < n; i++) out[i] = truncated(init.std, -2, 2);
+      break;
+    case "uniform":
+      for (let i = 0; i < n; i++) out[i] = (2 * rng.uniform() - 1) * init.bound;
       break;
     case "xavierUniform": {
       const a = Math.sqrt(6 / (init.fanIn + init.fanOut));

@@ -10,7 +10,7 @@ import { isDeepStrictEqual } from "node:util";
 import { InternalError } from "../../core/errors.js";
 import { tf } from "../tf.js";
 import type { Component } from "../../plan/plan.js";
-import { dims, ParamView, Specs, type ParamSpec } from "./common.js";
+import { dims, ParamView, Specs, type AdapterContext, type ParamSpec } from "./common.js";
 import type { ModelInputs, ModelOutputs } from "./forward.js";
 import { configFromShape, shapeFromConfig, TRANSFORMERS_CLASS, type HfConfig } from "./hf_config.js";
 import { arangePositions, causalLmForward, decoderSpecs, embedTokens } from "./decoder.js";
@@ -136,6 +136,8 @@ let serial = 0;
 export class Model implements PretrainedModel {
   readonly modelType: string;
   readonly parameters = new Map<string, tf.Variable>();
+  /** the settings of LoRA adapters among `parameters` (runtime/models/lora.ts), while there are any */
+  adapters: Omit<AdapterContext, "seed"> | undefined;
   private disposed = false;
 
   constructor(
@@ -154,7 +156,7 @@ export class Model implements PretrainedModel {
 
   forward(inputs: ModelInputs): ModelOutputs {
     if (this.disposed) throw new Error(`this ${this.modelType} model was disposed`);
-    const view = new ParamView(this.parameters);
+    const view = new ParamView(this.parameters, "", this.adapters && { ...this.adapters, seed: inputs.dropoutSeed });
     const out = tf.tidy(() => this.family.forward(view, inputs) as unknown as tf.TensorContainer);
     return out as unknown as ModelOutputs;
   }

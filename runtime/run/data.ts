@@ -96,7 +96,7 @@ export async function shapesTokenizerFolder(ctx: DataContext, layout: "gemma" | 
 }
 
 function usesSynthetic(plan: Plan): boolean {
-  return plan.stages.some((s) => (s.kind === "stage" ? [s.data] : s.data).some((d) => d.family === "synthetic_shapes"));
+  return plan.stages.some((s) => s.data.some((d) => d.family === "synthetic_shapes"));
 }
 
 /** The language model's tokenizer: `tokenizer`, else `weights`, else the synthetic one for synthetic data. */

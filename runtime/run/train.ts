@@ -4,22 +4,31 @@
  * checkpoint every `checkpoint_every` steps. A stage resumed from a checkpoint ends with exactly the
  * weights of an uninterrupted run: the checkpoint holds the weights, the optimizer state and the log,
  * and the data order is a pure function of the seed and the step.
+ *
+ * The knobs of issue 12 (docs/run.md): several datasets are numbered one after the other and drawn
+ * per epoch by `mixture` (data/mixture.ts); `group_by_modality` orders batches as LLaVA's
+ * LengthGroupedSampler (data/sampler.ts); `connector_lr` and `vision_lr` are parameter groups of the
+ * optimizer; with `lora` the language model gets adapters (models/lora.ts) that are the only language
+ * parameters trained, written to `adapters.safetensors` and merged into the weights at the end, so the
+ * stage's `model.safetensors` is the plain architecture the next stage and evaluations load.
  */
+import { join } from "node:path";
 import {
   BatchSampler,
   collate,
   hash32,
+  Mixture,
   prepareSample,
   type Batch,
   type SamplePipeline,
   type TextTokenizer,
   type TrainingSample,
 } from "../data/index.js";
-import { trainableParameters, type PretrainedModel } from "../models/index.js";
-import type { Plan, TrainStagePlan } from "../../plan/plan.js";
+import { addAdapters, componentPrefixes, mergeAdapters, trainableParameters, type PretrainedModel } from "../models/index.js";
+import type { Component, Plan, TrainStagePlan } from "../../plan/plan.js";
 import { tf } from "../tf.js";
-import { createOptimizer, readStep, schedule, trainStep, type ScheduleKind } from "../train/index.js";
-import { processorFor, trainingData, type DataContext } from "./data.js";
+import { createOptimizer, readStep, schedule, trainStep, type ParamGroup, type ScheduleKind } from "../train/index.js";
+import { processorFor, RunDataError, trainingData, type DataContext, type TrainingData } from "./data.js";
 import type { RunEvent } from "./events.js";
 import type { LogLine, RunStore, StageRecord } from "./store.js";
 import { resumeCheckpoint, saveCheckpoint } from "./resume.js";
@@ -67,14 +76,17 @@ interface BatchTensors {
   attentionMask: tf.Tensor;
   labels: tf.Tensor;
   pixelValues?: tf.Tensor;
+  /** the seed of this micro-batch's dropout masks (LoRA) */
+  dropoutSeed: number;
 }
 
-function toTensors(b: Batch): BatchTensors {
+function toTensors(b: Batch, dropoutSeed: number): BatchTensors {
   const shape: [number, number] = [b.batchSize, b.length];
   const out: BatchTensors = {
     inputIds: tf.tensor2d(b.inputIds, shape, "int32"),
     attentionMask: tf.tensor2d(b.attentionMask, shape, "int32"),
     labels: tf.tensor2d(b.labels, shape, "int32"),
+    dropoutSeed,
   };
   // the model takes the images of the samples that have one, in batch order
   if (b.imageCount > 0) out.pixelValues = tf.tensor4d(b.imagePixelValues, [b.imageCount, 3, b.imageHeight, b.imageWidth]);
@@ -85,13 +97,61 @@ function disposeBatch(t: BatchTensors): void {
   tf.dispose([t.inputIds, t.attentionMask, t.labels, ...(t.pixelValues ? [t.pixelValues] : [])]);
 }
 
+/** The stage's datasets, numbered one after the other, and how an epoch draws from them. */
+async function stageData(stage: TrainStagePlan, ctx: DataContext): Promise<{ parts: TrainingData[]; mixture: Mixture; description: string }> {
+  const parts: TrainingData[] = [];
+  for (const d of stage.data) parts.push(await trainingData(d, ctx));
+  const description = parts.map((p) => p.description).join(" + ") + (stage.mixture ? ` mixed ${stage.mixture.join(":")}` : "");
+  if (parts.every((p) => p.length === 0)) throw new Error(`stage \`${stage.name}\`: its dataset has no samples (${description})`);
+  const empty = stage.mixture ? parts.findIndex((p) => p.length === 0) : -1;
+  if (empty >= 0) {
+    const name = stage.data[empty].name ?? stage.data[empty].family;
+    throw new RunDataError(`stage \`${stage.name}\`: dataset \`${name}\` of its mixture has no samples (${parts[empty].description})`);
+  }
+  return { parts, mixture: new Mixture(parts.map((p) => p.length), stage.mixture), description };
+}
+
+/**
+ * LLaVA's `modality_lengths` over the numbering: a sample's words, negative without an image (a
+ * sample of no words counts one, where LLaVA's sampler would stop on its assertion).
+ */
+async function modalityLengths(parts: readonly TrainingData[]): Promise<Float64Array> {
+  const out = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    const words = await p.dataset.wordCounts();
+    for (let j = 0; j < p.length; j++) out[offset + j] = Math.max(1, words[j]) * (p.dataset.hasImage(j) ? 1 : -1);
+    offset += p.length;
+  }
+  return out;
+}
+
+/** The optimizer's parameter groups: the connector's and the vision backbone's own learning rates. */
+function parameterGroups(stage: TrainStagePlan, model: PretrainedModel, trainable: ReadonlySet<string>): ParamGroup[] {
+  const prefixes = componentPrefixes(model);
+  const group = (component: Component, lr: number | null): ParamGroup[] => {
+    const prefix = prefixes[component];
+    if (lr === null || prefix === undefined) return [];
+    return [{ name: component, lr, params: new Set([...trainable].filter((n) => n.startsWith(prefix))) }];
+  };
+  return [...group("connector", stage.connector_lr), ...group("vision", stage.vision_lr)];
+}
+
+/**
+ * Steps between checkpoints when the spec leaves `checkpoint_every` to the target (the tfjs runtime):
+ * a tiny LLaVA step takes about half a second on 2 threads (docs/benchmarks.md), so a crash costs
+ * under half a minute of work, and the tiny presets' checkpoints are a few MiB.
+ */
+export const defaultCheckpointEvery = 50;
+
 export async function trainStage(args: TrainStageArgs): Promise<StageRecord> {
   const { model, plan, stage, store, tokenizer, emit, variant } = args;
   const key = stage.cache_key;
   const started = performance.now();
-  const { dataset, length, description } = await trainingData(stage.data, args.data);
-  if (length === 0) throw new Error(`stage \`${stage.name}\`: its dataset has no samples (${description})`);
+  const { parts, mixture, description } = await stageData(stage, args.data);
+  const length = mixture.length;
   const steps = stageSteps(stage, length);
+  const every = stage.checkpoint_every ?? defaultCheckpointEvery;
   const pipeline: SamplePipeline = {
     tokenizer,
     template: stage.template,
@@ -100,15 +160,27 @@ export async function trainStage(args: TrainStageArgs): Promise<StageRecord> {
     processor: processorFor(plan.model.vision),
     aspect: stage.aspect,
   };
+  const seed = hash32(plan.seed, parseInt(key.slice(0, 8), 16));
+  const lengths = stage.group_by_modality ? await modalityLengths(parts) : undefined;
   const sampler = new BatchSampler({
     size: length,
     batchSize: stage.batch,
-    seed: hash32(plan.seed, parseInt(key.slice(0, 8), 16)),
-    hasImage: stage.group_by_modality ? (i) => dataset.hasImage(i) : undefined,
+    seed,
+    epochSamples: mixture.counts ? (epoch) => mixture.epochSamples(seed, epoch) as number[] : undefined,
+    modality: lengths ? { lengths: (i) => lengths[i], microBatch: stage.micro_batch } : undefined,
   });
-  const trainable = new Set(trainableParameters(model, stage.train).keys());
+  // with LoRA the language model trains through its adapters only; they start as peft makes them
+  const adapters = stage.lora ? addAdapters(model, { r: stage.lora_r, alpha: stage.lora_alpha, dropout: stage.lora_dropout, seed }) : [];
+  const components = stage.lora ? stage.train.filter((c) => c !== "language") : stage.train;
+  const trainable = new Set([...trainableParameters(model, components).keys(), ...adapters]);
   const optimizer = createOptimizer(
-    { lr: stage.lr, betas: [stage.optimizer.beta1, stage.optimizer.beta2], eps: stage.optimizer.eps, weightDecay: stage.weight_decay },
+    {
+      lr: stage.lr,
+      betas: [stage.optimizer.beta1, stage.optimizer.beta2],
+      eps: stage.optimizer.eps,
+      weightDecay: stage.weight_decay,
+      groups: parameterGroups(stage, model, trainable),
+    },
     model.parameters,
   );
   const lrAt = schedule(scheduleKind(stage), { totalSteps: steps, warmupRatio: stage.schedule.warmup });
@@ -118,10 +190,14 @@ export async function trainStage(args: TrainStageArgs): Promise<StageRecord> {
   // a small dataset is prepared once and kept (decoding and resizing every epoch again costs ~10%)
   const keep = length * (3 * image.height * image.width * 4 + 8 * stage.max_length) <= CACHE_BYTES;
   const cache = new Map<number, Promise<TrainingSample>>();
+  const load = (i: number): Promise<TrainingSample> => {
+    const { part, index } = mixture.locate(i);
+    return prepareSample(parts[part].dataset, index, pipeline);
+  };
   const prepared = (i: number): Promise<TrainingSample> => {
-    if (!keep) return prepareSample(dataset, i, pipeline);
+    if (!keep) return load(i);
     let p = cache.get(i);
-    if (!p) cache.set(i, (p = prepareSample(dataset, i, pipeline)));
+    if (!p) cache.set(i, (p = load(i)));
     return p;
   };
 
@@ -153,7 +229,7 @@ export async function trainStage(args: TrainStageArgs): Promise<StageRecord> {
     for (const i of sampled.indices) samples.push(await prepared(i));
     const micro: BatchTensors[] = [];
     for (let k = 0; k < samples.length; k += stage.micro_batch) {
-      micro.push(toTensors(collate(samples.slice(k, k + stage.micro_batch), { padId, imageSize: image })));
+      micro.push(toTensors(collate(samples.slice(k, k + stage.micro_batch), { padId, imageSize: image }), hash32(seed, step, k)));
     }
     const lr = stage.lr * lrAt(step);
     let result;
@@ -162,7 +238,8 @@ export async function trainStage(args: TrainStageArgs): Promise<StageRecord> {
         params: model.parameters,
         trainable,
         microBatches: micro,
-        loss: (b) => model.forward({ inputIds: b.inputIds, attentionMask: b.attentionMask, labels: b.labels, pixelValues: b.pixelValues }).loss as tf.Scalar,
+        loss: (b) =>
+          model.forward({ inputIds: b.inputIds, attentionMask: b.attentionMask, labels: b.labels, pixelValues: b.pixelValues, dropoutSeed: b.dropoutSeed }).loss as tf.Scalar,
         optimizer,
         lr,
         clip: stage.grad_clip,
@@ -186,9 +263,21 @@ export async function trainStage(args: TrainStageArgs): Promise<StageRecord> {
     const seconds = (performance.now() - clock) / 1000;
     log.push({ step, loss, lr, gradNorm, seconds });
     emit({ type: "step", variant, stage: stage.name, step, steps, loss, samplesPerSecond: (ranThisCall * stage.batch) / Math.max(seconds, 1e-9), seconds });
-    if (stage.checkpoint_every > 0 && step % stage.checkpoint_every === 0 && step < steps) await checkpoint(step);
+    if (every > 0 && step % every === 0 && step < steps) await checkpoint(step);
   }
   optimizer.dispose();
+  if (stage.lora) {
+    // the trained adapters as they are, then merged: the stage leaves the plain architecture
+    const trained = new Map(adapters.map((n) => [n, model.parameters.get(n) as tf.Variable]));
+    await writeTensors(join(store.stageDir(key), "adapters.safetensors"), trained, {
+      format: "pt",
+      stage: stage.name,
+      lora_r: String(stage.lora_r),
+      lora_alpha: String(stage.lora_alpha),
+      lora_dropout: String(stage.lora_dropout),
+    });
+    mergeAdapters(model);
+  }
   await writeTensors(store.weightsPath(key), model.parameters, { format: "pt", stage: stage.name });
   store.writeFile(key, "log.jsonl", log.map((l) => JSON.stringify(l)).join("\n") + "\n");
   const record: StageRecord = {

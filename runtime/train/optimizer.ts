@@ -5,6 +5,11 @@
  * never get any. Per-parameter step counts are kept as torch keeps them (a parameter without a
  * gradient in a step is not updated and its count does not advance).
  *
+ * Parameter groups (torch's `param_groups`, optax's `multi_transform` by label): a group names some
+ * parameters and its own peak learning rate; the schedule scales every group alike, so a group's
+ * rate at a step is its peak times the factor `lr / config.lr` of the rate `apply` is given. LLaVA's
+ * `mm_projector_lr` is such a group.
+ *
  * Memory ownership: the optimizer owns its state tensors (kept out of every tidy, disposed when
  * replaced and by `dispose()`); `apply` assigns new values to the caller's variables and disposes
  * nothing of the caller's. `exportState()` returns copies the caller owns; `importState()` copies in.
@@ -22,6 +27,15 @@ export interface OptimizerConfig {
   eps?: number;
   /** Decoupled weight decay (torch's AdamW default: 1e-2). */
   weightDecay?: number;
+  /** Parameters with their own peak learning rate; a parameter in no group uses `lr`. */
+  groups?: readonly ParamGroup[];
+}
+
+/** Some parameters and their own peak learning rate (the schedule scales it as it scales `lr`). */
+export interface ParamGroup {
+  readonly name: string;
+  readonly lr: number;
+  readonly params: ReadonlySet<string>;
 }
 
 /** The state of an optimizer as flat tensors: `<slot>/<param>` and `step/<param>` (a float32 scalar). */
@@ -59,8 +73,10 @@ export function createOptimizer(config: OptimizerConfig, params: ReadonlyMap<str
     betas: config.betas ?? [0.9, 0.999],
     eps: config.eps ?? 1e-8,
     weightDecay: config.weightDecay ?? 1e-2,
+    groups: config.groups ?? [],
   };
   if (!(full.lr >= 0)) throw new Error(`optimizer: lr must be >= 0, got ${full.lr}`);
+  checkGroups(full, params);
   const composed = chain(decoupledWeightDecay(full.weightDecay), adam({ betas: full.betas, eps: full.eps }));
   const update: ParamUpdate = {
     slots: composed.slots,
@@ -82,18 +98,36 @@ export function createOptimizer(config: OptimizerConfig, params: ReadonlyMap<str
 
 /** An optimizer from any update rule (e.g. `chain(...)` of the pieces in `updates.ts`). */
 export function optimizerFromUpdate(update: ParamUpdate, params: ReadonlyMap<string, tf.Variable>): Optimizer {
-  return new StatefulOptimizer({ lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0 }, update, params);
+  return new StatefulOptimizer({ lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, groups: [] }, update, params);
+}
+
+function checkGroups(config: Required<OptimizerConfig>, params: ReadonlyMap<string, tf.Variable>): void {
+  const seen = new Map<string, string>();
+  for (const g of config.groups) {
+    if (!(g.lr >= 0) || !Number.isFinite(g.lr)) throw new Error(`optimizer: the learning rate of group \`${g.name}\` must be finite and >= 0, got ${g.lr}`);
+    if (g.params.size > 0 && !(config.lr > 0)) throw new Error(`optimizer: group \`${g.name}\` needs a base lr above 0 to follow its schedule`);
+    for (const name of g.params) {
+      if (!params.has(name)) throw new Error(`optimizer: group \`${g.name}\` names \`${name}\`, which is not one of its parameters`);
+      const other = seen.get(name);
+      if (other !== undefined) throw new Error(`optimizer: \`${name}\` is in groups \`${other}\` and \`${g.name}\``);
+      seen.set(name, g.name);
+    }
+  }
 }
 
 class StatefulOptimizer implements Optimizer {
   private readonly state = new Map<string, Slot>();
   private steps = 0;
+  /** a grouped parameter's peak learning rate */
+  private readonly peak = new Map<string, number>();
 
   constructor(
     readonly config: Required<OptimizerConfig>,
     readonly update: ParamUpdate,
     private readonly params: ReadonlyMap<string, tf.Variable>,
-  ) {}
+  ) {
+    for (const g of config.groups) for (const name of g.params) this.peak.set(name, g.lr);
+  }
 
   get step(): number {
     return this.steps;
@@ -116,7 +150,8 @@ class StatefulOptimizer implements Optimizer {
         tensors: this.update.slots.map(() => tf.keep(tf.zerosLike(variable))),
       };
       slot.step += 1;
-      const ctx = { step: slot.step, lr, gradScale };
+      const peak = this.peak.get(name);
+      const ctx = { step: slot.step, lr: peak === undefined ? lr : peak * (lr / this.config.lr), gradScale };
       const next = tf.tidy(() => {
         const r = this.update.apply(variable, grad, slot.tensors, ctx);
         variable.assign(r.param);

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { Project, SyntaxKind } from "ts-morph";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -37,17 +37,70 @@ function listFiles(dir: string): string[] {
   return out.sort();
 }
 
+/** The tsconfig.json docs/build.md gives for type-checking a build folder in a user's project. */
+function documentedTsconfig(): { compilerOptions: Record<string, unknown>; include: string[] } {
+  const doc = readFileSync(join(repo, "docs", "build.md"), "utf8");
+  const section = doc.slice(doc.indexOf("**Type-checking a build folder in your own project.**"));
+  const block = /```json\n([\s\S]*?)```/.exec(section);
+  if (!block) throw new Error("docs/build.md gives no tsconfig.json for a user's project");
+  return JSON.parse(block[1]);
+}
+
+/**
+ * The `@types` packages a project that installs mmfm gets: those in the closure of mmfm's
+ * production dependencies (npm hoists them into the project's node_modules/@types), as folders.
+ */
+function installedTypes(): string[] {
+  const found = new Set<string>();
+  const seen = new Set<string>();
+  const visit = (name: string, from: string) => {
+    let dir = from;
+    for (;;) {
+      if (existsSync(join(dir, "node_modules", name, "package.json"))) break;
+      if (dir === repo) return; // an optional dependency not installed here
+      dir = join(dir, "..");
+    }
+    const pkg = join(dir, "node_modules", name);
+    if (seen.has(pkg)) return;
+    seen.add(pkg);
+    if (name.startsWith("@types/")) found.add(pkg);
+    const deps = (JSON.parse(readFileSync(join(pkg, "package.json"), "utf8")) as { dependencies?: Record<string, string> }).dependencies ?? {};
+    for (const dep of Object.keys(deps)) visit(dep, pkg);
+  };
+  const own = (JSON.parse(readFileSync(join(repo, "package.json"), "utf8")) as { dependencies: Record<string, string> }).dependencies;
+  for (const dep of Object.keys(own)) visit(dep, repo);
+  return [...found].sort();
+}
+
+/**
+ * Type-checks the TypeScript files under `dir` as a user's project does with the setup docs/build.md
+ * documents: a fresh ES-module project outside the repository (so nothing of the repository's own
+ * node_modules/@types, such as @types/node, is visible), mmfm installed with the @types packages its
+ * dependencies bring, the documented tsconfig.json (no skipLibCheck), `dir` as its `build/` folder.
+ */
 function typecheck(dir: string): { status: number | null; output: string } {
-  writeFileSync(
-    join(dir, "tsconfig.json"),
-    JSON.stringify({
-      compilerOptions: { strict: true, module: "nodenext", moduleResolution: "nodenext", target: "es2022", noEmit: true, skipLibCheck: true, resolveJsonModule: true, types: [] },
-      include: ["**/*.ts"],
-    }),
-  );
-  const r = spawnSync(process.execPath, [tsc, "-p", join(dir, "tsconfig.json")], { encoding: "utf8" });
+  const project = tempDir("mmfm-user-project-");
+  writeFileSync(join(project, "package.json"), JSON.stringify({ name: "user-project", private: true, type: "module" }));
+  mkdirSync(join(project, "node_modules", "@types"), { recursive: true });
+  symlinkSync(repo, join(project, "node_modules", "mmfm"));
+  for (const types of installedTypes()) symlinkSync(types, join(project, "node_modules", "@types", types.slice(types.lastIndexOf("/") + 1)));
+  cpSync(dir, join(project, "build"), { recursive: true, filter: (src) => !src.endsWith("node_modules") });
+  writeFileSync(join(project, "tsconfig.json"), JSON.stringify(documentedTsconfig(), null, 2));
+  const r = spawnSync(process.execPath, [tsc, "-p", join(project, "tsconfig.json")], { encoding: "utf8", cwd: project });
+  rmSync(project, { recursive: true, force: true });
   return { status: r.status, output: r.stdout + r.stderr };
 }
+
+describe("a user's project", () => {
+  it("is documented without skipLibCheck, and mmfm brings no @types/node", () => {
+    const config = documentedTsconfig();
+    expect(config.compilerOptions.skipLibCheck).toBeUndefined();
+    expect(config.compilerOptions.types).toBeUndefined();
+    const types = installedTypes().map((t) => t.slice(t.lastIndexOf("node_modules/") + "node_modules/".length));
+    expect(types).toContain("@types/long");
+    expect(types).not.toContain("@types/node");
+  });
+});
 
 describe("the plan schema", () => {
   it("is the one generated from the family schemas (run `npm run schema` after changing families)", () => {
@@ -85,7 +138,7 @@ describe("plans of the paper spec", () => {
     expect(evaluation.kind).toBe("eval");
     expect(evaluation.kind === "eval" && evaluation.data.map((d) => d.name)).toEqual(["gqa", "pope", "mme", "scienceqa_img"]);
     // spans point at the source of each value
-    expect(p.spans["/stages/0/lr"]).toMatchObject({ file: "llava-gemma.mmfm", line: 28 });
+    expect(p.spans["/stages/0/lr"]).toMatchObject({ file: "llava-gemma.mmfm", line: 26 });
     expect(p.spans["/model/language/width"]).toMatchObject({ file: "std/language.mmfm" });
   });
 
@@ -226,7 +279,7 @@ experiment e {
     for (const variant of ["a.b", "c_d"]) {
       const plan = JSON.parse(readFileSync(join(out, "e", variant, "plan.json"), "utf8")) as Plan;
       const stage = plan.stages[0];
-      expect(stage.kind === "stage" && stage.data.family === "llava_json" && stage.data.annotations).toBe(hostile);
+      expect(stage.kind === "stage" && stage.data[0].family === "llava_json" && stage.data[0].annotations).toBe(hostile);
       expect(plan.model.vision.weights).toBe(hostile);
       const project = new Project({ useInMemoryFileSystem: true });
       const sf = project.createSourceFile("g.ts", readFileSync(join(out, "e", variant, "graph.ts"), "utf8"));

@@ -68,24 +68,28 @@ describe("BatchSampler", () => {
     expect(resumed).toEqual(straight.slice(5));
   });
 
-  it("groups by modality: only-image or only-text batches, the leftovers mixed at the end", () => {
+  it("groups by modality as LLaVA: pure batches shuffled, the last megabatch of each modality merged at the end", () => {
     const hasImage = (i: number): boolean => i % 3 !== 0; // 0,3,6,... are text-only
+    const words = (i: number): number => 1 + ((i * 7) % 11);
     const size = 23; // 8 text-only, 15 with an image
-    const s = new BatchSampler({ size, batchSize: 4, seed: 9, hasImage });
+    const lengths = (i: number): number => (hasImage(i) ? words(i) : -words(i));
+    const s = new BatchSampler({ size, batchSize: 4, seed: 9, modality: { lengths, microBatch: 2 } });
     for (const epoch of [0, 1]) {
       const batches = s.epoch(epoch);
       expect(batches.flat().sort((a, b) => a - b)).toEqual(Array.from({ length: size }, (_, i) => i));
-      // 15 image -> 3 full + 3 left; 8 text -> 2 full + 0 left: 5 pure batches, then the 3 leftovers
-      expect(batches.length).toBe(6);
-      for (const b of batches.slice(0, 5)) {
-        expect(b.length).toBe(4);
-        expect(new Set(b.map(hasImage)).size).toBe(1);
-      }
-      expect(batches[5].length).toBe(3);
+      // 15 image -> megabatches 4, 4, 4, 3; 8 text -> 4, 4. LLaVA keeps the last of each (3 + 4) for
+      // the end: 3 + 1 pure batches shuffled, then the 7 merged in index order as batches of 4 and 3
+      expect(batches.map((b) => b.length)).toEqual([4, 4, 4, 4, 4, 3]);
+      for (const b of batches.slice(0, 4)) expect(new Set(b.map(hasImage)).size).toBe(1);
+      expect(batches.slice(0, 4).filter((b) => !hasImage(b[0])).length).toBe(1);
+      const tail = batches.slice(4).flat();
+      expect(tail).toEqual([...tail].sort((a, b) => a - b));
+      expect(tail.filter((i) => !hasImage(i)).length).toBe(4);
+      // a pure batch is sorted longest first, then dealt: its longest sample opens the first micro-batch
+      for (const b of batches.slice(0, 4)) expect(words(b[0])).toBe(Math.max(...b.map(words)));
     }
     expect(s.epoch(0)).not.toEqual(s.epoch(1));
-    // some pure batches are text-only, some image-only, in shuffled order
-    const kinds = s.epoch(0).slice(0, 5).map((b) => hasImage(b[0]));
-    expect(kinds.filter((k) => !k).length).toBe(2);
+    expect(new BatchSampler({ size, batchSize: 4, seed: 9, modality: { lengths, microBatch: 2 } }).epoch(1)).toEqual(s.epoch(1));
+    expect(() => new BatchSampler({ size, batchSize: 4, seed: 9, modality: { lengths, microBatch: 3 } })).toThrow(/micro batch 3 must divide the batch 4/);
   });
 });

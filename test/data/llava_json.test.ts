@@ -54,7 +54,7 @@ describe("scanJsonArray", () => {
       const path = write(`random${trial}.json`, text);
       for (const chunkBytes of [1, 3, 7, 64, 1 << 20]) {
         const seen: unknown[] = [];
-        const index = await scanJsonArray(path, { chunkBytes, onElement: (bytes) => seen.push(JSON.parse(bytes.toString("utf8"))) });
+        const index = await scanJsonArray(path, { chunkBytes, onElement: (bytes) => seen.push(JSON.parse(new TextDecoder().decode(bytes))) });
         expect(index.count).toBe(values.length);
         expect(seen).toEqual(values);
         const buf = Buffer.from(text, "utf8");
@@ -214,6 +214,27 @@ describe("openLlavaJson", () => {
     await expect(ds.get(1)).rejects.toThrow(/sample 1 \(id `s3`\).*no reply/);
     const s = await ds.get(2);
     await expect(ds.loadImage(s)).rejects.toMatchObject({ reason: "unreadable-image", index: 2, id: "s4", field: "image" });
+  });
+
+  it("counts each sample's words as LLaVA's modality_lengths does: every turn as written, split on whitespace", async () => {
+    const samples = [
+      // a leading gpt turn is skipped for training but counted; `<image>` where written counts as written
+      { id: "w0", image: "a.png", conversations: [{ from: "gpt", value: "hello there" }, { from: "human", value: "What  is\tthis?<image>" }, { from: "gpt", value: "A cat." }] },
+      { id: "w1", conversations: [{ from: "human", value: "Say   nothing" }, { from: "gpt", value: "" }] },
+      { id: "w2", image: "b.png", conversations: [{ from: "human", value: "<image>\nDescribe it." }, { from: "gpt", value: "One two three four" }] },
+    ];
+    const path = write("words.json", JSON.stringify(samples));
+    // 2 + 3 + 2; 2 + 0; 3 + 4
+    const expected = [7, 2, 7];
+    const validated = await openLlavaJson(path, root);
+    expect(Array.from(await validated.wordCounts())).toEqual(expected);
+    expect((await validated.get(0)).words).toBe(7);
+    const lazy = await openLlavaJson(path, root, { validate: false });
+    expect(Array.from(await lazy.wordCounts())).toEqual(expected);
+    // skipped samples leave the dataset's numbering: counts follow it
+    const mixed = write("words_mixed.json", JSON.stringify([samples[0], { id: "bad", conversations: [] }, samples[2]]));
+    const kept = await openLlavaJson(mixed, root, { onInvalid: "skip" });
+    expect(Array.from(await kept.wordCounts())).toEqual([7, 7]);
   });
 
   it("reports structural errors of the whole file with line and byte", async () => {

@@ -107,3 +107,81 @@ export function parse(script: string, argv: readonly string[], codeBase: "llava"
   if (unrecognized.length) return { ok: false, error: `unrecognized arguments: ${unrecognized.join(" ")}` };
   return { ok: true, args };
 }
+
+// ---- train.py: transformers' HfArgumentParser over its argument dataclasses ------------------------
+
+interface TrainField {
+  readonly class: string;
+  /** the annotation as train.py writes it (`bool`, `Optional[int]`, ...) */
+  readonly type: string;
+  readonly default: unknown;
+}
+
+interface TrainArgs {
+  readonly repository: string;
+  readonly commit: string;
+  readonly file: string;
+  /** the fields train.py's ModelArguments, DataArguments and TrainingArguments declare themselves */
+  readonly fields: Readonly<Record<string, TrainField>>;
+  /** the flags the code base's own scripts pass to train_mem.py (inherited fields included) */
+  readonly script_flags: readonly string[];
+}
+
+const trainFixture = JSON.parse(readFileSync(join(repo, "test", "fixtures", "llava_train_args.json"), "utf8"));
+
+/** The arguments of llava/train/train.py per code base (test/fixtures/llava_train_args.json). */
+export const trainArgs: Readonly<Record<"llava" | "llava-gemma", TrainArgs>> = { llava: trainFixture.llava, "llava-gemma": trainFixture["llava-gemma"] };
+
+/**
+ * Fields of transformers' TrainingArguments (4.37.2, which both code bases pin) that the export may write
+ * and no script of either code base does: listed by hand from transformers' training_args.py, with their
+ * types (the fixture cannot hold them: transformers is not in these repositories).
+ */
+const inheritedByHand: Readonly<Record<string, string>> = {
+  "--adam_beta1": "float",
+  "--adam_beta2": "float",
+  "--adam_epsilon": "float",
+  "--max_grad_norm": "float",
+  "--max_steps": "int",
+  "--seed": "int",
+  "--data_seed": "Optional[int]",
+  "--fp16": "bool",
+};
+
+/** HfArgumentParser's string_to_bool */
+const boolWords = new Set(["yes", "true", "t", "y", "1", "no", "false", "f", "n", "0"]);
+
+function trainValue(type: string, flag: string, value: string | null): string | undefined {
+  // a field train.py inherits and only its scripts show: its type is not known here (`--use_habana` is a bare bool)
+  if (type === "inherited") return undefined;
+  const bare = type.replace(/^Optional\[(.*)\]$/, "$1");
+  if (bare === "bool") return value === null || boolWords.has(value.toLowerCase()) ? undefined : `argument ${flag}: Truthy value expected: got ${value}`;
+  if (value === null) return `argument ${flag}: expected one argument`;
+  if (bare === "int") return /^[-+]?\d+$/.test(value.trim()) ? undefined : `argument ${flag}: invalid int value: '${value}'`;
+  if (bare === "float") return "error" in convert("float", value) ? `argument ${flag}: invalid float value: '${value}'` : undefined;
+  return undefined;
+}
+
+/**
+ * The parse train.py of `codeBase` does of a training command (the words after train_mem.py): every
+ * flag one of its own fields (its value converted as HfArgumentParser converts it) or one it inherits
+ * (known from its scripts, or listed by hand above); the error otherwise. Returns the own fields given.
+ */
+export function parseTrain(codeBase: "llava" | "llava-gemma", argv: readonly string[]): Parsed {
+  const spec = trainArgs[codeBase];
+  const args: Record<string, unknown> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    if (!flag.startsWith("--")) return { ok: false, error: `unrecognized arguments: ${flag}` };
+    const next = argv[i + 1];
+    const value = next !== undefined && !next.startsWith("--") ? next : null;
+    if (value !== null) i++;
+    const own = spec.fields[flag.slice(2)];
+    const type = own?.type ?? inheritedByHand[flag] ?? (spec.script_flags.includes(flag) ? "inherited" : undefined);
+    if (type === undefined) return { ok: false, error: `unrecognized arguments: ${flag}` };
+    const error = trainValue(type, flag, value);
+    if (error) return { ok: false, error };
+    if (own) args[flag.slice(2)] = value;
+  }
+  return { ok: true, args };
+}

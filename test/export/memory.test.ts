@@ -151,11 +151,27 @@ describe("mmfmc grid", () => {
     expect(v.stages[0].memory).toEqual({ ...estimateStage(plan.model, s, plan.cluster), fix: null });
   });
 
-  it("warns (W0501) about a stage that will not fit, with the change that makes it fit", () => {
+  it("warns (W0501) about a stage that will not fit, with the change that makes it fit, once per cause", () => {
     const r = mmfmc(["grid", "examples/llava-gemma.mmfm", "--set", "device_memory=40"]);
     expect(r.status).toBe(0);
-    expect(r.stderr).toContain("warning[W0501]: stage `pretrain` of `llava_gemma_ablations/pretrained-clip-2b` needs about 60.2 GiB per device but devices have 40.0 GiB");
+    // 8 stages of 6 variants do not fit: pretrain on 2B and on 7B (each its own fix), finetune on 7B
+    expect(r.stderr.match(/warning\[W0501\]: .*/g)).toEqual([
+      "warning[W0501]: stage `pretrain` of 2 variants needs up to 61.8 GiB per device but devices have 40.0 GiB (parameters 6.8 + gradients 0.0 + Adam states 0.0 + activations 54.9 GiB, the largest)",
+      "warning[W0501]: stage `pretrain` of 2 variants needs up to 80.0 GiB per device but devices have 40.0 GiB (parameters 18.0 + gradients 0.0 + Adam states 0.0 + activations 61.9 GiB, the largest)",
+      "warning[W0501]: stage `finetune` of 4 variants needs up to 72.0 GiB per device but devices have 40.0 GiB (parameters 18.0 + gradients 2.0 + Adam states 11.9 + activations 40.0 GiB, the largest)",
+    ]);
+    expect(r.stderr).toContain("help: the variants: `llava_gemma_ablations/pretrained-clip-2b` 60.2 GiB, `llava_gemma_ablations/pretrained-dino-2b` 61.8 GiB");
     expect(r.stderr).toContain("help: the smallest change that fits: `micro_batch = 8 (gradient accumulation 4)`");
+    // at the stage's declaration
+    expect(r.stderr).toContain("--> examples/llava-gemma.mmfm:21:1");
     expect(r.stdout).toContain("pretrain 60.2G!");
+  });
+
+  it("says one variant's stage as before (W0501)", () => {
+    const r = mmfmc(["grid", "examples/llava-gemma.mmfm", "--set", "device_memory=40", "--only", "model.vision=clip", "--only", "model.language=2b", "--only", "stages=pretrained"]);
+    expect(r.status).toBe(0);
+    expect(r.stderr.match(/warning\[W0501\]: .*/g)).toEqual([
+      "warning[W0501]: stage `pretrain` of `llava_gemma_ablations/pretrained-clip-2b` needs about 60.2 GiB per device but devices have 40.0 GiB (parameters 5.2 + gradients 0.0 + Adam states 0.0 + activations 55.0 GiB)",
+    ]);
   });
 });

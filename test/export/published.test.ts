@@ -168,12 +168,12 @@ describe("the 2B CLIP pretrained variant of the paper spec", () => {
     const p = new Map(flagPairs(pretrain));
     const f = new Map(flagPairs(finetune));
     const [pre, fine] = plan.stages;
-    if (pre.kind !== "stage" || fine.kind !== "stage" || pre.data.family !== "llava_json" || fine.data.family !== "llava_json") throw new Error("unexpected plan");
+    if (pre.kind !== "stage" || fine.kind !== "stage" || pre.data[0].family !== "llava_json" || fine.data[0].family !== "llava_json") throw new Error("unexpected plan");
     // a dataset's annotations and images are --data_path and --image_folder, relative to DATA_DIR
-    expect(p.get("--data_path")).toBe(`${specDir}/${pre.data.annotations}`);
-    expect(p.get("--image_folder")).toBe(`${specDir}/${pre.data.images}`);
-    expect(f.get("--data_path")).toBe(`${specDir}/${fine.data.annotations}`);
-    expect(f.get("--image_folder")).toBe(`${specDir}/${fine.data.images}`);
+    expect(p.get("--data_path")).toBe(`${specDir}/${pre.data[0].annotations}`);
+    expect(p.get("--image_folder")).toBe(`${specDir}/${pre.data[0].images}`);
+    expect(f.get("--data_path")).toBe(`${specDir}/${fine.data[0].annotations}`);
+    expect(f.get("--image_folder")).toBe(`${specDir}/${fine.data[0].images}`);
     // the file names of the data are the published ones
     expect(p.get("--data_path")!.split("/").pop()).toBe("blip_laion_cc_sbu_558k.json");
     expect(f.get("--data_path")!.split("/").pop()).toBe("llava_v1_5_mix665k.json");

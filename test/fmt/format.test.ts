@@ -116,6 +116,19 @@ describe("layout rules", () => {
     expect(fmt(text)).toBe("experiment e {\n  ablate zip {\n    model.vision: [clip, dino]\n    seed:         [1, 2]\n  }\n  exclude seed == 1\n}\n");
   });
 
+  it("writes a `zip` group inside `ablate` one axis per line, crossed axes around it, and `label(AXIS)` without spaces", () => {
+    const text = "experiment e { ablate { zip { model.language.width: [1024, 2048] heads: [8,16] } depth: [12, 18] } exclude label ( model.language.width )==\"1024\" }";
+    const out = fmt(text);
+    expect(out).toBe(
+      "experiment e {\n  ablate {\n    zip {\n      model.language.width: [1024, 2048]\n      heads:                [8, 16]\n    }\n    depth: [12, 18]\n  }\n" +
+        '  exclude label(model.language.width) == "1024"\n}\n',
+    );
+    expect(fmt(out)).toBe(out);
+    // an empty group, and comments inside a group and before its brace, survive
+    const commented = "experiment e {\n  ablate {\n    zip /* a */ {  // b\n      // c\n      seed: [1]  // d\n    }\n    zip {}\n  }\n}\n";
+    expect(fmt(commented)).toBe(commented);
+  });
+
   it("spaces binary operators and keeps parentheses, numbers and strings as written", () => {
     expect(fmt('let x = ((1+2))*3-(-4)/2e-5\nlet s = "a\\u{1F600}\\"b"\nlet n = 256_000')).toBe(
       'let x = ((1 + 2)) * 3 - (-4) / 2e-5\nlet s = "a\\u{1F600}\\"b"\nlet n = 256_000\n',

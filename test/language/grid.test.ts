@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { compile } from "../../compiler/pipeline.js";
 import { byId, casePath, checkJson, experimentNamed, type ExpectedVariant, type GridExperiment, gridJson, shown, showDiagnostics, withTotal } from "./harness.js";
-import { connectorFormula, connectorFromTable, languagePresets, linearTable, mlp2xTable, published, trainable, visionPresets, type Component } from "./reference.js";
+import { connectorFormula, connectorFromTable, gemmaFormula, languagePresets, linearTable, mlp2xTable, published, referenceArchitectures, trainable, visionPresets, type Component } from "./reference.js";
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type Obj = { [key: string]: Json };
@@ -99,10 +99,10 @@ describe("axes into the experiment (grid_axes.mmfm)", () => {
     expect(stage(c.get("flags/gemma-true")!.config, "pretrain")!.group_by_modality).toBe(true);
   });
 
-  it("negative numbers give labels: `select_layer: [-1, -2, 12]` (judgement: LANGUAGE.md §6 derives labels from numbers)", async () => {
+  it("negative numbers give labels that spell their sign: `select_layer: [-1, -2, 12]` gives `neg1`, `neg2`, `12` (LANGUAGE.md §6)", async () => {
     const f = casePath("valid", "grid_negative_labels.mmfm");
     const grid: Record<string, ExpectedVariant> = {};
-    for (const l of ["-1", "-2", "12"]) grid[`layers/${l}`] = { axes: { "model.vision.select_layer": l }, ...clip2b, stages: stagesFor(["pretrain"], clip2b) };
+    for (const l of ["neg1", "neg2", "12"]) grid[`layers/${l}`] = { axes: { "model.vision.select_layer": l }, ...clip2b, stages: stagesFor(["pretrain"], clip2b) };
     const { code, experiments, stderr } = await gridJson(f);
     expect(code, stderr).toBe(0);
     expectGrid(experimentNamed(experiments, "layers"), grid);
@@ -159,6 +159,56 @@ describe("zip and unions of blocks (grid_zip_union.mmfm)", () => {
     expect(stage(c.get("crossed_then_zip/8-3e-5")!.config, "finetune")!.lr).toBe(3e-5);
     expect(c.get("crossed_then_zip/8-3e-5")!.config.seed).toBe(8);
     expect(stage(c.get("crossed_then_zip/dino-512")!.config, "pretrain")!.batch).toBe(512);
+  });
+});
+
+describe("a zip group crossed with other axes, and labels in exclude (grid_zip_cross.mmfm)", () => {
+  const file = casePath("valid", "grid_zip_cross.mmfm");
+  const both = (q: Record<Component, number>) => stagesFor(["pretrain", "finetune"], q);
+
+  it("`ablate { zip { width, heads } depth }` pairs width with heads and crosses the pairs with depth; `label(...)` drops a size by its label", async () => {
+    const sizes = { s: [1024, 4], m: [2048, 8], l: [3072, 12] } as const;
+    const grid: Record<string, ExpectedVariant> = {};
+    for (const [label, [width, heads]] of Object.entries(sizes)) {
+      for (const depth of [12, 18]) {
+        if (label === "l" && depth === 18) continue; // the exclude
+        const language = gemmaFormula({ ...referenceArchitectures.gemma_2b, width, heads, depth });
+        const p = { vision: published.clip_vit_l14_336, connector: connectorFormula("mlp", 1024, width), language };
+        grid[`scaling/${label}-${label}-${depth}`] = {
+          axes: { "model.language.width": label, "model.language.heads": label, "model.language.depth": String(depth) },
+          ...p,
+          stages: both(p),
+        };
+      }
+    }
+    const { code, experiments, stderr } = await gridJson(file);
+    expect(code, stderr).toBe(0);
+    expectGrid(experimentNamed(experiments, "scaling"), grid);
+    // the m row at depth 12: width 2048 with 8 heads of 256 (head_dim stays the preset's)
+    const language = configs(file, "scaling").get("scaling/m-m-12")!.config.model as Obj;
+    expect(language.language).toMatchObject({ width: 2048, heads: 8, depth: 12, head_dim: 256 });
+  });
+
+  it("a group between two axes keeps its place in the order (ids, the first member varying slowest)", async () => {
+    const c = configs(file, "sandwich");
+    // 2 seeds x 2 rows x 2 lrs = 8 points; the exclude drops high lr with batch 512: 6
+    expect([...c.keys()]).toEqual([
+      "sandwich/1-256-1e-3-low",
+      "sandwich/1-256-1e-3-high",
+      "sandwich/1-512-2e-3-low",
+      "sandwich/2-256-1e-3-low",
+      "sandwich/2-256-1e-3-high",
+      "sandwich/2-512-2e-3-low",
+    ]);
+    const row = c.get("sandwich/2-512-2e-3-low")!.config;
+    expect(row.seed).toBe(2);
+    expect(stage(row, "pretrain")).toMatchObject({ batch: 512, lr: 2e-3 });
+    expect(stage(row, "finetune")).toMatchObject({ lr: 1e-5 });
+  });
+
+  it("`label(AXIS)` at a point of a block without that axis is the empty string", async () => {
+    const c = configs(file, "union");
+    expect([...c.keys()].sort()).toEqual(["union/1", "union/high", "union/low"]);
   });
 });
 

@@ -181,7 +181,7 @@ describe("let constants and exact arithmetic (§2, §3, §4)", () => {
     expect((model.language as Obj).rope_theta).toBe(10000);
     expect((model.language as Obj).vocab).toBe(256000);
     expect((model.language as Obj).max_positions).toBe(8192);
-    expect((s.data as Obj).size).toBe(1000);
+    expect((s.data as Obj[])[0].size).toBe(1000);
   });
 });
 
@@ -189,7 +189,7 @@ describe("strings and comments (§2)", () => {
   it("decodes every escape and keeps comment-like text inside strings", () => {
     const { config } = only(resolved(casePath("valid", "strings.mmfm"), "e"));
     expect((config.model as Obj).image_token).toBe('<im"g\\>\n\t\u{1F600}éA');
-    const data = stageConfig(config, "s").data as Obj;
+    const data = (stageConfig(config, "s").data as Obj[])[0];
     expect(data.annotations).toBe("data/a // not a comment.json");
     expect(data.images).toBe("/* not a comment */ é😀 ü");
   });
@@ -247,8 +247,8 @@ describe("imports (§3)", () => {
     const { config } = resolved(casePath("valid", "imports_main.mmfm"), "imported").get("imported/shared_clip-three")!;
     expect(stageConfig(config, "ft_low").lr).toBe(1e-5);
     expect(stageConfig(config, "ft_low").batch).toBe(128);
-    expect((stageConfig(config, "ft_low").data as Obj).annotations).toBe("data/mix.json");
-    expect((stageConfig(config, "pre").data as Obj).annotations).toBe("data/pretrain.json");
+    expect((stageConfig(config, "ft_low").data as Obj[])[0].annotations).toBe("data/mix.json");
+    expect((stageConfig(config, "pre").data as Obj[])[0].annotations).toBe("data/pretrain.json");
   });
 
   it("names are visible before their declaration, imports included", async () => {
@@ -321,7 +321,7 @@ describe("refinements (§3, §4)", () => {
     expect(e.variants).toHaveLength(1);
     expect(shown(e.variants[0])).toEqual(withTotal({ axes: {}, ...p, stages: [["pretrain", "stage", p.connector], ["shapes", "eval", 0]] }));
     const { config } = only(resolved(file, "e"));
-    expect(stageConfig(config, "pretrain").data).toMatchObject({ family: "llava_json", annotations: "data/pretrain.json", images: "data/images" });
+    expect(stageConfig(config, "pretrain").data).toMatchObject([{ family: "llava_json", annotations: "data/pretrain.json", images: "data/images" }]);
   });
 });
 
@@ -409,7 +409,7 @@ describe("every family with the key fields of §5 (all_fields.mmfm)", () => {
       schedule: { family: "linear", warmup: 0.1 },
       optimizer: { family: "adamw", beta1: 0.9, beta2: 0.98, eps: 1e-6 },
     });
-    expect(stageConfig(config, "everything").data).toMatchObject({ annotations: "a.json", images: "img", size: 1000, seed: 3 });
+    expect(stageConfig(config, "everything").data).toMatchObject([{ annotations: "a.json", images: "img", size: 1000, seed: 3 }]);
     // 100 samples, batch 10, 2 epochs
     expect(stageConfig(config, "caption")).toMatchObject({ epochs: 2, batch: 10, steps: 20 });
     expect(stageConfig(config, "scores")).toMatchObject({ max_new_tokens: 16, temperature: 0 });

@@ -25,7 +25,8 @@ those without an image through model_vqa_science.
       one answer
   gather QUESTIONS.jsonl|QUESTIONS.json OUT.jsonl ANSWERS.jsonl...
       answers that carry the questions' own ids (question_id; a ScienceQA .json's id), in the order
-      of the questions; fails unless every question has exactly one answer
+      of the questions (questions sharing an id, as MME's, told apart by their text); fails unless
+      every question has exactly one answer
 
 Python 3 standard library only: it runs with the python of the LLaVA or LLaVA-Gemma environment.
 """
@@ -124,27 +125,29 @@ def merge_science(questions_path, out_path, answer_paths):
 
 def gather(questions_path, out_path, answer_paths):
     if questions_path.endswith(".json"):
-        ids = [p["id"] for p in read_json(questions_path)]
+        questions = [(p["id"], None) for p in read_json(questions_path)]
     else:
-        ids = [q["question_id"] for q in read_jsonl(questions_path)]
-    place = {}
-    for n, own in enumerate(ids):
-        if own in place:
-            fail("%s: question id %r is used twice" % (questions_path, own))
-        place[own] = n
+        questions = [(q["question_id"], q.get("text")) for q in read_jsonl(questions_path)]
+    # MME asks two questions of each image under one id: an answer goes to the first unanswered
+    # question of its id whose text is its prompt (as convert_answer_to_mme.py pairs them), else of its id
+    places = {}
+    for n, (own, _) in enumerate(questions):
+        places.setdefault(own, []).append(n)
     answers = {}
     for path in answer_paths:
         for answer in read_jsonl(path):
             own = answer["question_id"]
-            if own not in place:
+            if own not in places:
                 fail("%s: question_id %r is not the id of a question" % (path, own))
-            if place[own] in answers:
+            open_places = [n for n in places[own] if n not in answers]
+            if not open_places:
                 fail("%s: question %r is answered twice" % (path, own))
-            answers[place[own]] = answer
-    missing = [ids[n] for n in range(len(ids)) if n not in answers]
+            same_text = [n for n in open_places if questions[n][1] == answer.get("prompt")]
+            answers[(same_text or open_places)[0]] = answer
+    missing = [questions[n][0] for n in range(len(questions)) if n not in answers]
     if missing:
-        fail("%d of %d questions have no answer (first: %r)" % (len(missing), len(ids), missing[0]))
-    write_jsonl(out_path, [answers[n] for n in range(len(ids))])
+        fail("%d of %d questions have no answer (first: %r)" % (len(missing), len(questions), missing[0]))
+    write_jsonl(out_path, [answers[n] for n in range(len(questions))])
 
 
 def main(argv):

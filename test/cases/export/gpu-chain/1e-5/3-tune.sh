@@ -10,9 +10,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/1e-5/3-tune/llava-gemma"
-mmfm_stage_begin "$OUTPUT_DIR" 837c0cd169b19aa5c49446b4d0c92cf91c5d4a051ef9481faca1dd0e128503b8 || exit 0
+mmfm_stage_begin "$OUTPUT_DIR" 5e0913203768dd80a5279b52997a3ec1dbdb58ca475b61808db176b4a98566a2 || exit 0
 mmfm_set_aside_unresumable "$OUTPUT_DIR"
-mmfm_require_done "$CHECKPOINTS/2e-5/1-align/llava-gemma" 7961f417fea847a189f0f07aed4e113d62a067712bc80319ba8e42c301154d95
+mmfm_require_done "$CHECKPOINTS/2e-5/1-align/llava-gemma" 7932283a2a0d837a685082cc326f9b767cf42d37ce4c52e339457b529b011de5
 mmfm_enter_llava
 mmfm_check_devices 4 gpu
 
@@ -39,7 +39,7 @@ deepspeed llava/train/train_mem.py \
     --gradient_accumulation_steps 2 \
     --evaluation_strategy "no" \
     --save_strategy "steps" \
-    --save_steps 50 \
+    --save_steps 50000 \
     --save_total_limit 1 \
     --learning_rate 1e-5 \
     --weight_decay 0.1 \
@@ -56,4 +56,4 @@ deepspeed llava/train/train_mem.py \
     --seed 7 \
     --report_to tensorboard
 
-mmfm_stage_end "$OUTPUT_DIR" 837c0cd169b19aa5c49446b4d0c92cf91c5d4a051ef9481faca1dd0e128503b8
+mmfm_stage_end "$OUTPUT_DIR" 5e0913203768dd80a5279b52997a3ec1dbdb58ca475b61808db176b4a98566a2

@@ -10,9 +10,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/1e-5/4-polish/llava-gemma"
-mmfm_stage_begin "$OUTPUT_DIR" 94cf17d1bc817eb860d99f81913c059cc498bd1e73e8cbf79bf25643ab5c7b97 || exit 0
+mmfm_stage_begin "$OUTPUT_DIR" 94175cfece6a4232dc9147f212bb20977e594fe247068e6f9c41a1257998a76e || exit 0
 mmfm_set_aside_unresumable "$OUTPUT_DIR"
-mmfm_require_done "$CHECKPOINTS/1e-5/3-tune/llava-gemma" 837c0cd169b19aa5c49446b4d0c92cf91c5d4a051ef9481faca1dd0e128503b8
+mmfm_require_done "$CHECKPOINTS/1e-5/3-tune/llava-gemma" 5e0913203768dd80a5279b52997a3ec1dbdb58ca475b61808db176b4a98566a2
 mmfm_enter_llava
 mmfm_check_devices 4 gpu
 
@@ -37,7 +37,7 @@ deepspeed llava/train/train_mem.py \
     --gradient_accumulation_steps 2 \
     --evaluation_strategy "no" \
     --save_strategy "steps" \
-    --save_steps 50 \
+    --save_steps 50000 \
     --save_total_limit 1 \
     --learning_rate 1e-5 \
     --weight_decay 0. \
@@ -51,4 +51,4 @@ deepspeed llava/train/train_mem.py \
     --seed 7 \
     --report_to tensorboard
 
-mmfm_stage_end "$OUTPUT_DIR" 94cf17d1bc817eb860d99f81913c059cc498bd1e73e8cbf79bf25643ab5c7b97
+mmfm_stage_end "$OUTPUT_DIR" 94175cfece6a4232dc9147f212bb20977e594fe247068e6f9c41a1257998a76e

@@ -10,7 +10,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/2e-5/1-align/llava-gemma"
-mmfm_stage_begin "$OUTPUT_DIR" 7961f417fea847a189f0f07aed4e113d62a067712bc80319ba8e42c301154d95 || exit 0
+mmfm_stage_begin "$OUTPUT_DIR" 7932283a2a0d837a685082cc326f9b767cf42d37ce4c52e339457b529b011de5 || exit 0
 mmfm_set_aside_unresumable "$OUTPUT_DIR"
 mmfm_enter_llava
 mmfm_check_devices 4 gpu
@@ -49,4 +49,4 @@ deepspeed llava/train/train_mem.py \
     --seed 7 \
     --report_to none
 
-mmfm_stage_end "$OUTPUT_DIR" 7961f417fea847a189f0f07aed4e113d62a067712bc80319ba8e42c301154d95
+mmfm_stage_end "$OUTPUT_DIR" 7932283a2a0d837a685082cc326f9b767cf42d37ce4c52e339457b529b011de5

@@ -10,9 +10,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/2e-5/4-polish/llava-gemma"
-mmfm_stage_begin "$OUTPUT_DIR" f0e1b830425081d18a1e843fef66186885f41f4e0c03de36e4d4fc2122c64a6f || exit 0
+mmfm_stage_begin "$OUTPUT_DIR" fb0bbb808f0a839008d466003711a14846dc15c39084f8b8ec0cb1de41332946 || exit 0
 mmfm_set_aside_unresumable "$OUTPUT_DIR"
-mmfm_require_done "$CHECKPOINTS/2e-5/3-tune/llava-gemma" cc2c235b807b97f44a902db06fbe112866cd2b98e1a11cc6f48f9f78e961950f
+mmfm_require_done "$CHECKPOINTS/2e-5/3-tune/llava-gemma" f128c5c7ce41d469b73783ecf7f150d754aa1e23d36a12dcce216f5426a6e992
 mmfm_enter_llava
 mmfm_check_devices 4 gpu
 
@@ -37,7 +37,7 @@ deepspeed llava/train/train_mem.py \
     --gradient_accumulation_steps 2 \
     --evaluation_strategy "no" \
     --save_strategy "steps" \
-    --save_steps 50 \
+    --save_steps 50000 \
     --save_total_limit 1 \
     --learning_rate 1e-5 \
     --weight_decay 0. \
@@ -51,4 +51,4 @@ deepspeed llava/train/train_mem.py \
     --seed 7 \
     --report_to tensorboard
 
-mmfm_stage_end "$OUTPUT_DIR" f0e1b830425081d18a1e843fef66186885f41f4e0c03de36e4d4fc2122c64a6f
+mmfm_stage_end "$OUTPUT_DIR" fb0bbb808f0a839008d466003711a14846dc15c39084f8b8ec0cb1de41332946

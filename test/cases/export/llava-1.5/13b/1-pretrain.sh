@@ -10,7 +10,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/13b/1-pretrain/llava-llama"
-mmfm_stage_begin "$OUTPUT_DIR" 73a417fe279c4b2a410ab42bd4155f1d349b8d81eb7d3783e76e432bc241d717 || exit 0
+mmfm_stage_begin "$OUTPUT_DIR" 8e37ce24cea4be5597c23c51b4b41ec9dd789c162825b28be0fb6f2bed489556 || exit 0
 mmfm_set_aside_unresumable "$OUTPUT_DIR"
 mmfm_enter_llava
 mmfm_check_devices 8 gpu
@@ -49,4 +49,4 @@ deepspeed llava/train/train_mem.py \
     --lazy_preprocess True \
     --report_to wandb
 
-mmfm_stage_end "$OUTPUT_DIR" 73a417fe279c4b2a410ab42bd4155f1d349b8d81eb7d3783e76e432bc241d717
+mmfm_stage_end "$OUTPUT_DIR" 8e37ce24cea4be5597c23c51b4b41ec9dd789c162825b28be0fb6f2bed489556

@@ -10,7 +10,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/7b/1-pretrain/llava-llama"
-mmfm_stage_begin "$OUTPUT_DIR" 963c63c0b2d810fa4efd0519704ef6679a7713ccb7fea410ad4ce12d22e07c33 || exit 0
+mmfm_stage_begin "$OUTPUT_DIR" bd43a96c4f5eebd3792af8e4a5c5199eea52610f347be57bbf0cd07636212485 || exit 0
 mmfm_set_aside_unresumable "$OUTPUT_DIR"
 mmfm_enter_llava
 mmfm_check_devices 8 gpu
@@ -49,4 +49,4 @@ deepspeed llava/train/train_mem.py \
     --lazy_preprocess True \
     --report_to wandb
 
-mmfm_stage_end "$OUTPUT_DIR" 963c63c0b2d810fa4efd0519704ef6679a7713ccb7fea410ad4ce12d22e07c33
+mmfm_stage_end "$OUTPUT_DIR" bd43a96c4f5eebd3792af8e4a5c5199eea52610f347be57bbf0cd07636212485

@@ -10,9 +10,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/7b/2-finetune/llava-llama"
-mmfm_stage_begin "$OUTPUT_DIR" 26e48397d5eb204a865b096133b0de4a28deea9d3f55efe2bf824f4ad6b73b09 || exit 0
+mmfm_stage_begin "$OUTPUT_DIR" 775970787dfe0a748a31c5a280bf009ae9d6a765069e23d8ad0e6cd2d2c23f84 || exit 0
 mmfm_set_aside_unresumable "$OUTPUT_DIR"
-mmfm_require_done "$CHECKPOINTS/7b/1-pretrain/llava-llama" 963c63c0b2d810fa4efd0519704ef6679a7713ccb7fea410ad4ce12d22e07c33
+mmfm_require_done "$CHECKPOINTS/7b/1-pretrain/llava-llama" bd43a96c4f5eebd3792af8e4a5c5199eea52610f347be57bbf0cd07636212485
 mmfm_enter_llava
 mmfm_check_devices 8 gpu
 
@@ -52,4 +52,4 @@ deepspeed llava/train/train_mem.py \
     --lazy_preprocess True \
     --report_to wandb
 
-mmfm_stage_end "$OUTPUT_DIR" 26e48397d5eb204a865b096133b0de4a28deea9d3f55efe2bf824f4ad6b73b09
+mmfm_stage_end "$OUTPUT_DIR" 775970787dfe0a748a31c5a280bf009ae9d6a765069e23d8ad0e6cd2d2c23f84

@@ -10,7 +10,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/direct-clip-2b/1-finetune/llava-gemma"
-mmfm_stage_begin "$OUTPUT_DIR" 4a380b3c98d3b0be453d6e69b72d1571b26e9aa993ee922678a4e20053957672 || exit 0
+mmfm_stage_begin "$OUTPUT_DIR" ab3cd6765c33a86352abb8f7d01d84ff3b1cf19c023744f7c59961ee2b46632a || exit 0
 mmfm_set_aside_unresumable "$OUTPUT_DIR"
 mmfm_enter_llava
 mmfm_check_devices 8 gaudi
@@ -53,4 +53,4 @@ deepspeed llava/train/train_mem.py \
     --gaudi_config "$EXPORT_DIR/gaudi_config.json" \
     --report_to tensorboard
 
-mmfm_stage_end "$OUTPUT_DIR" 4a380b3c98d3b0be453d6e69b72d1571b26e9aa993ee922678a4e20053957672
+mmfm_stage_end "$OUTPUT_DIR" ab3cd6765c33a86352abb8f7d01d84ff3b1cf19c023744f7c59961ee2b46632a

@@ -10,7 +10,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/direct-clip-7b/1-finetune/llava-gemma"
-mmfm_stage_begin "$OUTPUT_DIR" d61878f55ea7d71689019ef9d242159f32e162f22389d724b4c74e4e90812f77 || exit 0
+mmfm_stage_begin "$OUTPUT_DIR" 6549d867d92ff6c01646a529400eb5a3ac135f20692ac965a08fa97e325355ae || exit 0
 mmfm_set_aside_unresumable "$OUTPUT_DIR"
 mmfm_enter_llava
 mmfm_check_devices 8 gaudi
@@ -53,4 +53,4 @@ deepspeed llava/train/train_mem.py \
     --gaudi_config "$EXPORT_DIR/gaudi_config.json" \
     --report_to tensorboard
 
-mmfm_stage_end "$OUTPUT_DIR" d61878f55ea7d71689019ef9d242159f32e162f22389d724b4c74e4e90812f77
+mmfm_stage_end "$OUTPUT_DIR" 6549d867d92ff6c01646a529400eb5a3ac135f20692ac965a08fa97e325355ae

@@ -10,7 +10,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/direct-dino-2b/1-finetune/llava-gemma"
-mmfm_stage_begin "$OUTPUT_DIR" d1a31544c376ebd113af97ea17f18223140467d1217976b02996072fe3d093b7 || exit 0
+mmfm_stage_begin "$OUTPUT_DIR" c3361a4c37bc675d867a0c5fccea2ab582e89671ec6fe7f5e238bf2aa4f000e8 || exit 0
 mmfm_set_aside_unresumable "$OUTPUT_DIR"
 mmfm_enter_llava
 mmfm_check_devices 8 gaudi
@@ -53,4 +53,4 @@ deepspeed llava/train/train_mem.py \
     --gaudi_config "$EXPORT_DIR/gaudi_config.json" \
     --report_to tensorboard
 
-mmfm_stage_end "$OUTPUT_DIR" d1a31544c376ebd113af97ea17f18223140467d1217976b02996072fe3d093b7
+mmfm_stage_end "$OUTPUT_DIR" c3361a4c37bc675d867a0c5fccea2ab582e89671ec6fe7f5e238bf2aa4f000e8

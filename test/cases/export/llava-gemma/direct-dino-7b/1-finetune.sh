@@ -10,7 +10,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/direct-dino-7b/1-finetune/llava-gemma"
-mmfm_stage_begin "$OUTPUT_DIR" ca240ef90d617c768f7ee7996c41e5bd961a927446590f24889efc6ca9e57480 || exit 0
+mmfm_stage_begin "$OUTPUT_DIR" 7e4b6ed84098257af84f3feca6eddd8f1ad25500e5a70ce03a24ed3a98e781a6 || exit 0
 mmfm_set_aside_unresumable "$OUTPUT_DIR"
 mmfm_enter_llava
 mmfm_check_devices 8 gaudi
@@ -53,4 +53,4 @@ deepspeed llava/train/train_mem.py \
     --gaudi_config "$EXPORT_DIR/gaudi_config.json" \
     --report_to tensorboard
 
-mmfm_stage_end "$OUTPUT_DIR" ca240ef90d617c768f7ee7996c41e5bd961a927446590f24889efc6ca9e57480
+mmfm_stage_end "$OUTPUT_DIR" 7e4b6ed84098257af84f3feca6eddd8f1ad25500e5a70ce03a24ed3a98e781a6

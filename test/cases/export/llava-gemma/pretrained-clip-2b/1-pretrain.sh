@@ -10,7 +10,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/pretrained-clip-2b/1-pretrain/llava-gemma"
-mmfm_stage_begin "$OUTPUT_DIR" 1ff963bdeba30dd25912afdca65162929571df4baa8d08caa0f7552520b2e44a || exit 0
+mmfm_stage_begin "$OUTPUT_DIR" 1807b9cfb1995edc007c9b7d8447e7ce111eef9716be2aef30b4dd2628bc633c || exit 0
 mmfm_set_aside_unresumable "$OUTPUT_DIR"
 mmfm_enter_llava
 mmfm_check_devices 8 gaudi
@@ -53,4 +53,4 @@ deepspeed llava/train/train_mem.py \
     --gaudi_config "$EXPORT_DIR/gaudi_config.json" \
     --report_to tensorboard
 
-mmfm_stage_end "$OUTPUT_DIR" 1ff963bdeba30dd25912afdca65162929571df4baa8d08caa0f7552520b2e44a
+mmfm_stage_end "$OUTPUT_DIR" 1807b9cfb1995edc007c9b7d8447e7ce111eef9716be2aef30b4dd2628bc633c

@@ -10,9 +10,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/pretrained-clip-2b/2-finetune/llava-gemma"
-mmfm_stage_begin "$OUTPUT_DIR" abe262861ce3ce82bc5222096d1cd3ee6a0013fffdb806ae11db5c9bc64ede31 || exit 0
+mmfm_stage_begin "$OUTPUT_DIR" dd42e9b9b87dff4522d7cc175c9f141bd7d10d10826e572fb42324b5435fafed || exit 0
 mmfm_set_aside_unresumable "$OUTPUT_DIR"
-mmfm_require_done "$CHECKPOINTS/pretrained-clip-2b/1-pretrain/llava-gemma" 1ff963bdeba30dd25912afdca65162929571df4baa8d08caa0f7552520b2e44a
+mmfm_require_done "$CHECKPOINTS/pretrained-clip-2b/1-pretrain/llava-gemma" 1807b9cfb1995edc007c9b7d8447e7ce111eef9716be2aef30b4dd2628bc633c
 mmfm_enter_llava
 mmfm_check_devices 8 gaudi
 mmfm_gaudi_env
@@ -55,4 +55,4 @@ deepspeed llava/train/train_mem.py \
     --gaudi_config "$EXPORT_DIR/gaudi_config.json" \
     --report_to tensorboard
 
-mmfm_stage_end "$OUTPUT_DIR" abe262861ce3ce82bc5222096d1cd3ee6a0013fffdb806ae11db5c9bc64ede31
+mmfm_stage_end "$OUTPUT_DIR" dd42e9b9b87dff4522d7cc175c9f141bd7d10d10826e572fb42324b5435fafed

@@ -10,7 +10,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/pretrained-clip-7b/1-pretrain/llava-gemma"
-mmfm_stage_begin "$OUTPUT_DIR" d5a96bb42e6d80bd7a02c7ef8f1d1652745fe47f49e8f6131f3a1c918f200bd9 || exit 0
+mmfm_stage_begin "$OUTPUT_DIR" 550c48f369132c76b6a8e7b538489dc313e4fda3f7fb950a977f3dc0bd4101c6 || exit 0
 mmfm_set_aside_unresumable "$OUTPUT_DIR"
 mmfm_enter_llava
 mmfm_check_devices 8 gaudi
@@ -53,4 +53,4 @@ deepspeed llava/train/train_mem.py \
     --gaudi_config "$EXPORT_DIR/gaudi_config.json" \
     --report_to tensorboard
 
-mmfm_stage_end "$OUTPUT_DIR" d5a96bb42e6d80bd7a02c7ef8f1d1652745fe47f49e8f6131f3a1c918f200bd9
+mmfm_stage_end "$OUTPUT_DIR" 550c48f369132c76b6a8e7b538489dc313e4fda3f7fb950a977f3dc0bd4101c6

@@ -10,9 +10,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/pretrained-clip-7b/2-finetune/llava-gemma"
-mmfm_stage_begin "$OUTPUT_DIR" 74994f833e0c97c056aaca6ac20786f427fad9302b6d929f4ccc6511a2bfb9d2 || exit 0
+mmfm_stage_begin "$OUTPUT_DIR" 6fb9086d68ccbd9d41b3ff052f867b8593138c12d41589269b55ce782f898072 || exit 0
 mmfm_set_aside_unresumable "$OUTPUT_DIR"
-mmfm_require_done "$CHECKPOINTS/pretrained-clip-7b/1-pretrain/llava-gemma" d5a96bb42e6d80bd7a02c7ef8f1d1652745fe47f49e8f6131f3a1c918f200bd9
+mmfm_require_done "$CHECKPOINTS/pretrained-clip-7b/1-pretrain/llava-gemma" 550c48f369132c76b6a8e7b538489dc313e4fda3f7fb950a977f3dc0bd4101c6
 mmfm_enter_llava
 mmfm_check_devices 8 gaudi
 mmfm_gaudi_env
@@ -55,4 +55,4 @@ deepspeed llava/train/train_mem.py \
     --gaudi_config "$EXPORT_DIR/gaudi_config.json" \
     --report_to tensorboard
 
-mmfm_stage_end "$OUTPUT_DIR" 74994f833e0c97c056aaca6ac20786f427fad9302b6d929f4ccc6511a2bfb9d2
+mmfm_stage_end "$OUTPUT_DIR" 6fb9086d68ccbd9d41b3ff052f867b8593138c12d41589269b55ce782f898072

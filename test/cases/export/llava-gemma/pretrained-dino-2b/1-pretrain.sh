@@ -10,7 +10,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/pretrained-dino-2b/1-pretrain/llava-gemma"
-mmfm_stage_begin "$OUTPUT_DIR" 6f1cf2b8d759b7027a28f5860599102c7c99deb297cf5ccd4f6bb3b4f15f6e56 || exit 0
+mmfm_stage_begin "$OUTPUT_DIR" 518a337893bed49776ab7d3e68aac33552419d4cc44d13a40db8d97113a82e1b || exit 0
 mmfm_set_aside_unresumable "$OUTPUT_DIR"
 mmfm_enter_llava
 mmfm_check_devices 8 gaudi
@@ -53,4 +53,4 @@ deepspeed llava/train/train_mem.py \
     --gaudi_config "$EXPORT_DIR/gaudi_config.json" \
     --report_to tensorboard
 
-mmfm_stage_end "$OUTPUT_DIR" 6f1cf2b8d759b7027a28f5860599102c7c99deb297cf5ccd4f6bb3b4f15f6e56
+mmfm_stage_end "$OUTPUT_DIR" 518a337893bed49776ab7d3e68aac33552419d4cc44d13a40db8d97113a82e1b

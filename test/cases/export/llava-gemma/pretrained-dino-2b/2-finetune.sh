@@ -10,9 +10,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/pretrained-dino-2b/2-finetune/llava-gemma"
-mmfm_stage_begin "$OUTPUT_DIR" 921826d4ae847218ec47aa7adda68a159c197749bd3e43af853e5e0062ac487c || exit 0
+mmfm_stage_begin "$OUTPUT_DIR" 57c48a714ccf3efc245732506b2e8dbb6ef05f9f8ec0075c329aeaafa6ad24fe || exit 0
 mmfm_set_aside_unresumable "$OUTPUT_DIR"
-mmfm_require_done "$CHECKPOINTS/pretrained-dino-2b/1-pretrain/llava-gemma" 6f1cf2b8d759b7027a28f5860599102c7c99deb297cf5ccd4f6bb3b4f15f6e56
+mmfm_require_done "$CHECKPOINTS/pretrained-dino-2b/1-pretrain/llava-gemma" 518a337893bed49776ab7d3e68aac33552419d4cc44d13a40db8d97113a82e1b
 mmfm_enter_llava
 mmfm_check_devices 8 gaudi
 mmfm_gaudi_env
@@ -55,4 +55,4 @@ deepspeed llava/train/train_mem.py \
     --gaudi_config "$EXPORT_DIR/gaudi_config.json" \
     --report_to tensorboard
 
-mmfm_stage_end "$OUTPUT_DIR" 921826d4ae847218ec47aa7adda68a159c197749bd3e43af853e5e0062ac487c
+mmfm_stage_end "$OUTPUT_DIR" 57c48a714ccf3efc245732506b2e8dbb6ef05f9f8ec0075c329aeaafa6ad24fe

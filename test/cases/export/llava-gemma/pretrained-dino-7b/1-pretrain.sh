@@ -10,7 +10,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/pretrained-dino-7b/1-pretrain/llava-gemma"
-mmfm_stage_begin "$OUTPUT_DIR" 06328281856e5b0891c5d398233f25d70f374ce4461105348a5a0eb58b8753eb || exit 0
+mmfm_stage_begin "$OUTPUT_DIR" 4776308ae9fbc027f0f477dee993fe8b7df0cd2f850d95b8b9ff528e1e1c939b || exit 0
 mmfm_set_aside_unresumable "$OUTPUT_DIR"
 mmfm_enter_llava
 mmfm_check_devices 8 gaudi
@@ -53,4 +53,4 @@ deepspeed llava/train/train_mem.py \
     --gaudi_config "$EXPORT_DIR/gaudi_config.json" \
     --report_to tensorboard
 
-mmfm_stage_end "$OUTPUT_DIR" 06328281856e5b0891c5d398233f25d70f374ce4461105348a5a0eb58b8753eb
+mmfm_stage_end "$OUTPUT_DIR" 4776308ae9fbc027f0f477dee993fe8b7df0cd2f850d95b8b9ff528e1e1c939b

@@ -10,9 +10,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/pretrained-dino-7b/2-finetune/llava-gemma"
-mmfm_stage_begin "$OUTPUT_DIR" b1a56a9acbce33396190ed122a5e21400da3e707130b076b8b0e03b7eec7c330 || exit 0
+mmfm_stage_begin "$OUTPUT_DIR" b8755d2b7bd7ccec763898bf25737f2aaf08eb1d532c5c9fb577d4dc9e2f2340 || exit 0
 mmfm_set_aside_unresumable "$OUTPUT_DIR"
-mmfm_require_done "$CHECKPOINTS/pretrained-dino-7b/1-pretrain/llava-gemma" 06328281856e5b0891c5d398233f25d70f374ce4461105348a5a0eb58b8753eb
+mmfm_require_done "$CHECKPOINTS/pretrained-dino-7b/1-pretrain/llava-gemma" 4776308ae9fbc027f0f477dee993fe8b7df0cd2f850d95b8b9ff528e1e1c939b
 mmfm_enter_llava
 mmfm_check_devices 8 gaudi
 mmfm_gaudi_env
@@ -55,4 +55,4 @@ deepspeed llava/train/train_mem.py \
     --gaudi_config "$EXPORT_DIR/gaudi_config.json" \
     --report_to tensorboard
 
-mmfm_stage_end "$OUTPUT_DIR" b1a56a9acbce33396190ed122a5e21400da3e707130b076b8b0e03b7eec7c330
+mmfm_stage_end "$OUTPUT_DIR" b8755d2b7bd7ccec763898bf25737f2aaf08eb1d532c5c9fb577d4dc9e2f2340

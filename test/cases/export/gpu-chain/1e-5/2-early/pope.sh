@@ -6,7 +6,7 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../../env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../env.sh"
 
-mmfm_require_done "$CHECKPOINTS/2e-5/1-align/llava-gemma" 7961f417fea847a189f0f07aed4e113d62a067712bc80319ba8e42c301154d95
+mmfm_require_done "$CHECKPOINTS/2e-5/1-align/llava-gemma" 7932283a2a0d837a685082cc326f9b767cf42d37ce4c52e339457b529b011de5
 mmfm_enter_llava
 mmfm_check_cuda
 OUT="$RESULTS/1e-5/2-early"

@@ -6,7 +6,7 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../../env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../env.sh"
 
-mmfm_require_done "$CHECKPOINTS/1e-5/4-polish/llava-gemma" 94cf17d1bc817eb860d99f81913c059cc498bd1e73e8cbf79bf25643ab5c7b97
+mmfm_require_done "$CHECKPOINTS/1e-5/4-polish/llava-gemma" 94175cfece6a4232dc9147f212bb20977e594fe247068e6f9c41a1257998a76e
 mmfm_enter_llava
 mmfm_check_cuda
 OUT="$RESULTS/1e-5/5-final"

@@ -6,7 +6,7 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../../env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../env.sh"
 
-mmfm_require_done "$CHECKPOINTS/2e-5/4-polish/llava-gemma" f0e1b830425081d18a1e843fef66186885f41f4e0c03de36e4d4fc2122c64a6f
+mmfm_require_done "$CHECKPOINTS/2e-5/4-polish/llava-gemma" fb0bbb808f0a839008d466003711a14846dc15c39084f8b8ec0cb1de41332946
 mmfm_enter_llava
 mmfm_check_cuda
 OUT="$RESULTS/2e-5/5-final"

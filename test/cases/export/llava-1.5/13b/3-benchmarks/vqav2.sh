@@ -6,7 +6,7 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../../env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../env.sh"
 
-mmfm_require_done "$CHECKPOINTS/13b/2-finetune/llava-llama" fc985b00e124aff5477f4df3128cf5daa5cedc0b6951df371afa981c49291d71
+mmfm_require_done "$CHECKPOINTS/13b/2-finetune/llava-llama" 19d2d03c44f1ef297105d46eebc563391c195d2897acdbad55cb8e926456a773
 mmfm_enter_llava
 mmfm_check_cuda
 OUT="$RESULTS/13b/3-benchmarks"

@@ -6,7 +6,7 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../../env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../env.sh"
 
-mmfm_require_done "$CHECKPOINTS/7b/2-finetune/llava-llama" 26e48397d5eb204a865b096133b0de4a28deea9d3f55efe2bf824f4ad6b73b09
+mmfm_require_done "$CHECKPOINTS/7b/2-finetune/llava-llama" 775970787dfe0a748a31c5a280bf009ae9d6a765069e23d8ad0e6cd2d2c23f84
 mmfm_enter_llava
 mmfm_check_cuda
 OUT="$RESULTS/7b/3-benchmarks"

@@ -6,7 +6,7 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../../env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../env.sh"
 
-mmfm_require_done "$CHECKPOINTS/direct-clip-2b/1-finetune/llava-gemma" 4a380b3c98d3b0be453d6e69b72d1571b26e9aa993ee922678a4e20053957672
+mmfm_require_done "$CHECKPOINTS/direct-clip-2b/1-finetune/llava-gemma" ab3cd6765c33a86352abb8f7d01d84ff3b1cf19c023744f7c59961ee2b46632a
 mmfm_enter_llava
 mmfm_check_cuda
 OUT="$RESULTS/direct-clip-2b/2-benchmarks"

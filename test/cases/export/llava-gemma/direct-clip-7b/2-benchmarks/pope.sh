@@ -6,7 +6,7 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../../env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../env.sh"
 
-mmfm_require_done "$CHECKPOINTS/direct-clip-7b/1-finetune/llava-gemma" d61878f55ea7d71689019ef9d242159f32e162f22389d724b4c74e4e90812f77
+mmfm_require_done "$CHECKPOINTS/direct-clip-7b/1-finetune/llava-gemma" 6549d867d92ff6c01646a529400eb5a3ac135f20692ac965a08fa97e325355ae
 mmfm_enter_llava
 mmfm_check_cuda
 OUT="$RESULTS/direct-clip-7b/2-benchmarks"

@@ -6,7 +6,7 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../../env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../env.sh"
 
-mmfm_require_done "$CHECKPOINTS/direct-dino-2b/1-finetune/llava-gemma" d1a31544c376ebd113af97ea17f18223140467d1217976b02996072fe3d093b7
+mmfm_require_done "$CHECKPOINTS/direct-dino-2b/1-finetune/llava-gemma" c3361a4c37bc675d867a0c5fccea2ab582e89671ec6fe7f5e238bf2aa4f000e8
 mmfm_enter_llava
 mmfm_check_cuda
 OUT="$RESULTS/direct-dino-2b/2-benchmarks"

@@ -6,7 +6,7 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../../env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../env.sh"
 
-mmfm_require_done "$CHECKPOINTS/direct-dino-7b/1-finetune/llava-gemma" ca240ef90d617c768f7ee7996c41e5bd961a927446590f24889efc6ca9e57480
+mmfm_require_done "$CHECKPOINTS/direct-dino-7b/1-finetune/llava-gemma" 7e4b6ed84098257af84f3feca6eddd8f1ad25500e5a70ce03a24ed3a98e781a6
 mmfm_enter_llava
 mmfm_check_cuda
 OUT="$RESULTS/direct-dino-7b/2-benchmarks"

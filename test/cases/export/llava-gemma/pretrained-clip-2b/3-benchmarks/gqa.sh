@@ -6,7 +6,7 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../../env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../env.sh"
 
-mmfm_require_done "$CHECKPOINTS/pretrained-clip-2b/2-finetune/llava-gemma" abe262861ce3ce82bc5222096d1cd3ee6a0013fffdb806ae11db5c9bc64ede31
+mmfm_require_done "$CHECKPOINTS/pretrained-clip-2b/2-finetune/llava-gemma" dd42e9b9b87dff4522d7cc175c9f141bd7d10d10826e572fb42324b5435fafed
 mmfm_enter_llava
 mmfm_check_cuda
 OUT="$RESULTS/pretrained-clip-2b/3-benchmarks"

@@ -6,7 +6,7 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../../env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../env.sh"
 
-mmfm_require_done "$CHECKPOINTS/pretrained-clip-7b/2-finetune/llava-gemma" 74994f833e0c97c056aaca6ac20786f427fad9302b6d929f4ccc6511a2bfb9d2
+mmfm_require_done "$CHECKPOINTS/pretrained-clip-7b/2-finetune/llava-gemma" 6fb9086d68ccbd9d41b3ff052f867b8593138c12d41589269b55ce782f898072
 mmfm_enter_llava
 mmfm_check_cuda
 OUT="$RESULTS/pretrained-clip-7b/3-benchmarks"

@@ -6,7 +6,7 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../../env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../env.sh"
 
-mmfm_require_done "$CHECKPOINTS/pretrained-dino-2b/2-finetune/llava-gemma" 921826d4ae847218ec47aa7adda68a159c197749bd3e43af853e5e0062ac487c
+mmfm_require_done "$CHECKPOINTS/pretrained-dino-2b/2-finetune/llava-gemma" 57c48a714ccf3efc245732506b2e8dbb6ef05f9f8ec0075c329aeaafa6ad24fe
 mmfm_enter_llava
 mmfm_check_cuda
 OUT="$RESULTS/pretrained-dino-2b/3-benchmarks"

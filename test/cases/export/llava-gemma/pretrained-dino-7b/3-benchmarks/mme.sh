@@ -6,7 +6,7 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../../env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../env.sh"
 
-mmfm_require_done "$CHECKPOINTS/pretrained-dino-7b/2-finetune/llava-gemma" b1a56a9acbce33396190ed122a5e21400da3e707130b076b8b0e03b7eec7c330
+mmfm_require_done "$CHECKPOINTS/pretrained-dino-7b/2-finetune/llava-gemma" b8755d2b7bd7ccec763898bf25737f2aaf08eb1d532c5c9fb577d4dc9e2f2340
 mmfm_enter_llava
 mmfm_check_cuda
 OUT="$RESULTS/pretrained-dino-7b/3-benchmarks"
