@@ -661,7 +661,7 @@ export const M = {
   trainsVision: message("E0504", (x: { stage: string; codeBase: string }) => `the LLaVA trainer cannot express training the vision backbone in stage \`${x.stage}\``, {
     label: (x) => `${x.codeBase}'s train.py keeps the vision tower frozen`,
     help: () => [
-      "neither LLaVA's nor LLaVA-Gemma's train.py has an argument that unfreezes it: build_vision_tower loads it with requires_grad_(False), and `unfreeze_mm_vision_tower` is only read from a saved config; so neither has a vision learning rate (`vision_lr`)",
+      "neither LLaVA's nor LLaVA-Gemma's train.py has an argument that unfreezes it: the tower's load_model freezes it (requires_grad_(False)), and the `unfreeze_mm_vision_tower` it reads only makes it load early; so neither has a vision learning rate (`vision_lr`)",
       "train `connector` and/or `language` in this stage, or run this variant on the tfjs runtime (`mmfmc run`)",
     ],
   }),
