@@ -133,9 +133,10 @@ const trainFixture = JSON.parse(readFileSync(join(repo, "test", "fixtures", "lla
 export const trainArgs: Readonly<Record<"llava" | "llava-gemma", TrainArgs>> = { llava: trainFixture.llava, "llava-gemma": trainFixture["llava-gemma"] };
 
 /**
- * Fields of transformers' TrainingArguments (4.37.2, which both code bases pin) that the export may write
- * and no script of either code base does: listed by hand from transformers' training_args.py, with their
- * types (the fixture cannot hold them: transformers is not in these repositories).
+ * Fields of transformers' TrainingArguments that the export may write and no script of either code base
+ * does: listed by hand, with their types, from transformers' training_args.py (4.37.2, stock LLaVA's pin;
+ * LLaVA-Gemma pins transformers at commit 49204c1d37b8, a later one: these fields are older than both).
+ * The fixture cannot hold them: transformers is not in these repositories.
  */
 const inheritedByHand: Readonly<Record<string, string>> = {
   "--adam_beta1": "float",
