@@ -84,7 +84,9 @@ function word(text: string): number {
 /**
  * Answers to `questions`, `stage.batch` at a time (prompts left-padded), each batch appended to the
  * answers file `NAME.answers.jsonl` before the next is generated. Questions the file already answers
- * are not asked again. `blank`: every image is replaced by `blankImage` (the image-blind control).
+ * are not asked again. `blank`: every image is replaced by `blankImage` (the image-blind control),
+ * into `NAME.blind.answers.jsonl`; a sampled answer draws from the same stream as the real one, so
+ * the two differ by what the image changes, not by sampling noise.
  */
 async function answer(
   args: EvalStageArgs,
@@ -98,9 +100,10 @@ async function answer(
   const processor = processorFor(plan.model.vision);
   const stop = stopTokenIds(plan.model.template, tokenizer);
   const padId = tokenizer.unkId ?? tokenizer.padId ?? 0;
-  const file = AnswersFile.open(join(store.stageDir(stage.cache_key), `${name}.answers.jsonl`), questions, {
+  const answers = blank ? `${name}.${BLIND}` : name;
+  const file = AnswersFile.open(join(store.stageDir(stage.cache_key), `${answers}.answers.jsonl`), questions, {
     stageKey: stage.cache_key,
-    benchmark: name,
+    benchmark: answers,
     modelId: plan.id,
   });
   const out = [...file.done];
@@ -192,7 +195,7 @@ async function shapesBenchmark(
   const result = { items: { benchmark: "synthetic_shapes", description: "predictions", items: scored }, scores, metrics };
   if (!hasBlindControl(data)) return result;
   // the same questions again, every image blank (runtime/run/controls.ts)
-  const blindPredictions = await answer(args, `${name}.${BLIND}`, questions, generation, (n) => progress(items.length + n), true);
+  const blindPredictions = await answer(args, name, questions, generation, (n) => progress(items.length + n), true);
   const blindScored = items.map((it, i) => ({ ...it, prediction: blindPredictions[i] }));
   const blindScores = scoreShapes(blindScored);
   for (const [m, v] of Object.entries(shapesMetrics(blindScores))) metrics[`${BLIND}.${m}`] = v;
