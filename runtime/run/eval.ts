@@ -282,7 +282,7 @@ export async function evalStage(args: EvalStageArgs): Promise<StageRecord> {
   }
   // the image-blind control answers every question a second time
   const total = questions.reduce((n, q) => n + (q.shapes ? q.shapes.items.length * (hasBlindControl(q.data) ? 2 : 1) : q.loaded!.items.length), 0);
-  emit({ type: "stage-start", variant, stage: stage.name, kind: "eval", steps: total, description: stage.data.map((d) => d.name ?? d.family).join(", ") });
+  emit({ type: "stage-start", variant, stage: stage.name, kind: "eval", steps: total, description: stage.data.map((d) => `${d.name ?? d.family}${hasBlindControl(d) ? " (and image-blind)" : ""}`).join(", ") });
   for (const { data, shapes, loaded } of questions) {
     const name = data.name ?? data.family;
     const base = done;

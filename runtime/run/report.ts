@@ -321,7 +321,7 @@ export function renderMarkdown(r: Report): string {
   out.push(mdTable(["variant", "stage", "kind", "result", "time", "final loss"], stageRows));
   if (hasLosses(r)) {
     const panels = lossPanels(r).map((p) => `\`${p.title}\` (${p.stages.size === r.variants.length ? "every variant" : `${p.stages.size} of ${r.variants.length} variants`})`);
-    out.push("", "## Training loss", "", `One panel per training stage: ${panels.join(", ")}; one line per variant (variants that share a stage share its line).`, "", "![training loss](loss.svg)");
+    out.push("", `Training loss, one panel per training stage: ${panels.join(", ")}; one line per variant (variants that share a stage share its line).`, "", "![training loss](loss.svg)");
   }
   out.push("");
   return out.join("\n");

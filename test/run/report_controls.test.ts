@@ -102,7 +102,7 @@ describe("the report's loss curves", () => {
     expect(svg).toContain(">pretrain: training loss (1 of 2 variants)</text>");
     expect(svg).toContain(">finetune: training loss (every variant)</text>");
     expect(svg.match(/<polyline /g)).toHaveLength(3);
-    expect(renderMarkdown(r)).toContain("One panel per training stage: `pretrain` (1 of 2 variants), `finetune` (every variant);");
+    expect(renderMarkdown(r)).toContain("Training loss, one panel per training stage: `pretrain` (1 of 2 variants), `finetune` (every variant);");
   });
 
   it("give a stage a variant runs twice a panel of its own, and every variant of a large grid its own line", () => {
