@@ -29,6 +29,7 @@ const predictions = (dir: string, file: string) => (JSON.parse(readFileSync(join
 describe("the vision pathway", () => {
   let plan: Plan;
   let folder: string;
+  let stderr: string;
 
   beforeAll(() => {
     writeFileSync(join(work, "package.json"), "{}");
@@ -46,6 +47,7 @@ experiment pathway { model = m, stages = [tune, score], seed = 11 }
     );
     const r = mmfmc(["run", spec, "--runs", runs, "--out", out, "--backend", "wasm"]);
     expect(r.status, r.stderr).toBe(0);
+    stderr = r.stderr;
     folder = readdirSync(join(out, "pathway")).find((f) => readdirSync(join(out, "pathway", f)).includes("plan.json"))!;
     plan = JSON.parse(readFileSync(join(out, "pathway", folder, "plan.json"), "utf8"));
   });
@@ -61,6 +63,10 @@ experiment pathway { model = m, stages = [tune, score], seed = 11 }
     for (const m of ["test.accuracy", "test.blind.accuracy", "test.majority.accuracy"]) expect(metrics[m], m).toBeGreaterThanOrEqual(0);
     const report = readFileSync(join(runs, "pathway", "report.md"), "utf8");
     expect(report).toContain("## Seeing against the controls");
+    // the progress names the blind pass and prints each score with its controls
+    expect(stderr).toContain(`score: test (and image-blind), ${2 * QUESTIONS} items`);
+    const done = `test.accuracy ${metrics["test.accuracy"].toFixed(2)} (blind ${metrics["test.blind.accuracy"].toFixed(2)}, majority ${metrics["test.majority.accuracy"].toFixed(2)})`;
+    expect(stderr).toContain(done);
   });
 
   it("with the vision tower zeroed, scores at most the image-blind control: the same answer to every question", async () => {
