@@ -13,7 +13,7 @@
  *
  *   stages/KEY/NAME.answers.jsonl     LLaVA's answers file (question_id, prompt, text, ...)
  *   stages/KEY/NAME.items.json        every item with its prediction (the `mmfmc score` format)
- *   stages/KEY/NAME.blind.answers.jsonl, NAME.blind.items.json   the image-blind control's
+ *   stages/KEY/NAME.blind.answers.jsonl, NAME.blind.items.json   the same, answered image-blind
  *   stages/KEY/NAME.submission.json   VQAv2 without answers: the file to upload to EvalAI
  *   stages/KEY/scores.json            the full scores per benchmark
  */
