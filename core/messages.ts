@@ -688,6 +688,14 @@ export const M = {
       `make \`${x.lora}\` the last training stage, or train it without \`lora\``,
     ],
   }),
+  /** `from`: where the projector came from (`the previous stage's mm_projector.bin`, `its random initialisation`) */
+  loraFrozenConnector: message("E0504", (x: { stage: string; from: string; codeBase: string }) => `the LLaVA trainer cannot express evaluating the LoRA stage \`${x.stage}\` with the connector frozen`, {
+    label: () => "`connector` is not trained here, so its LoRA checkpoint holds no projector",
+    help: (x) => [
+      `${x.codeBase}'s train.py saves a LoRA stage's adapters and what it trained (non_lora_trainables.bin); the projector, ${x.from}, is in neither that folder nor the base model load_pretrained_model rebuilds it over`,
+      `train \`connector\` in \`${x.stage}\` too, as scripts/v1_5/finetune_lora.sh does`,
+    ],
+  }),
   loraEval: message("E0504", (x: { stage: string; family: string; codeBase: string }) => `the LLaVA trainer cannot express evaluating a \`${x.family}\` model trained with LoRA in stage \`${x.stage}\``, {
     help: (x) => [
       `${x.codeBase}'s load_pretrained_model rebuilds a LoRA checkpoint as LlavaLlamaForCausalLM only, whatever the language model`,

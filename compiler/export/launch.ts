@@ -84,6 +84,10 @@ export function planLaunches(plan: Plan, codeBase: CodeBase, owner: Map<string, 
       if (last.plan.lora && !codeBase.loraEvalFamilies.includes(plan.model.language.family)) {
         problems.report(problem.loraEval(problems.at(`${last.at}/lora`), last.plan.name, plan.model.language.family, codeBase));
       }
+      // a LoRA checkpoint holds the projector only when the stage trained it, or its base model (a full checkpoint) has it
+      if (last.plan.lora && !last.plan.train.includes("connector") && (last.adapter !== undefined || last.after === undefined)) {
+        problems.report(problem.loraFrozenConnector(problems.at(`${last.at}/train`), last.plan.name, last.adapter !== undefined, codeBase));
+      }
       const files: { bench: BenchmarkPlan; file: string }[] = [];
       const folder = `${labels}/${number}-${stage.name}`;
       const names = new Set<string>();

@@ -146,6 +146,11 @@ export function trainAfterLora(at: At, stage: string, lora: string, codeBase: Co
   return diagnosticOf(M.trainAfterLora, { stage, lora, codeBase: codeBase.name }, at);
 }
 
+/** An evaluation after a LoRA stage that froze a projector its checkpoint then lacks. */
+export function loraFrozenConnector(at: At, stage: string, pretrained: boolean, codeBase: CodeBase): Diagnostic {
+  return diagnosticOf(M.loraFrozenConnector, { stage, from: pretrained ? "the previous stage's mm_projector.bin" : "as train.py initialised it", codeBase: codeBase.name }, at);
+}
+
 /** An evaluation after a LoRA stage whose model load_pretrained_model cannot rebuild. */
 export function loraEval(at: At, stage: string, family: string, codeBase: CodeBase): Diagnostic {
   return diagnosticOf(M.loraEval, { stage, family, codeBase: codeBase.name }, at);

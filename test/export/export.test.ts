@@ -296,6 +296,18 @@ experiment e { model = m  stages = ${over.stages ?? "[s]"} }
       message: /training stage `s2` after the LoRA stage `s`$/,
     },
     {
+      name: "evaluating a LoRA stage that froze the pretrained connector",
+      spec: {
+        language: "vicuna_7b_v1_5",
+        model: 'template = "vicuna_v1"',
+        stage: { train: "[language]", lora: "true" },
+        extra: 'stage p { data = d  train = [connector]  batch = 64  micro_batch = 8  template = "plain" }\neval q { data = [gqa] }',
+        stages: "[p, s, q]",
+      },
+      code: "E0504",
+      message: /evaluating the LoRA stage `s` with the connector frozen$/,
+    },
+    {
       name: "evaluating Gemma after LoRA in LLaVA-Gemma",
       spec: { stage: { train: "[connector, language]", lora: "true" }, extra: "eval q { data = [gqa] }", stages: "[s, q]" },
       code: "E0504",

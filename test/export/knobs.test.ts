@@ -13,7 +13,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { ExportedExperiment } from "../../compiler/pipeline.js";
 import { repo, tempDir } from "../helpers.js";
 import { parseTrain } from "./argparse.js";
-import { exportSpec, fakeMachine, flagPairs, writeExport } from "./helpers.js";
+import { exportSpec, exportText, fakeMachine, flagPairs, writeExport } from "./helpers.js";
 
 type Flags = [string, string | null][];
 const published = JSON.parse(readFileSync(join(repo, "test", "fixtures", "llava_v1_5_scripts.json"), "utf8")) as Record<string, unknown>;
@@ -151,6 +151,21 @@ experiment e { model = m  stages = [s] }
     expect(codeBase).toBe("llava-gemma");
     expect(argv.slice(0, 8)).toEqual(["--lora_enable", "True", "--lora_r", "16", "--lora_alpha", "32", "--mm_projector_lr", "2e-5"]);
     expect(flags.get("--output_dir")!.endsWith("/llava-gemma-lora")).toBe(true);
+  });
+
+  it("LoRA with the connector frozen after a full finetune: evaluated over that checkpoint, which holds the projector", async () => {
+    const { exports, diagnostics } = await exportText(`import "std"
+dataset d = llava_json { annotations = "d.json"  images = "img" }
+model m { vision = clip_vit_l14_336  connector = mlp2x_gelu  language = vicuna_7b_v1_5  template = "vicuna_v1" }
+stage t { data = d  batch = 64  micro_batch = 8  train = [connector, language] }
+stage s { data = d  batch = 64  micro_batch = 8  train = [language]  lora = true }
+eval q { data = [pope] }
+experiment e { model = m  stages = [t, s, q] }
+`);
+    expect(diagnostics.filter((d) => d.severity === "error").map((d) => d.message)).toEqual([]);
+    const pope = exports[0].files.find((f) => f.path === "default/3-q/pope.sh")!.text;
+    expect(pope).toMatch(/--model-path "\$CHECKPOINTS\/default\/2-s\/llava-llama-lora"/);
+    expect(pope).toMatch(/--model-base "\$CHECKPOINTS\/default\/1-t\/llava-llama"/);
   });
 
   it("parseTrain refuses what train.py would refuse", () => {
