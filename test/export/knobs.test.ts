@@ -7,6 +7,7 @@
  * train.py's argument dataclasses of its code base (test/fixtures/llava_train_args.json). What neither
  * train.py has is refused per variant: export.test.ts, "what the LLaVA trainer cannot express".
  */
+import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -178,8 +179,8 @@ experiment e { model = m  stages = [t, s, q] }
   });
 });
 
-describe("examples' training commands parse with their code base's train.py", () => {
-  for (const example of ["examples/llava-1.5.mmfm", "examples/llava-gemma.mmfm"]) {
+describe("the training commands of the examples and the export cases parse with their code base's train.py", () => {
+  for (const example of ["examples/llava-1.5.mmfm", "examples/llava-gemma.mmfm", "test/cases/export/gpu-chain.mmfm", "test/cases/export/language-section1.mmfm"]) {
     it(example, async () => {
       const { exports } = await exportSpec(example, tempDir("mmfm-knobs-example-"));
       let checked = 0;
@@ -199,15 +200,14 @@ describe("examples' training commands parse with their code base's train.py", ()
   }
 });
 
-/** The words after `deepspeed llava/train/train_mem.py` of a stage script, quotes removed (the values hold no spaces). */
+/** The words after `deepspeed llava/train/train_mem.py` of a stage script, as bash passes them (its variables unset). */
 function commandWords(script: string): string[] {
   const start = script.indexOf("deepspeed llava/train/train_mem.py");
   expect(start).toBeGreaterThanOrEqual(0);
-  const end = script.indexOf("\n\n", start);
-  const command = script.slice(start, end).replace(/\\\n/g, " ");
-  return command
-    .split(/\s+/)
-    .filter((w) => w.length > 0)
-    .slice(2)
-    .map((w) => w.replace(/^"(.*)"$/, "$1"));
+  const command = script.slice(start, script.indexOf("\n\n", start));
+  const r = spawnSync("bash", ["-c", `deepspeed() { printf '%s\\0' "$@"; }\n${command}`], { encoding: "utf8", env: { PATH: process.env.PATH } });
+  expect(r.status, r.stderr).toBe(0);
+  const words = r.stdout.split("\0").slice(0, -1);
+  expect(words[0]).toBe("llava/train/train_mem.py");
+  return words.slice(1);
 }
