@@ -4,8 +4,20 @@
  * are always printed.
  */
 import { variantFolder } from "../plan/names.js";
+import { BLIND, controlMetric, controlOf, MAJORITY } from "../runtime/run/controls.js";
 import type { RunEvent } from "../runtime/run/events.js";
 import type { Output } from "./output.js";
+
+/** `NAME.accuracy 52.00 (blind 31.00, majority 40.63), ...`: each metric with its controls beside it. */
+function withControls(metrics: Readonly<Record<string, number>>): string {
+  return Object.entries(metrics)
+    .filter(([k]) => !controlOf(k))
+    .map(([k, v]) => {
+      const controls = ([BLIND, MAJORITY] as const).flatMap((c) => (controlMetric(k, c) in metrics ? [`${c} ${metrics[controlMetric(k, c)].toFixed(2)}`] : []));
+      return `${k} ${v.toFixed(2)}${controls.length ? ` (${controls.join(", ")})` : ""}`;
+    })
+    .join(", ");
+}
 
 function clock(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return "--:--";
@@ -67,7 +79,7 @@ export class Progress {
       case "checkpoint":
         return;
       case "stage-end": {
-        const metrics = e.metrics ? "  " + Object.entries(e.metrics).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(", ") : "";
+        const metrics = e.metrics ? "  " + withControls(e.metrics) : "";
         const loss = e.finalLoss !== undefined ? `  final loss ${e.finalLoss.toFixed(4)}` : "";
         this.line(`  ${p("green", "done")}     ${e.stage} in ${e.seconds.toFixed(1)} s${loss}${metrics}`);
         return;

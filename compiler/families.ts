@@ -441,6 +441,10 @@ const stage: Family = {
     dataloader_workers: int("data-loading processes per device on the cluster (`--dataloader_num_workers`)", 4, 0),
     tf32: bool("allow TF32 matrix multiplies on the cluster (`--tf32`); absent: the trainer's default, no flag"),
     report_to: oneOf("where the cluster trainer logs (`--report_to`)", ["none", "tensorboard", "wandb"], "tensorboard"),
+    zero: {
+      ...int("DeepSpeed ZeRO stage of this stage on the cluster (0 to 3; `--deepspeed zeroN.json`), as LLaVA-1.5 pretrains with ZeRO-2 and finetunes with ZeRO-3; absent: the experiment's `zero`", undefined, 0),
+      maximum: 3,
+    },
   },
   required: ["data", "train"],
   aliases: {

@@ -3,7 +3,7 @@
  * and the smallest change that makes a stage fit when it does not.
  *
  * The estimate, in bytes per device, for a training stage with P parameters (Pv of them in the vision
- * tower), T trainable ones, N devices, ZeRO stage z, micro batch b and sequence length s = max_length
+ * tower), T trainable ones, N devices, ZeRO stage z (the stage's `zero`, else the experiment's), micro batch b and sequence length s = max_length
  * (a worst case: the Gaudi collator pads every batch to it; on GPUs batches are padded to their longest
  * sample), w = 2 bytes for bf16/fp16 (4 for fp32):
  *
@@ -72,7 +72,7 @@ export const GiB = 1024 ** 3;
 
 /** Only the stage fields the estimate reads, so a resolved configuration can be estimated too. */
 export type MemoryStage =
-  | (Pick<TrainStagePlan, "kind" | "train" | "micro_batch" | "max_length" | "precision" | "gradient_checkpointing" | "accelerator" | "trainable" | "batch"> &
+  | (Pick<TrainStagePlan, "kind" | "train" | "micro_batch" | "max_length" | "precision" | "gradient_checkpointing" | "accelerator" | "trainable" | "batch" | "zero"> &
       Partial<Pick<TrainStagePlan, "lora" | "lora_r">>)
   | ({ readonly kind: "eval" } & Parameters<typeof evalMaxNewTokens>[0]);
 
@@ -121,7 +121,7 @@ export function estimateStage(model: ModelPlan, stage: MemoryStage, cluster: Clu
   }
   const w = stage.precision === "fp32" ? 4 : 2;
   const n = cluster.devices;
-  const z = cluster.zero;
+  const z = stageZero(stage, cluster);
   const b = stage.micro_batch;
   const s = stage.max_length;
   const flash = stage.accelerator === "gpu";
@@ -146,6 +146,11 @@ export function estimateStage(model: ModelPlan, stage: MemoryStage, cluster: Clu
   return finish({ params, grads, optimizer, activations: w * elements + logits, available });
 }
 
+/** The ZeRO stage a training stage runs with: its own `zero`, else the experiment's. */
+export function stageZero(stage: { readonly zero: number | null }, cluster: ClusterShape): number {
+  return stage.zero ?? cluster.zero;
+}
+
 function finish(parts: Omit<MemoryEstimate, "total" | "fits">): MemoryEstimate {
   const total = parts.params + parts.grads + parts.optimizer + parts.activations;
   return { ...parts, total, fits: total <= parts.available };
@@ -165,8 +170,8 @@ export function fitMemory(model: ModelPlan, stage: TrainStagePlan, cluster: Clus
     const estimate = estimateStage(model, s, c);
     return estimate.fits ? { change, estimate } : undefined;
   };
-  for (let z = cluster.zero + 1; z <= 3; z++) {
-    const fix = tryIt(`zero = ${z}`, stage, { ...cluster, zero: z });
+  for (let z = stageZero(stage, cluster) + 1; z <= 3; z++) {
+    const fix = tryIt(`zero = ${z}`, { ...stage, zero: z }, cluster);
     if (fix) return fix;
   }
   const micros = smallerMicroBatches(stage.batch, stage.micro_batch, cluster.devices);
@@ -185,12 +190,12 @@ export function fitMemory(model: ModelPlan, stage: TrainStagePlan, cluster: Clus
   }
   // no single change: everything that costs no hardware, then more devices on top
   const smallest = micros.length ? micros[micros.length - 1] : stage.micro_batch;
-  const frugal: TrainStagePlan = { ...stage, micro_batch: smallest, gradient_checkpointing: true };
+  const frugal: TrainStagePlan = { ...stage, micro_batch: smallest, gradient_checkpointing: true, zero: 3 };
   const parts = ["zero = 3", "gradient_checkpointing = true", ...(smallest !== stage.micro_batch ? [`micro_batch = ${smallest}`] : [])];
-  const combined = tryIt(parts.join(", "), frugal, { ...cluster, zero: 3 });
+  const combined = tryIt(parts.join(", "), frugal, cluster);
   if (combined) return combined;
   for (const d of moreDevices(stage.batch, smallest, cluster.devices)) {
-    const fix = tryIt(`${parts.join(", ")}, devices = ${d}`, frugal, { ...cluster, zero: 3, devices: d });
+    const fix = tryIt(`${parts.join(", ")}, devices = ${d}`, frugal, { ...cluster, devices: d });
     if (fix) return fix;
   }
   return undefined;

@@ -312,7 +312,8 @@ export interface ExportedExperiment extends ExportResult {
 
 /**
  * Launch scripts for the LLaVA/DeepSpeed trainer, per experiment. What the trainer cannot express is
- * reported into the compilation's diagnostics (with the spec's spans).
+ * reported into the compilation's diagnostics (with the spec's spans); a variant with such an error is
+ * left out (`failed`) and the others are exported.
  */
 export function exportExperiments(
   compilation: Compilation,
@@ -336,7 +337,8 @@ export function exportExperiments(
     const exported = exportLlava({ experiment: e.name, source: options.source, plans: e.plans, places, settings: options.settings });
     for (const d of exported.diagnostics) compilation.diagnostics.add(d);
     // each variant's plan, as `mmfmc build` writes it: what `mmfmc collect` reads the variants from
-    const plans = exported.files.length ? e.plans.map((p) => ({ path: `${variantFolder(p.id)}/plan.json`, text: JSON.stringify(p, null, 2) + "\n" })) : [];
+    const written = new Set(exported.variants.map((v) => v.id));
+    const plans = e.plans.filter((p) => written.has(p.id)).map((p) => ({ path: `${variantFolder(p.id)}/plan.json`, text: JSON.stringify(p, null, 2) + "\n" }));
     return { name: e.name, dir: e.dir, ...exported, files: [...exported.files, ...plans] };
   });
 }

@@ -48,11 +48,13 @@ function sha256(text: string): string {
 
 /**
  * Cache keys: the first stage's key covers the model, the seed and the stage; each later key covers
- * its stage and the key before it. Names are not part of a key (renaming computes nothing new).
+ * its stage and the key before it. Names are not part of a key (renaming computes nothing new), nor is
+ * a stage's ZeRO stage: like the experiment's `devices` and `zero`, it partitions the same computation.
  */
 export function stageKeys(model: Json, seed: Json, stages: readonly Json[]): string[] {
   const keys: string[] = [];
-  stages.forEach((stage, i) => {
+  stages.forEach((json, i) => {
+    const stage = withoutZero(json);
     const content: JsonObject = i === 0 ? { model, seed, stage } : { after: keys[i - 1], stage };
     keys.push(sha256(canonicalJson(content)));
   });
@@ -79,6 +81,12 @@ function stdPaths(model: JsonObject, spans: { get(pointer: string): Span | undef
     out[part] = component;
   }
   return out;
+}
+
+function withoutZero(stage: Json): Json {
+  if (stage === null || typeof stage !== "object" || Array.isArray(stage) || !("zero" in stage)) return stage;
+  const { zero: _zero, ...rest } = stage;
+  return rest;
 }
 
 export function buildPlan(variant: Variant, ctx: PlanContext): Plan {

@@ -597,9 +597,10 @@ export const M = {
       `the LLaVA trainer cannot express \`${x.field}\` = ${JSON.stringify(x.actual)} of the ${x.part} backbone: it loads \`${x.hub}\`, whose \`${x.field}\` is ${JSON.stringify(x.expected)}`,
     { help: (x) => `the trainer takes the architecture from the checkpoint; remove \`${x.field}\` or use a checkpoint that has it (\`weights\`)` },
   ),
-  sigLipTower: message("E0504", () => "the LLaVA trainer cannot express a SigLIP vision tower", {
+  /** `family`: the vision family as people write it (`SigLIP`) */
+  visionFamily: message("E0504", (x: { family: string }) => `the LLaVA trainer cannot express a ${x.family} vision tower`, {
     help: () => [
-      "LLaVA-Gemma's build_vision_tower accepts CLIP (an `openai`/`laion` id or a folder) and DINOv2 (an id containing `dino`)",
+      "LLaVA's build_vision_tower accepts CLIP (an `openai`/`laion` id or a folder), LLaVA-Gemma's CLIP and DINOv2 (an id containing `dino`)",
       "use `clip_vit` or `dinov2`, or run this variant on the tfjs runtime (`mmfmc run`)",
     ],
   }),
@@ -609,19 +610,38 @@ export const M = {
       "remove `weights` and set `hub_id`, e.g. `facebook/dinov2-giant`",
     ],
   }),
-  towerId: message("E0504", (x: { family: string; id: string }) => `the LLaVA trainer cannot express the ${x.family} tower \`${x.id}\``, {
+  /** `codeBase`: the code base the variant is exported for (`LLaVA`, `LLaVA-Gemma`) */
+  towerId: message("E0504", (x: { family: string; id: string; codeBase: string }) => `the LLaVA trainer cannot express the ${x.family} tower \`${x.id}\``, {
     help: (x) =>
       x.family === "clip_vit"
-        ? "LLaVA-Gemma's build_vision_tower loads CLIP from an id starting with `openai` or `laion`, or from an existing folder (`weights`)"
-        : "LLaVA-Gemma's build_vision_tower loads DINOv2 only from an id containing `dino`",
+        ? `${x.codeBase}'s build_vision_tower loads CLIP from an id starting with \`openai\` or \`laion\`, or from an existing folder (\`weights\`)`
+        : `${x.codeBase}'s build_vision_tower loads DINOv2 only from an id containing \`dino\``,
   }),
-  notGemmaFamily: message("E0504", (x: { family: string }) => `the LLaVA trainer cannot express a \`${x.family}\` language model`, {
-    help: () => "the LLaVA-Gemma target trains Gemma only; a LLaMA/Vicuna language model is for stock haotian-liu/LLaVA, which `mmfmc export` does not write yet",
+  languageFamily: message("E0504", (x: { family: string }) => `the LLaVA trainer cannot express a \`${x.family}\` language model`, {
+    help: () => [
+      "LLaVA's train.py trains LLaMA/Vicuna (`llama`), LLaVA-Gemma's Gemma and LLaMA",
+      "use one of those families, or run this variant on the tfjs runtime (`mmfmc run`)",
+    ],
   }),
   notGemmaPath: message("E0504", (x: { path: string }) => `the LLaVA trainer cannot express the Gemma checkpoint \`${x.path}\``, {
     help: () => [
       "LLaVA-Gemma's train.py loads Gemma only when --model_name_or_path contains `gemma` (and not `mpt`)",
       "name the folder so that it does, e.g. `checkpoints/gemma-2b-it`",
+    ],
+  }),
+  /** `loadedAs`: the class train.py would pick for the path; `fork`: the code base also loads Gemma */
+  llamaPath: message("E0504", (x: { path: string; loadedAs: string; codeBase: string; fork: boolean }) => `the LLaVA trainer cannot express the LLaMA checkpoint \`${x.path}\``, {
+    label: (x) => `${x.codeBase}'s train.py would load it as ${x.loadedAs}`,
+    help: (x) => [
+      `${x.codeBase}'s train.py picks the model class by substring: --model_name_or_path loads as LLaMA only when it contains neither \`mpt\`${x.fork ? " nor `gemma`" : ""}`,
+      "name the folder so that it does not, e.g. `checkpoints/vicuna-7b-v1.5`",
+    ],
+  }),
+  /** a chat template the code base has no conversation template for (train.py would fall back to vicuna_v1) */
+  missingTemplate: message("E0504", (x: { template: string; codeBase: string; known: readonly string[] }) => `the LLaVA trainer cannot express the \`${x.template}\` template in ${x.codeBase}`, {
+    help: (x) => [
+      `${x.codeBase}'s conversation templates are ${x.known.map((t) => `\`${t}\``).join(", ")}; train.py would silently train with vicuna_v1 instead`,
+      x.template === "gemma" ? 'use `template = "vicuna_v1"` with a LLaMA/Vicuna model (a Gemma language model goes to LLaVA-Gemma, which has `gemma`)' : `use one of ${x.known.map((t) => `\`${t}\``).join(", ")}`,
     ],
   }),
   separateTokenizer: message("E0504", () => "the LLaVA trainer cannot express a tokenizer apart from the model's checkpoint", {
@@ -654,14 +674,53 @@ export const M = {
       "pretrain the backbone with `mmfmc run` (the stage writes it as a Hugging Face folder) and point the backbone's `weights` at that folder",
     ],
   }),
-  trainsVision: message("E0504", (x: { stage: string }) => `the LLaVA trainer cannot express training the vision backbone in stage \`${x.stage}\``, {
-    help: () => "LLaVA's trainer keeps the vision tower frozen; train `connector` and/or `language`",
+  /** `codeBase`: the code base the variant is exported for */
+  trainsVision: message("E0504", (x: { stage: string; codeBase: string }) => `the LLaVA trainer cannot express training the vision backbone in stage \`${x.stage}\``, {
+    label: (x) => `${x.codeBase}'s train.py keeps the vision tower frozen`,
+    help: () => [
+      "neither LLaVA's nor LLaVA-Gemma's train.py has an argument that unfreezes it: the tower's load_model freezes it (requires_grad_(False)), and the `unfreeze_mm_vision_tower` it reads only makes it load early; so neither has a vision learning rate (`vision_lr`)",
+      "train `connector` and/or `language` in this stage, or run this variant on the tfjs runtime (`mmfmc run`)",
+    ],
+  }),
+  /** `field`: `data` (several datasets) or `mixture` */
+  severalDatasets: message(
+    "E0504",
+    (x: { stage: string; field: string; codeBase: string }) =>
+      x.field === "data" ? `the LLaVA trainer cannot express several datasets in stage \`${x.stage}\`` : `the LLaVA trainer cannot express a \`mixture\` in stage \`${x.stage}\``,
+    {
+      label: (x) => `${x.codeBase}'s train.py reads one \`--data_path\``,
+      help: (x) => [
+        `${x.codeBase}'s LazySupervisedDataset loads one JSON file and trains on its samples in the sampler's order: it has no list of files and no weights`,
+        x.field === "data"
+          ? "merge the datasets into one LLaVA JSON (as llava_v1_5_mix665k.json merges LLaVA-1.5's) and give the stage that one dataset, or run this variant with `mmfmc run`"
+          : "remove `mixture` (one dataset is trained on as it is), or run this variant with `mmfmc run`",
+      ],
+    },
+  ),
+  /** `lora`: the LoRA stage before it */
+  trainAfterLora: message("E0504", (x: { stage: string; lora: string; codeBase: string }) => `the LLaVA trainer cannot express training stage \`${x.stage}\` after the LoRA stage \`${x.lora}\``, {
+    label: (x) => `${x.codeBase}'s train.py would start from the adapters \`${x.lora}\` saves`,
+    help: (x) => [
+      `a LoRA stage saves its adapters and non_lora_trainables.bin, not merged weights; ${x.codeBase}'s train.py loads --model_name_or_path with from_pretrained, which needs a full checkpoint`,
+      `make \`${x.lora}\` the last training stage, or train it without \`lora\``,
+    ],
+  }),
+  /** `from`: where the projector came from (`the previous stage's mm_projector.bin`, `its random initialisation`) */
+  loraFrozenConnector: message("E0504", (x: { stage: string; from: string; codeBase: string }) => `the LLaVA trainer cannot express evaluating the LoRA stage \`${x.stage}\` with the connector frozen`, {
+    label: () => "`connector` is not trained here, so its LoRA checkpoint holds no projector",
+    help: (x) => [
+      `${x.codeBase}'s train.py saves a LoRA stage's adapters and what it trained (non_lora_trainables.bin); the projector, ${x.from}, is in neither that folder nor the base model load_pretrained_model rebuilds it over`,
+      `train \`connector\` in \`${x.stage}\` too, as scripts/v1_5/finetune_lora.sh does`,
+    ],
+  }),
+  loraEval: message("E0504", (x: { stage: string; family: string; codeBase: string }) => `the LLaVA trainer cannot express evaluating a \`${x.family}\` model trained with LoRA in stage \`${x.stage}\``, {
+    help: (x) => [
+      `${x.codeBase}'s load_pretrained_model rebuilds a LoRA checkpoint as LlavaLlamaForCausalLM only, whatever the language model`,
+      "evaluate it on the tfjs runtime (`mmfmc run`), or train that stage without `lora`",
+    ],
   }),
   gaudiPrecision: message("E0504", (x: { precision: string }) => `the LLaVA trainer cannot express \`precision\` = "${x.precision}" on Gaudi`, {
     help: () => 'LLaVA-Gemma\'s zero2_gaudi.json trains in bf16; use `precision = "bf16"` or `accelerator = "gpu"`',
-  }),
-  notExportedYet: message("E0504", (x: { field: string; stage: string }) => `\`mmfmc export\` does not write \`${x.field}\` of stage \`${x.stage}\` yet`, {
-    help: () => "train this variant with `mmfmc run` (the tfjs runtime has it), or leave the field at its default for the export",
   }),
   mixedAccelerators: message("E0504", () => "the LLaVA trainer cannot express stages of one experiment on both GPUs and Gaudi", {
     help: () => "the Slurm script asks for one kind of node: give every stage the same `accelerator`",

@@ -210,6 +210,8 @@ export interface TrainStagePlan {
   readonly tf32: boolean | null;
   /** cluster only: `--report_to` */
   readonly report_to: "none" | "tensorboard" | "wandb";
+  /** cluster only: the stage's DeepSpeed ZeRO stage (null: the experiment's, `cluster.zero`) */
+  readonly zero: number | null;
   /** parameters this stage updates */
   readonly trainable: number;
   /** hash of this stage's configuration chained with the keys of the stages before it */

@@ -28,49 +28,12 @@ import { describeBackend, initBackend } from "../../runtime/backend/index.js";
 import { webGpuStart, type WebGpuStart } from "../../runtime/backend/webgpu.js";
 import type { DecoderConfig } from "../runtime/decoder.js";
 import { decodersFor, formatParams, limitLadder, parameterCount, type CheckSize } from "./configs.js";
-import { findLimit, runTrial, type LimitResult } from "./limit.js";
+import { findLimit, runTrial } from "./limit.js";
 import { renderMarkdown } from "./report.js";
-import { llavaParity, timeDecoderSteps, writeDecoderInputs, type ParityResult, type StepTimes } from "./steps.js";
+import { llavaParity, timeDecoderSteps, writeDecoderInputs } from "./steps.js";
+import type { CheckResult, DecoderResult, TorchRun } from "./results.js";
 
-export interface TorchRun {
-  backend: string;
-  device: string;
-  deviceName: string | null;
-  stepMs: number[];
-  medianMs: number;
-  bestMs: number;
-  gflops: number;
-  losses: number[];
-}
-
-export interface DecoderResult {
-  name: string;
-  config: DecoderConfig;
-  params: number;
-  webgpu?: StepTimes;
-  webgpuUnfused?: StepTimes;
-  torch?: TorchRun;
-  /** PyTorch's median step time over mmfm's (1 = as fast; the first milestone is 0.5). */
-  speedVsTorch?: number;
-  /** |mmfm's first loss - PyTorch's| on the same weights and batch. */
-  firstLossDiff?: number;
-  skipped?: string[];
-}
-
-export interface CheckResult {
-  schema: "mmfm-gpu-check/1";
-  date: string;
-  size: CheckSize;
-  host: { node: string; execPath: string; platform: string; cpu: string; cores: number; memoryGiB: number; gpu: string | null };
-  webgpu?: WebGpuStart & { description: string };
-  parity?: ParityResult;
-  decoders: DecoderResult[];
-  torch?: { version: string; cuda: boolean } | { missing: string };
-  limit?: LimitResult;
-  skipped: string[];
-  errors: string[];
-  seconds: number;
-}
+export type { CheckResult, DecoderResult, TorchRun } from "./results.js";
 
 interface Args {
   out?: string;

@@ -8,7 +8,7 @@
  */
 import * as fs from "node:fs";
 import { fileURLToPath } from "node:url";
-import type { CheckResult, DecoderResult } from "./check.js";
+import type { CheckResult, DecoderResult } from "./results.js";
 import { formatParams } from "./configs.js";
 import type { StepTimes } from "./steps.js";
 

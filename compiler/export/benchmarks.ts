@@ -1,11 +1,17 @@
 /**
  * One script per benchmark of an eval stage, after LLaVA's scripts/v1_5/eval/*.sh, run by eval.sh on a
- * GPU node: generate the answers with LLaVA-Gemma's eval code, merge them into one answers file
- * `$RESULTS/VARIANT/N-EVAL/NAME.jsonl` (LLaVA's format, the benchmark's own question ids), then score
- * them with the benchmark's official scorer, its output beside the answers as `NAME.txt`.
+ * GPU node: generate the answers with the eval code of the variant's code base, merge them into one
+ * answers file `$RESULTS/VARIANT/N-EVAL/NAME.jsonl` (LLaVA's format, the benchmark's own question ids,
+ * in the question file's order), then score them with the benchmark's official scorer, its output
+ * beside the answers as `NAME.txt`.
+ *
+ * Stock LLaVA's eval code (haotian-liu/LLaVA c121f0432da2) runs as its scripts run it: the question
+ * file as it is, one model_vqa_loader per GPU on its chunk, `--answers-file` written as named; ScienceQA
+ * through model_vqa_science in one process, as sqa.sh. The chunks' answers are gathered by their own
+ * ids (mmfm_answers.py `gather`, which also checks that every question has exactly one answer).
  *
  * What the fork's eval code needs to run (IntelLabs/multimodal_cognitive_ai d1f2acc39b68, LLaVA-Gemma/
- * llava/eval/), each written where the script does it:
+ * llava/eval/; code_bases.ts `EvalCode`), each written where the script does it:
  *   - model_vqa_loader.py logs every tenth answer through `accelerator`, created only with
  *     `--use_accelerate` (a bool flag: any value is true, so always `True`), and with `question_id % 10`,
  *     which fails for string ids (GQA, MME): it gets numbered questions (mmfm_answers.py), and the merged
@@ -23,8 +29,9 @@ import { variantFolder } from "../../plan/names.js";
 import type { BenchmarkPlan, Plan } from "../../plan/plan.js";
 import { gib, type MemoryEstimate } from "../memory.js";
 import { evalModel } from "./flags.js";
-import type { EvalLaunch } from "./launch.js";
-import type { ScriptContext } from "./scripts.js";
+import type { CodeBase } from "./code_bases.js";
+import type { EvalLaunch, PlannedVariant } from "./launch.js";
+import { checkoutOf, type ScriptContext } from "./scripts.js";
 import { commandText, flagNumber, shellWord, specPath, stamp, type Flag } from "./shell.js";
 
 /** model_vqa_science.py generates up to 1024 tokens whatever the flags say. */
@@ -34,15 +41,17 @@ const scienceMaxNewTokens = 1024;
 const loaderMaxNewTokens = 128;
 
 /**
- * model_vqa_loader once per visible GPU on its chunk of `$WORK/questions.jsonl` (LLaVA's
- * scripts/v1_5/eval/gqa.sh); leaves the answers files in the bash array `answers`.
+ * model_vqa_loader once per visible GPU on its chunk of `questions` (LLaVA's scripts/v1_5/eval/gqa.sh);
+ * leaves the answers files in the bash array `answers`. The fork's loader gets its own flags, and with
+ * them writes `NAME_0.jsonl` for `--answers-file NAME.jsonl`.
  */
-function loaderChunks(model: readonly Flag[], imageFolder: string, generation: readonly Flag[]): string[] {
+function loaderChunks(codeBase: CodeBase, questions: string, model: readonly Flag[], imageFolder: string, generation: readonly Flag[]): string[] {
+  const fork = codeBase.evalCode.numberedQuestions;
   return [
     "# model_vqa_loader once per visible GPU, each on its chunk of the questions (LLaVA's scripts/v1_5/eval/gqa.sh)",
     'gpu_list="${CUDA_VISIBLE_DEVICES:-0}"',
     `IFS=',' read -ra GPULIST <<< "$gpu_list"`,
-    'CHUNKS=$(mmfm_chunks "$WORK/questions.jsonl" "${#GPULIST[@]}")',
+    `CHUNKS=$(mmfm_chunks ${questions} "\${#GPULIST[@]}")`,
     "pids=()",
     "answers=()",
     "for IDX in $(seq 0 $((CHUNKS-1))); do",
@@ -50,27 +59,29 @@ function loaderChunks(model: readonly Flag[], imageFolder: string, generation: r
       '    CUDA_VISIBLE_DEVICES=${GPULIST[$IDX]} python -m llava.eval.model_vqa_loader',
       [
         ...model,
-        ["--question-file", '"$WORK/questions.jsonl"'],
+        ["--question-file", questions],
         ["--image-folder", imageFolder],
         ["--answers-file", '"$WORK/${CHUNKS}_${IDX}.jsonl"'],
         ["--num-chunks", '"$CHUNKS"'],
         ["--chunk-idx", '"$IDX"'],
         ...generation,
-        ["--image_dtype", "bfloat16"],
-        ["--use_accelerate", "True"],
+        ...codeBase.evalCode.loaderFlags,
       ],
       "        ",
     ) + " &",
     '    pids+=("$!")',
-    "    # with --use_accelerate the loader appends its process index to the file name",
-    '    answers+=("$WORK/${CHUNKS}_${IDX}_0.jsonl")',
+    ...(fork
+      ? ["    # with --use_accelerate the loader appends its process index to the file name", '    answers+=("$WORK/${CHUNKS}_${IDX}_0.jsonl")']
+      : ['    answers+=("$WORK/${CHUNKS}_${IDX}.jsonl")']),
     "done",
     'for pid in "${pids[@]}"; do wait "$pid"; done',
   ];
 }
 
 /** VARIANT/N-EVAL/BENCHMARK.sh */
-export function benchmarkScript(ctx: ScriptContext, plan: Plan, launch: EvalLaunch, bench: BenchmarkPlan, memory: MemoryEstimate): string {
+export function benchmarkScript(ctx: ScriptContext, plan: Plan, variant: PlannedVariant, launch: EvalLaunch, bench: BenchmarkPlan, memory: MemoryEstimate): string {
+  const { codeBase, convMode } = variant;
+  const checkout = checkoutOf(ctx, codeBase);
   const e = launch.plan;
   /** the name of the answers the official converters read, as LLaVA's CKPT */
   const ckpt = `${plan.experiment}-${variantFolder(plan.id)}-${e.name}`;
@@ -84,7 +95,7 @@ export function benchmarkScript(ctx: ScriptContext, plan: Plan, launch: EvalLaun
     ["--temperature", flagNumber(generated.temperature)],
     ...(maxNewTokens !== loaderMaxNewTokens ? [["--max_new_tokens", String(maxNewTokens)] as const] : []),
     ...(generated.topP !== null ? [["--top_p", flagNumber(generated.topP)] as const] : []),
-    ["--conv-mode", plan.model.template],
+    ["--conv-mode", convMode],
   ];
   const lines = [
     "#!/usr/bin/env bash",
@@ -96,7 +107,7 @@ export function benchmarkScript(ctx: ScriptContext, plan: Plan, launch: EvalLaun
     'source "$(dirname "${BASH_SOURCE[0]}")/../../env.sh"',
     "",
     `mmfm_require_done "${launch.after.outputDir}" ${launch.after.plan.cache_key}`,
-    "mmfm_enter_llava",
+    checkout.enter,
     "mmfm_check_cuda",
     `OUT="$RESULTS/${variantFolder(plan.id)}/${launch.index + 1}-${e.name}"`,
     `WORK="$OUT/${name}"`,
@@ -105,11 +116,31 @@ export function benchmarkScript(ctx: ScriptContext, plan: Plan, launch: EvalLaun
   ];
   const answers = `"$OUT/${name}.jsonl"`;
   const text = `"$OUT/${name}.txt"`;
+  const converter = (file: string) => (codeBase.evalCode.missingConverters.includes(file) ? [`mmfm_require_llava_file scripts/${file}`] : []);
+  if (bench.family === "scienceqa" && !codeBase.evalCode.scienceImagesThroughLoader) {
+    lines.push(
+      "# model_vqa_science on every question, in one process (LLaVA's scripts/v1_5/eval/sqa.sh)",
+      commandText("python -m llava.eval.model_vqa_science", [
+        ...model,
+        ["--question-file", questions],
+        ["--image-folder", specPath(bench.images)],
+        ["--answers-file", '"$WORK/answers.jsonl"'],
+        ["--single-pred-prompt", null],
+        ["--temperature", flagNumber(generated.temperature)],
+        ["--conv-mode", convMode],
+      ]),
+      `mmfm_answers gather ${questions} ${answers} "$WORK/answers.jsonl"`,
+      "",
+      scienceScorer(bench, dir, answers, text),
+      "",
+    );
+    return lines.join("\n");
+  }
   if (bench.family === "scienceqa") {
     lines.push(
       "# the questions with an image through model_vqa_loader, the others through model_vqa_science (mmfm_answers.py says why)",
       `mmfm_answers science ${questions} "$WORK/questions.jsonl" "$WORK/texts.json"`,
-      ...loaderChunks(model, specPath(bench.images), generation(scienceMaxNewTokens)),
+      ...loaderChunks(codeBase, '"$WORK/questions.jsonl"', model, specPath(bench.images), generation(scienceMaxNewTokens)),
       'if mmfm_dry || [ -f "$WORK/texts.json" ]; then',
       commandText(
         "    python -m llava.eval.model_vqa_science",
@@ -120,7 +151,7 @@ export function benchmarkScript(ctx: ScriptContext, plan: Plan, launch: EvalLaun
           ["--answers-file", '"$WORK/texts_answers.jsonl"'],
           ["--single-pred-prompt", null],
           ["--temperature", flagNumber(generated.temperature)],
-          ["--conv-mode", plan.model.template],
+          ["--conv-mode", convMode],
         ],
         "        ",
       ),
@@ -128,30 +159,28 @@ export function benchmarkScript(ctx: ScriptContext, plan: Plan, launch: EvalLaun
       "fi",
       `mmfm_answers merge-science ${questions} ${answers} "\${answers[@]}"`,
       "",
-      commandText("python llava/eval/eval_science_qa.py", [
-        ["--base-dir", specPath(dir)],
-        ["--result-file", answers],
-        ["--output-file", '"$WORK/output.jsonl"'],
-        ["--output-result", '"$WORK/result.json"'],
-        ...(bench.split !== null && bench.split !== "test" ? [["--split", shellWord(bench.split)] as const] : []),
-      ]) + ` | mmfm_tee ${text}`,
+      scienceScorer(bench, dir, answers, text),
       "",
     );
     return lines.join("\n");
   }
-  lines.push(
-    "# numbered questions: the fork's model_vqa_loader logs `question_id % 10` (mmfm_answers.py says why)",
-    `mmfm_answers number ${questions} "$WORK/questions.jsonl"`,
-    ...loaderChunks(model, specPath(bench.images), generation(generated.maxNewTokens)),
-    `mmfm_answers merge ${questions} ${answers} "\${answers[@]}"`,
-    "",
-  );
+  if (codeBase.evalCode.numberedQuestions) {
+    lines.push(
+      "# numbered questions: the fork's model_vqa_loader logs `question_id % 10` (mmfm_answers.py says why)",
+      `mmfm_answers number ${questions} "$WORK/questions.jsonl"`,
+      ...loaderChunks(codeBase, '"$WORK/questions.jsonl"', model, specPath(bench.images), generation(generated.maxNewTokens)),
+      `mmfm_answers merge ${questions} ${answers} "\${answers[@]}"`,
+      "",
+    );
+  } else {
+    lines.push(...loaderChunks(codeBase, questions, model, specPath(bench.images), generation(generated.maxNewTokens)), `mmfm_answers gather ${questions} ${answers} "\${answers[@]}"`, "");
+  }
   switch (bench.family) {
     case "gqa": {
       const tier = bench.split ?? "testdev_balanced";
       lines.push(
         `GQADIR=${specPath(posix.dirname(bench.images))}`,
-        "mmfm_require_llava_file scripts/convert_gqa_for_eval.py",
+        ...converter("convert_gqa_for_eval.py"),
         "# GQA's eval.py reads TIER_predictions.json in its folder, shared by every model: one evaluation at a time",
         'mmfm_lock "$GQADIR"',
         `python scripts/convert_gqa_for_eval.py --src ${answers} --dst "$GQADIR/${tier}_predictions.json"`,
@@ -162,7 +191,7 @@ export function benchmarkScript(ctx: ScriptContext, plan: Plan, launch: EvalLaun
     case "vqav2":
       lines.push(
         "# convert_vqav2_for_submission.py reads DIR/answers/SPLIT/CKPT/merge.jsonl and DIR/llava_vqav2_mscoco_test2015.jsonl",
-        "mmfm_require_llava_file scripts/convert_vqav2_for_submission.py",
+        ...converter("convert_vqav2_for_submission.py"),
         `CKPT=${shellWord(ckpt)}`,
         `SPLIT=${shellWord(posix.basename(bench.annotations).replace(/\.jsonl$/, ""))}`,
         'mmfm_mkdir "$WORK/answers/$SPLIT/$CKPT"',
@@ -197,4 +226,17 @@ export function benchmarkScript(ctx: ScriptContext, plan: Plan, launch: EvalLaun
   }
   lines.push("");
   return lines.join("\n");
+}
+
+/** eval_science_qa.py on the merged answers (LLaVA's scripts/v1_5/eval/sqa.sh). */
+function scienceScorer(bench: BenchmarkPlan, dir: string, answers: string, text: string): string {
+  return (
+    commandText("python llava/eval/eval_science_qa.py", [
+      ["--base-dir", specPath(dir)],
+      ["--result-file", answers],
+      ["--output-file", '"$WORK/output.jsonl"'],
+      ["--output-result", '"$WORK/result.json"'],
+      ...(bench.split !== null && bench.split !== "test" ? [["--split", shellWord(bench.split)] as const] : []),
+    ]) + ` | mmfm_tee ${text}`
+  );
 }

@@ -1,11 +1,19 @@
 /**
  * The trainer's flags for a training stage (`deepspeed llava/train/train_mem.py`), and the model an
- * evaluation loads. The flags are LLaVA's (haotian-liu/LLaVA `scripts/v1_5/*.sh`) as LLaVA-Gemma's fork
- * uses them (IntelLabs/multimodal_cognitive_ai `LLaVA-Gemma/scripts/v1_5/*_gaudi.sh`), in their order;
- * a flag whose value is the trainer's default is written only where those scripts write it.
+ * evaluation loads. The flags are LLaVA's (haotian-liu/LLaVA `scripts/v1_5/pretrain.sh` and
+ * `finetune.sh`), as LLaVA-Gemma's fork also uses them (IntelLabs/multimodal_cognitive_ai
+ * `LLaVA-Gemma/scripts/v1_5/*_gaudi.sh`), in their order; a flag whose value is the trainer's default
+ * is written only where those scripts write it. Both code bases' train.py take the same arguments
+ * (ModelArguments, DataArguments, TrainingArguments), the fork adding the Gaudi ones.
+ *
+ * A stage field that maps to a train.py argument of both code bases (LoRA's `--lora_enable`,
+ * `--lora_r`, `--lora_alpha`, `--lora_dropout`, `--mm_projector_lr`, ...) goes into `trainFlags` at
+ * the place LLaVA's scripts write it; one that only some code base has is checked in launch.ts against
+ * the variant's code base first, and reported there when it has no flag.
  */
 import type { Plan } from "../../plan/plan.js";
 import { projectorType } from "./checkpoints.js";
+import { stageZero } from "../memory.js";
 import { deepSpeedFile, gaudiConfigFile } from "./deepspeed.js";
 import type { TrainLaunch } from "./launch.js";
 import { flagNumber, pyBool, specPath, type Flag } from "./shell.js";
@@ -17,6 +25,9 @@ import { flagNumber, pyBool, specPath, type Flag } from "./shell.js";
  */
 export const defaultSaveSteps = 50000;
 
+/** train.py's default `lora_dropout` (TrainingArguments), which LLaVA's LoRA scripts leave unwritten. */
+const llavaLoraDropout = 0.05;
+
 function saveSteps(s: TrainLaunch["plan"]): number {
   return s.checkpoint_every ?? defaultSaveSteps;
 }
@@ -25,14 +36,23 @@ export function trainFlags(plan: Plan, launch: TrainLaunch, tower: string): Flag
   const s = launch.plan;
   // one dataset: launch.ts refuses several
   const data = s.data[0].family === "llava_json" ? s.data[0] : undefined;
-  const flags: Flag[] = [
-    ["--deepspeed", `"$EXPORT_DIR/${deepSpeedFile({ zero: plan.cluster.zero, accelerator: s.accelerator })}"`],
+  const flags: Flag[] = [];
+  // LoRA and the connector's learning rate first, as scripts/v1_5/finetune_lora.sh writes them
+  // (`--lora_dropout` only where it is not train.py's 0.05, which that script leaves)
+  if (s.lora) {
+    flags.push(["--lora_enable", "True"], ["--lora_r", String(s.lora_r)], ["--lora_alpha", String(s.lora_alpha)]);
+    if (s.lora_dropout !== llavaLoraDropout) flags.push(["--lora_dropout", flagNumber(s.lora_dropout)]);
+  }
+  // LLaVATrainer gives mm_projector_lr to the projector's parameters; a frozen projector has none to give it to
+  if (s.connector_lr !== null && s.train.includes("connector")) flags.push(["--mm_projector_lr", flagNumber(s.connector_lr)]);
+  flags.push(
+    ["--deepspeed", `"$EXPORT_DIR/${deepSpeedFile({ zero: stageZero(s, plan.cluster), accelerator: s.accelerator })}"`],
     ["--model_name_or_path", launch.model],
-    ["--version", s.template],
+    ["--version", launch.version],
     ["--data_path", specPath(data?.annotations ?? "")],
     ["--image_folder", specPath(data?.images ?? "")],
     ["--vision_tower", tower],
-  ];
+  );
   if (launch.adapter) flags.push(["--pretrain_mm_mlp_adapter", launch.adapter]);
   flags.push(["--mm_projector_type", projectorType(plan)]);
   if (launch.connectorOnly) flags.push(["--tune_mm_mlp_adapter", "True"]);
@@ -89,6 +109,7 @@ export function trainFlags(plan: Plan, launch: TrainLaunch, tower: string): Flag
 /** The model an evaluation loads: the last checkpoint, with its base when only the projector was saved. */
 export function evalModel(after: TrainLaunch): Flag[] {
   const flags: Flag[] = [["--model-path", `"${after.outputDir}"`]];
-  if (after.connectorOnly) flags.push(["--model-base", after.model]);
+  // the projector alone, or LoRA adapters with the trained projector: rebuilt over the stage's base
+  if (after.connectorOnly || after.plan.lora) flags.push(["--model-base", after.model]);
   return flags;
 }

@@ -27,10 +27,12 @@
  */
 import { Diagnostics } from "../../core/diagnostics.js";
 import { variantFolder } from "../../plan/names.js";
-import { estimateStage, fitMemory } from "../memory.js";
+import type { Plan } from "../../plan/plan.js";
+import { estimateStage, fitMemory, stageZero } from "../memory.js";
 import { benchmarkScript } from "./benchmarks.js";
 import { deepSpeedFile, deepSpeedText, gaudiConfigFile, gaudiConfigText } from "./deepspeed.js";
-import { planLaunches } from "./launch.js";
+import { checkoutsOf, chooseCodeBase } from "./code_bases.js";
+import { planLaunches, type PlannedVariant } from "./launch.js";
 import { mixedAccelerators, VariantProblems, wontFit, type Unfit } from "./problems.js";
 import { readme } from "./readme.js";
 import { answersHelper, envScript, evalAll, runScript, trainAll, trainScript } from "./scripts.js";
@@ -40,63 +42,81 @@ import type { ExportedStage, ExportedVariant, ExportInput, ExportResult } from "
 export type { ExportedStage, ExportedVariant, ExportInput, ExportResult, ExportSettings } from "./types.js";
 export { partitionProblem, slurmDefaults, slurmTimeProblem, type SlurmRequest, type SlurmSettings } from "./slurm.js";
 export { knownCheckpointIds } from "./checkpoints.js";
+export { chooseCodeBase, codeBases, llavaGemma, stockLlava, type CodeBase, type CodeBaseId } from "./code_bases.js";
 export { flagNumber, shellWord } from "./shell.js";
 
 export function exportLlava(input: ExportInput): ExportResult {
   const diagnostics = new Diagnostics();
-  const ctx = { experiment: input.experiment, source: input.source };
+  const failed: string[] = [];
+  const accelerators = new Set(input.plans.flatMap((p) => p.stages.flatMap((s, i) => (s.kind === "stage" ? [[s.accelerator, p, i] as const] : []))));
+  const kinds = new Set([...accelerators].map(([a]) => a));
+  if (kinds.size > 1) {
+    // one Slurm job asks for one kind of node: the experiment as a whole cannot be exported
+    const [, plan, index] = [...accelerators].find(([a]) => a === "gaudi")!;
+    const problems = new VariantProblems(diagnostics, plan, input.places);
+    problems.report(mixedAccelerators(problems.at(`/stages/${index}/accelerator`)));
+    return { files: [], diagnostics: diagnostics.items, variants: [], failed: input.plans.map((p) => p.id) };
+  }
+
+  // each variant in its code base; one that cannot be exported is its own error, the others go on
   const owner = new Map<string, string>();
+  const exported: { plan: Plan; variant: PlannedVariant; problems: VariantProblems }[] = [];
+  for (const plan of input.plans) {
+    const problems = new VariantProblems(diagnostics, plan, input.places);
+    // the variant claims the stages it trains first only once it is exported
+    const claims = new Map(owner);
+    const variant = planLaunches(plan, chooseCodeBase(plan), claims, problems);
+    if (!variant) {
+      failed.push(plan.id);
+      continue;
+    }
+    for (const [key, folder] of claims) owner.set(key, folder);
+    exported.push({ plan, variant, problems });
+  }
+  if (exported.length === 0) return { files: [], diagnostics: diagnostics.items, variants: [], failed };
+
+  const plans = exported.map((e) => e.plan);
+  const ctx = { experiment: input.experiment, source: input.source, checkouts: checkoutsOf(exported.map((e) => e.variant.codeBase)) };
   const files: { path: string; text: string }[] = [];
   const variants: ExportedVariant[] = [];
   const unfit: Unfit[] = [];
   /** the configuration files the stages name, by file name */
   const configs = new Map<string, string>();
-  const accelerators = new Set(input.plans.flatMap((p) => p.stages.flatMap((s, i) => (s.kind === "stage" ? [[s.accelerator, p, i] as const] : []))));
-  const kinds = new Set([...accelerators].map(([a]) => a));
-  if (kinds.size > 1) {
-    const [, plan, index] = [...accelerators].find(([a]) => a === "gaudi")!;
-    const problems = new VariantProblems(diagnostics, plan, input.places);
-    problems.report(mixedAccelerators(problems.at(`/stages/${index}/accelerator`)));
-  }
-  for (const plan of input.plans) {
-    const problems = new VariantProblems(diagnostics, plan, input.places);
-    const planned = planLaunches(plan, owner, problems);
-    if (!planned) continue;
-    const { launches, tower } = planned;
+  for (const { plan, variant, problems } of exported) {
     const stages: ExportedStage[] = [];
-    for (const launch of launches) {
+    for (const launch of variant.launches) {
       const memory = estimateStage(plan.model, launch.plan, plan.cluster);
       if (launch.kind === "stage") {
         const fix = fitMemory(plan.model, launch.plan, plan.cluster);
         if (!memory.fits) unfit.push({ id: plan.id, stage: launch.plan.name, memory, fix, at: problems.declaration(`/stages/${launch.index}`) });
-        const deepSpeed = { zero: plan.cluster.zero, accelerator: launch.plan.accelerator };
+        const deepSpeed = { zero: stageZero(launch.plan, plan.cluster), accelerator: launch.plan.accelerator };
         configs.set(deepSpeedFile(deepSpeed), deepSpeedText(deepSpeed));
         if (launch.plan.accelerator === "gaudi") configs.set(gaudiConfigFile, gaudiConfigText);
-        files.push({ path: launch.file, text: trainScript(ctx, plan, launch, tower, memory, fix) });
+        files.push({ path: launch.file, text: trainScript(ctx, plan, variant, launch, memory, fix) });
         stages.push({ name: launch.plan.name, kind: "stage", scripts: [launch.file], devices: plan.cluster.devices, perDeviceBatch: launch.perDevice, accumulation: launch.accumulation, memory, fix: fix ?? null });
       } else {
-        for (const f of launch.files) files.push({ path: f.file, text: benchmarkScript(ctx, plan, launch, f.bench, memory) });
+        for (const f of launch.files) files.push({ path: f.file, text: benchmarkScript(ctx, plan, variant, launch, f.bench, memory) });
         stages.push({ name: launch.plan.name, kind: "eval", scripts: launch.files.map((f) => f.file), devices: 1, perDeviceBatch: null, accumulation: null, memory, fix: null });
       }
     }
     const folder = variantFolder(plan.id);
+    const { launches } = variant;
     files.push({ path: `${folder}/train.sh`, text: trainAll(ctx, plan, launches) });
     if (launches.some((l) => l.kind === "eval")) files.push({ path: `${folder}/eval.sh`, text: evalAll(ctx, plan, launches) });
     files.push({ path: `${folder}/run.sh`, text: runScript(ctx, plan, launches) });
-    variants.push({ id: plan.id, dir: variantFolder(plan.id), stages });
+    variants.push({ id: plan.id, dir: folder, codeBase: variant.codeBase.id, stages });
   }
   for (const d of wontFit(unfit)) diagnostics.add(d);
-  if (diagnostics.hasErrors || input.plans.length === 0) return { files: [], diagnostics: diagnostics.items, variants: [] };
   const configFiles = [...configs.keys()].sort();
   for (const path of configFiles) files.push({ path, text: configs.get(path)! });
   const settings = input.settings ?? { dataDir: null, slurm: { train: noRequest, eval: noRequest } };
   files.push({ path: "env.sh", text: envScript(ctx, settings.dataDir) });
-  files.push({ path: "submit.sh", text: submitScript(ctx, input.plans) });
-  files.push({ path: "train.sbatch", text: trainSbatch(ctx, input.plans, settings.slurm.train) });
-  if (evaluated(input.plans).length > 0) {
-    files.push({ path: "eval.sbatch", text: evalSbatch(ctx, input.plans, settings.slurm.eval) });
+  files.push({ path: "submit.sh", text: submitScript(ctx, plans) });
+  files.push({ path: "train.sbatch", text: trainSbatch(ctx, plans, settings.slurm.train) });
+  if (evaluated(plans).length > 0) {
+    files.push({ path: "eval.sbatch", text: evalSbatch(ctx, plans, settings.slurm.eval) });
     files.push({ path: "mmfm_answers.py", text: answersHelper(ctx) });
   }
-  files.push({ path: "README.md", text: readme(ctx, input.plans, variants, configFiles, settings) });
-  return { files, diagnostics: diagnostics.items, variants };
+  files.push({ path: "README.md", text: readme(ctx, plans, variants, configFiles, settings) });
+  return { files, diagnostics: diagnostics.items, variants, failed };
 }

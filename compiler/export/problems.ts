@@ -7,6 +7,7 @@
 import { diagnosticOf, type At, type Diagnostic, type Diagnostics } from "../../core/diagnostics.js";
 import { M } from "../../core/messages.js";
 import type { Plan } from "../../plan/plan.js";
+import type { CodeBase } from "./code_bases.js";
 import { breakdown, gib, type MemoryEstimate, type MemoryFix } from "../memory.js";
 
 /** Where the spec writes the values of plans (compiler/places.ts), by plan id and JSON pointer into the plan. */
@@ -60,8 +61,9 @@ export function architectureMismatch(at: At, part: string, field: string, actual
   return diagnosticOf(M.architectureMismatch, { part, field, actual, hub, expected }, at);
 }
 
-export function sigLipTower(at: At): Diagnostic {
-  return diagnosticOf(M.sigLipTower, {}, at);
+/** A vision family no code base loads (SigLIP). */
+export function visionFamily(at: At, family: string): Diagnostic {
+  return diagnosticOf(M.visionFamily, { family: family === "siglip" ? "SigLIP" : `\`${family}\`` }, at);
 }
 
 export function dinoFromFolder(at: At): Diagnostic {
@@ -69,18 +71,30 @@ export function dinoFromFolder(at: At): Diagnostic {
 }
 
 /** A hub id build_vision_tower would not load as the tower's family. */
-export function towerId(at: At, family: string, id: string): Diagnostic {
-  return diagnosticOf(M.towerId, { family, id }, at);
+export function towerId(at: At, family: string, id: string, codeBase: CodeBase): Diagnostic {
+  return diagnosticOf(M.towerId, { family, id, codeBase: codeBase.name }, at);
 }
 
-/** A language family the LLaVA-Gemma fork does not train. */
-export function notGemmaFamily(at: At, family: string): Diagnostic {
-  return diagnosticOf(M.notGemmaFamily, { family }, at);
+/** A language family no code base trains. */
+export function languageFamily(at: At, family: string): Diagnostic {
+  return diagnosticOf(M.languageFamily, { family }, at);
 }
 
 /** A language checkpoint whose path train.py would not load as Gemma. */
 export function notGemmaPath(at: At, path: string): Diagnostic {
   return diagnosticOf(M.notGemmaPath, { path }, at);
+}
+
+/** A LLaMA checkpoint whose path train.py would load as another class. */
+export function llamaPath(at: At, path: string, loadedAs: string, codeBase: CodeBase): Diagnostic {
+  const name = { mpt: "MPT", gemma: "Gemma", llama: "LLaMA" }[loadedAs] ?? loadedAs;
+  return diagnosticOf(M.llamaPath, { path, loadedAs: name, codeBase: codeBase.name, fork: codeBase.languageFamilies.includes("gemma") }, at);
+}
+
+/** A template the code base has no conversation template for. */
+export function missingTemplate(at: At, template: string, codeBase: CodeBase): Diagnostic {
+  const known = Object.keys(codeBase.versions).sort();
+  return diagnosticOf(M.missingTemplate, { template, codeBase: codeBase.name, known }, at);
 }
 
 export function separateTokenizer(at: At): Diagnostic {
@@ -121,13 +135,29 @@ export function pretrainingObjective(at: At, objective: string, stage: string): 
   return diagnosticOf(M.pretrainingObjective, { objective, stage }, at);
 }
 
-export function trainsVision(at: At, stage: string): Diagnostic {
-  return diagnosticOf(M.trainsVision, { stage }, at);
+/** A stage that trains the vision tower: neither code base's train.py can unfreeze it. */
+export function trainsVision(at: At, stage: string, codeBase: CodeBase): Diagnostic {
+  return diagnosticOf(M.trainsVision, { stage, codeBase: codeBase.name }, at);
 }
 
-/** A setting the tfjs runtime has and the export does not write yet (issue 12: LoRA, learning rates, mixtures). */
-export function notExportedYet(at: At, field: string, stage: string): Diagnostic {
-  return diagnosticOf(M.notExportedYet, { field, stage }, at);
+/** Several datasets or a mixture in one stage: train.py reads one `--data_path`. */
+export function severalDatasets(at: At, stage: string, field: "data" | "mixture", codeBase: CodeBase): Diagnostic {
+  return diagnosticOf(M.severalDatasets, { stage, field, codeBase: codeBase.name }, at);
+}
+
+/** A training stage after a LoRA stage: train.py cannot start from the adapters a LoRA stage saves. */
+export function trainAfterLora(at: At, stage: string, lora: string, codeBase: CodeBase): Diagnostic {
+  return diagnosticOf(M.trainAfterLora, { stage, lora, codeBase: codeBase.name }, at);
+}
+
+/** An evaluation after a LoRA stage that froze a projector its checkpoint then lacks. */
+export function loraFrozenConnector(at: At, stage: string, pretrained: boolean, codeBase: CodeBase): Diagnostic {
+  return diagnosticOf(M.loraFrozenConnector, { stage, from: pretrained ? "the previous stage's mm_projector.bin" : "as train.py initialised it", codeBase: codeBase.name }, at);
+}
+
+/** An evaluation after a LoRA stage whose model load_pretrained_model cannot rebuild. */
+export function loraEval(at: At, stage: string, family: string, codeBase: CodeBase): Diagnostic {
+  return diagnosticOf(M.loraEval, { stage, family, codeBase: codeBase.name }, at);
 }
 
 export function gaudiPrecision(at: At, precision: string): Diagnostic {

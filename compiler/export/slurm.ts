@@ -1,7 +1,7 @@
 /**
  * The Slurm side of an export: train.sbatch (an array, one task per variant, running the variant's
  * training stages on the training nodes), eval.sbatch (an array on GPU nodes running the variant's
- * benchmarks: LLaVA-Gemma's eval code is CUDA-only) and submit.sh, which queues both so that each
+ * benchmarks: LLaVA's eval code is CUDA-only) and submit.sh, which queues both so that each
  * evaluation task starts when the training task of the same variant has succeeded.
  */
 import { variantFolder } from "../../plan/names.js";
@@ -118,7 +118,7 @@ export function evalSbatch(ctx: ScriptContext, plans: readonly Plan[], request: 
     comment: [
       `The benchmarks of ${ctx.experiment} on Slurm GPU nodes: one array task per variant (the index of train.sbatch),`,
       "each after the training task of its variant (submit.sh queues it with --dependency=aftercorr);",
-      `LLaVA-Gemma's eval code is CUDA-only. The questions are split over the task's ${gpus === 1 ? "GPU" : `${gpus} GPUs`}.`,
+      `${ctx.checkouts.map((c) => `${c.codeBase.name}'s`).join(" and ")} eval code is CUDA-only. The questions are split over the task's ${gpus === 1 ? "GPU" : `${gpus} GPUs`}.`,
     ],
     indices: evaluated(plans),
     directives: [...common(request, slurmDefaults.evalTime, slurmDefaults.cpusPerDevice * gpus), `--gres=gpu:${gpus}`],
@@ -145,7 +145,8 @@ export function submitScript(ctx: ScriptContext, plans: readonly Plan[]): string
     "# shellcheck source-path=SCRIPTDIR source=env.sh",
     'source "$here/env.sh"',
     'cd "$here"',
-    'export MMFM_EXPORT_DIR="$here" DATA_DIR LLAVA_DIR CHECKPOINTS RESULTS',
+    `export MMFM_EXPORT_DIR="$here" DATA_DIR ${ctx.checkouts.map((c) => c.variable).join(" ")} CHECKPOINTS RESULTS`,
+    ...(ctx.checkouts.length > 1 ? [`export ${ctx.checkouts.map((c) => c.variable.replace(/_DIR$/, "_ACTIVATE")).join(" ")}`] : []),
     'train_job=$(sbatch --parsable "$@" train.sbatch)',
     'train_job=${train_job%%;*}',
     'echo "mmfm: training queued: job $train_job" >&2',

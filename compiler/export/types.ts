@@ -2,6 +2,7 @@
 import type { Diagnostic } from "../../core/diagnostics.js";
 import type { Plan } from "../../plan/plan.js";
 import type { MemoryEstimate, MemoryFix } from "../memory.js";
+import type { CodeBaseId } from "./code_bases.js";
 import type { Places } from "./problems.js";
 import type { SlurmSettings } from "./slurm.js";
 
@@ -40,12 +41,17 @@ export interface ExportedStage {
 export interface ExportedVariant {
   readonly id: string;
   readonly dir: string;
+  /** the code base its scripts run in (code_bases.ts) */
+  readonly codeBase: CodeBaseId;
   readonly stages: readonly ExportedStage[];
 }
 
 export interface ExportResult {
-  /** empty when there are errors */
+  /** the files of the variants exported and what they share; empty when none could be exported */
   readonly files: readonly { path: string; text: string }[];
   readonly diagnostics: readonly Diagnostic[];
+  /** the variants exported, in grid order */
   readonly variants: readonly ExportedVariant[];
+  /** the ids of the variants not exported: the errors among the diagnostics say why */
+  readonly failed: readonly string[];
 }

@@ -6,8 +6,14 @@
  * (runtime/benchmarks) where ground truth exists, or, for the synthetic shapes, by exact match.
  * VQAv2 test-dev has no public answers: its stage writes the EvalAI upload instead of a score.
  *
+ * The synthetic shapes are also answered image-blind: the same model, each image replaced by a blank
+ * one (see `blankImage`), answered and scored like the real ones into files of their own, so the
+ * report shows how much of each score comes from seeing; beside them, the majority baseline of each
+ * question type (runtime/run/controls.ts).
+ *
  *   stages/KEY/NAME.answers.jsonl     LLaVA's answers file (question_id, prompt, text, ...)
  *   stages/KEY/NAME.items.json        every item with its prediction (the `mmfmc score` format)
+ *   stages/KEY/NAME.blind.answers.jsonl, NAME.blind.items.json   the same, answered image-blind
  *   stages/KEY/NAME.submission.json   VQAv2 without answers: the file to upload to EvalAI
  *   stages/KEY/scores.json            the full scores per benchmark
  */
@@ -33,6 +39,7 @@ import { evalGeneration, type Generation } from "../../plan/generation.js";
 import type { BenchmarkPlan, EvalStagePlan, Plan, SyntheticShapesPlan } from "../../plan/plan.js";
 import { tf } from "../tf.js";
 import { AnswersFile } from "./answers.js";
+import { BLIND, blankImage, hasBlindControl, majorityMetrics, MAJORITY, shapesMetrics } from "./controls.js";
 import { processorFor, dataPath, shapesItems, type DataContext } from "./data.js";
 import type { RunEvent } from "./events.js";
 import type { RunStore, StageRecord } from "./store.js";
@@ -76,16 +83,27 @@ function word(text: string): number {
 
 /**
  * Answers to `questions`, `stage.batch` at a time (prompts left-padded), each batch appended to the
- * answers file before the next is generated. Questions the file already answers are not asked again.
+ * answers file `NAME.answers.jsonl` before the next is generated. Questions the file already answers
+ * are not asked again. `blank`: every image is replaced by `blankImage` (the image-blind control),
+ * into `NAME.blind.answers.jsonl`; a sampled answer draws from the same stream as the real one, so
+ * the two differ by what the image changes, not by sampling noise.
  */
-async function answer(args: EvalStageArgs, name: string, questions: readonly Question[], generation: Generation, progress: (n: number) => void): Promise<string[]> {
+async function answer(
+  args: EvalStageArgs,
+  name: string,
+  questions: readonly Question[],
+  generation: Generation,
+  progress: (n: number) => void,
+  blank = false,
+): Promise<string[]> {
   const { model, plan, stage, tokenizer, store } = args;
   const processor = processorFor(plan.model.vision);
   const stop = stopTokenIds(plan.model.template, tokenizer);
   const padId = tokenizer.unkId ?? tokenizer.padId ?? 0;
-  const file = AnswersFile.open(join(store.stageDir(stage.cache_key), `${name}.answers.jsonl`), questions, {
+  const answers = blank ? `${name}.${BLIND}` : name;
+  const file = AnswersFile.open(join(store.stageDir(stage.cache_key), `${answers}.answers.jsonl`), questions, {
     stageKey: stage.cache_key,
-    benchmark: name,
+    benchmark: answers,
     modelId: plan.id,
   });
   const out = [...file.done];
@@ -98,7 +116,9 @@ async function answer(args: EvalStageArgs, name: string, questions: readonly Que
       );
       // one image at a time, each preprocessed before the next is decoded (a large one is ~0.5 GB)
       const images: Float32Array[] = [];
-      for (const q of chunk) if (q.image !== null) images.push(preprocessImage(await decodeImage(q.image), processor, args.aspect));
+      for (const q of chunk) {
+        if (q.image !== null) images.push(blank ? blankImage(plan.model.vision.image) : preprocessImage(await decodeImage(q.image), processor, args.aspect));
+      }
       const longest = Math.max(...prompts.map((p) => p.inputIds.length));
       const ids = new Int32Array(chunk.length * longest).fill(padId);
       const mask = new Int32Array(chunk.length * longest);
@@ -147,6 +167,8 @@ interface BenchmarkResult {
   readonly metrics: Record<string, number>;
   /** VQAv2 without answers: the EvalAI upload written instead of a score */
   readonly submission?: string;
+  /** the image-blind control's items and scores (its metrics are in `metrics`, under `blind.`) */
+  readonly blind?: { readonly items: unknown; readonly scores: unknown };
 }
 
 async function shapesBenchmark(
@@ -164,12 +186,21 @@ async function shapesBenchmark(
     prompt: it.prompt.replace(/^<image>\n/, ""),
     image: join(dir, it.image),
   }));
-  const predictions = await answer(args, name, questions, evalGeneration(args.stage, data), progress);
+  const generation = evalGeneration(args.stage, data);
+  const predictions = await answer(args, name, questions, generation, progress);
   const scored = items.map((it, i) => ({ ...it, prediction: predictions[i] }));
   const scores = scoreShapes(scored);
-  const metrics: Record<string, number> = { accuracy: scores.accuracy };
-  for (const [type, acc] of Object.entries(scores.perType)) metrics[`${type}`] = acc.accuracy;
-  return { items: { benchmark: "synthetic_shapes", description: "predictions", items: scored }, scores, metrics };
+  const metrics = shapesMetrics(scores);
+  for (const [m, v] of Object.entries(majorityMetrics(scores))) metrics[`${MAJORITY}.${m}`] = v;
+  const result = { items: { benchmark: "synthetic_shapes", description: "predictions", items: scored }, scores, metrics };
+  if (!hasBlindControl(data)) return result;
+  // the same questions again, every image blank (runtime/run/controls.ts)
+  const blindPredictions = await answer(args, name, questions, generation, (n) => progress(items.length + n), true);
+  const blindScored = items.map((it, i) => ({ ...it, prediction: blindPredictions[i] }));
+  const blindScores = scoreShapes(blindScored);
+  for (const [m, v] of Object.entries(shapesMetrics(blindScores))) metrics[`${BLIND}.${m}`] = v;
+  const blind = { items: { benchmark: "synthetic_shapes", description: "predictions with every image replaced by a blank one", items: blindScored }, scores: blindScores };
+  return { ...result, blind };
 }
 
 /** The answers file's `prompt` for an item, as the benchmark's script sets `cur_prompt`. */
@@ -249,8 +280,9 @@ export async function evalStage(args: EvalStageArgs): Promise<StageRecord> {
   for (const data of stage.data) {
     questions.push(data.family === "synthetic_shapes" ? { data, shapes: await shapesItems(data, args.data) } : { data, loaded: await loadQuestions(args, data) });
   }
-  const total = questions.reduce((n, q) => n + (q.shapes ? q.shapes.items.length : q.loaded!.items.length), 0);
-  emit({ type: "stage-start", variant, stage: stage.name, kind: "eval", steps: total, description: stage.data.map((d) => d.name ?? d.family).join(", ") });
+  // the image-blind control answers every question a second time
+  const total = questions.reduce((n, q) => n + (q.shapes ? q.shapes.items.length * (hasBlindControl(q.data) ? 2 : 1) : q.loaded!.items.length), 0);
+  emit({ type: "stage-start", variant, stage: stage.name, kind: "eval", steps: total, description: stage.data.map((d) => `${d.name ?? d.family}${hasBlindControl(d) ? " (and image-blind)" : ""}`).join(", ") });
   for (const { data, shapes, loaded } of questions) {
     const name = data.name ?? data.family;
     const base = done;
@@ -264,6 +296,10 @@ export async function evalStage(args: EvalStageArgs): Promise<StageRecord> {
     if (result.submission) submissions[name] = result.submission;
     all[name] = result.scores;
     if (result.items) store.writeFile(key, `${name}.items.json`, JSON.stringify(result.items, null, 1) + "\n");
+    if (result.blind) {
+      all[`${name}.${BLIND}`] = result.blind.scores;
+      store.writeFile(key, `${name}.${BLIND}.items.json`, JSON.stringify(result.blind.items, null, 1) + "\n");
+    }
   }
   store.writeFile(key, "scores.json", JSON.stringify(all, null, 2) + "\n");
   const record: StageRecord = {

@@ -2,7 +2,9 @@
  * The results report of a runs folder: one row per variant with its axis labels and every evaluation
  * metric (as the paper's Table 1), the difference against a baseline variant, the average effect of
  * each axis level against the baseline's level (as the paper's Figure 1: for every pair of variants
- * that differ only on that axis, the difference, averaged), and the training loss curves as SVG.
+ * that differ only on that axis, the difference, averaged), each score beside its controls (the
+ * image-blind control and the majority baseline, runtime/run/controls.ts), and the training loss
+ * curves as SVG (a panel per training stage).
  * Written as report.md, report.csv, report.json and loss.svg; `mmfmc report` re-renders them.
  *
  * Repeats (a `seed` axis, from `repeats = N` or written in `ablate`): the rows are the
@@ -16,6 +18,7 @@
 import { join } from "node:path";
 import { variantFolder, variantId } from "../../plan/names.js";
 import { writeAtomic } from "../../core/files.js";
+import { BLIND, controlMetric, controlOf, MAJORITY } from "./controls.js";
 import { mean, meanInterval, sampleStd } from "./stats.js";
 import type { LogLine, StageRecord, VariantRecord } from "./store.js";
 
@@ -229,8 +232,42 @@ function effectCell(e: Effect | undefined): string {
   return `${signed(e.mean)} [${signed(e.interval.low)}, ${signed(e.interval.high)}]${e.excludesZero ? " *" : ""}`;
 }
 
+/**
+ * Per benchmark with controls, every score beside its image-blind control and majority baseline,
+ * and the points the image gives (the score minus the blind control).
+ */
+function renderControls(r: Report): string[] {
+  const scored = r.metrics.filter((m) => !controlOf(m) && ([BLIND, MAJORITY] as const).some((c) => r.metrics.includes(controlMetric(m, c))));
+  if (scored.length === 0) return [];
+  const rows = r.repeats
+    ? r.groups.map((g) => ({ label: variantFolder(g.id), value: (m: string) => g.metrics[m]?.mean }))
+    : r.variants.map((v) => ({ label: variantFolder(v.id), value: (m: string) => v.metrics[m] }));
+  const out = ["## Seeing against the controls", ""];
+  out.push(
+    "Each cell: the score / the image-blind control (the same model, every image replaced by a blank one) / the majority baseline (always the question type's most common answer)" +
+      `${r.repeats ? ", means over the seeds" : ""}. Last column: the score minus the blind control, the points that come from seeing.`,
+    "",
+  );
+  const benchmarks = [...new Set(scored.map((m) => m.slice(0, m.lastIndexOf("."))))];
+  for (const benchmark of benchmarks) {
+    const metrics = scored.filter((m) => m.slice(0, m.lastIndexOf(".")) === benchmark);
+    const overall = metrics.find((m) => m.endsWith(".accuracy")) ?? metrics[0];
+    const header = ["variant", ...metrics.map((m) => `${m.slice(benchmark.length + 1)}: score / blind / majority`), `${overall.slice(benchmark.length + 1)} from the image`];
+    const table = rows.map(({ label, value }) => {
+      const score = value(overall);
+      const blind = value(controlMetric(overall, BLIND));
+      const cells = metrics.map((m) => [value(m), value(controlMetric(m, BLIND)), value(controlMetric(m, MAJORITY))].map((x) => fmt(x, 1)).join(" / "));
+      return [label, ...cells, score === undefined || blind === undefined ? "–" : signed(score - blind)];
+    });
+    out.push(`### ${benchmark}`, "", mdTable(header, table), "");
+  }
+  return out;
+}
+
 export function renderMarkdown(r: Report): string {
   const out = [`# ${r.experiment}: results`, ""];
+  // the controls have a section of their own; the other tables compare the variants' scores
+  const shown = r.metrics.filter((m) => !controlOf(m));
   const repeats = r.repeats ? ` in ${r.groups.length} configurations × ${r.repeats.seeds.length} seeds (${r.repeats.seeds.join(", ")})` : "";
   const baseline = r.repeats ? r.baselineGroup : r.baseline;
   out.push(`${r.variants.length} variants${repeats}; baseline \`${baseline ? variantFolder(baseline) : "none"}\`. Metrics are the benchmarks' headline numbers (percent unless the benchmark reports a fraction).`, "");
@@ -238,15 +275,16 @@ export function renderMarkdown(r: Report): string {
   if (r.repeats) {
     const others = r.axes.filter((a) => a !== SEED_AXIS);
     out.push("Each metric as mean ± sample standard deviation over the seeds (n).", "");
-    out.push(mdTable(["configuration", ...others, ...r.metrics], r.groups.map((g) => [variantFolder(g.id), ...others.map((a) => g.axes[a] ?? "–"), ...r.metrics.map((m) => meanStd(g.metrics[m]))])));
+    out.push(mdTable(["configuration", ...others, ...shown], r.groups.map((g) => [variantFolder(g.id), ...others.map((a) => g.axes[a] ?? "–"), ...shown.map((m) => meanStd(g.metrics[m]))])));
     out.push("", "## Difference against the baseline", "");
-    out.push(mdTable(["configuration", ...r.metrics], r.groups.map((g) => [variantFolder(g.id), ...r.metrics.map((m) => signed(g.delta[m]))])));
+    out.push(mdTable(["configuration", ...shown], r.groups.map((g) => [variantFolder(g.id), ...shown.map((m) => signed(g.delta[m]))])));
   } else {
-    out.push(mdTable(["variant", ...r.axes, ...r.metrics], r.variants.map((v) => [variantFolder(v.id), ...r.axes.map((a) => v.axes[a] ?? "–"), ...r.metrics.map((m) => fmt(v.metrics[m]))])));
+    out.push(mdTable(["variant", ...r.axes, ...shown], r.variants.map((v) => [variantFolder(v.id), ...r.axes.map((a) => v.axes[a] ?? "–"), ...shown.map((m) => fmt(v.metrics[m]))])));
     out.push("", "## Difference against the baseline", "");
-    out.push(mdTable(["variant", ...r.metrics], r.variants.map((v) => [variantFolder(v.id), ...r.metrics.map((m) => signed(v.delta[m]))])));
+    out.push(mdTable(["variant", ...shown], r.variants.map((v) => [variantFolder(v.id), ...shown.map((m) => signed(v.delta[m]))])));
   }
-  out.push("", "## Average effect of each axis", "");
+  out.push("", ...renderControls(r));
+  out.push("## Average effect of each axis", "");
   out.push(
     r.repeats
       ? "Per seed, the mean difference over the pairs of variants that differ only on that axis; shown as the mean over the seeds with its 95% confidence interval (t distribution, seeds − 1 degrees of freedom). `*`: the interval excludes 0."
@@ -256,13 +294,13 @@ export function renderMarkdown(r: Report): string {
   const effectRows: string[][] = [];
   for (const [axis, levels] of Object.entries(r.effects)) {
     for (const [level, metrics] of Object.entries(levels)) {
-      effectRows.push([axis, level, ...r.metrics.map((m) => effectCell(metrics[m]))]);
+      effectRows.push([axis, level, ...shown.map((m) => effectCell(metrics[m]))]);
     }
   }
-  out.push(effectRows.length ? mdTable(["axis", "level", ...r.metrics], effectRows) : "No axis with a baseline level to compare against.");
+  out.push(effectRows.length ? mdTable(["axis", "level", ...shown], effectRows) : "No axis with a baseline level to compare against.");
   if (r.repeats) {
     out.push("", "## Every run", "");
-    out.push(mdTable(["variant", ...r.axes, ...r.metrics], r.variants.map((v) => [variantFolder(v.id), ...r.axes.map((a) => v.axes[a] ?? "–"), ...r.metrics.map((m) => fmt(v.metrics[m]))])));
+    out.push(mdTable(["variant", ...r.axes, ...shown], r.variants.map((v) => [variantFolder(v.id), ...r.axes.map((a) => v.axes[a] ?? "–"), ...shown.map((m) => fmt(v.metrics[m]))])));
   }
   const unscored = r.variants.flatMap((v) => Object.entries(v.unscored).map(([bench, what]) => [variantFolder(v.id), bench, what]));
   if (unscored.length) {
@@ -281,7 +319,10 @@ export function renderMarkdown(r: Report): string {
     ]),
   );
   out.push(mdTable(["variant", "stage", "kind", "result", "time", "final loss"], stageRows));
-  if (hasLosses(r)) out.push("", "![training loss](loss.svg)");
+  if (hasLosses(r)) {
+    const panels = lossPanels(r).map((p) => `\`${p.title}\` (${p.stages.size === r.variants.length ? "every variant" : `${p.stages.size} of ${r.variants.length} variants`})`);
+    out.push("", `Training loss, one panel per training stage: ${panels.join(", ")}; one line per variant (variants that share a stage share its line).`, "", "![training loss](loss.svg)");
+  }
   out.push("");
   return out.join("\n");
 }
@@ -302,27 +343,70 @@ function escapeXml(s: string): string {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 
-/** Loss curves: one panel per training stage name, one line per distinct stage result. */
+type ReportStage = ReportVariant["stages"][number];
+
+/**
+ * The loss plot's panels: one per training stage, in the order the variants run them (a stage only
+ * some variants run, such as connector pretraining, comes where those variants run it), each with
+ * the stage of every variant that runs it. A variant running a stage name twice gets `NAME (2)`.
+ */
+export function lossPanels(r: Report): { readonly title: string; readonly stages: ReadonlyMap<string, ReportStage> }[] {
+  const order: string[] = [];
+  const panels = new Map<string, Map<string, ReportStage>>();
+  for (const v of r.variants) {
+    const seen = new Map<string, number>();
+    const titles = v.stages.flatMap((s) => {
+      if (s.kind !== "stage") return [];
+      const n = (seen.get(s.name) ?? 0) + 1;
+      seen.set(s.name, n);
+      const title = n === 1 ? s.name : `${s.name} (${n})`;
+      if (!panels.has(title)) panels.set(title, new Map());
+      panels.get(title)!.set(v.id, s);
+      return [title];
+    });
+    titles.forEach((title, i) => {
+      if (order.includes(title)) return;
+      // before the first of this variant's later stages already placed
+      const next = titles.slice(i + 1).find((t) => order.includes(t));
+      order.splice(next === undefined ? order.length : order.indexOf(next), 0, title);
+    });
+  }
+  return order.map((title) => ({ title, stages: panels.get(title)! }));
+}
+
+/** A variant's line: a colour, and past the palette a dash pattern, so that every variant has its own. */
+function lineStyle(i: number): { color: string; dash: string } {
+  const dashes = ["", "6,3", "2,2", "8,3,2,3"];
+  return { color: palette[i % palette.length], dash: dashes[Math.floor(i / palette.length) % dashes.length] };
+}
+
+/**
+ * Loss curves: one panel per training stage (`lossPanels`), titled with the stage and how many
+ * variants run it; one line per distinct stage result (variants that share a stage share its line,
+ * in the first one's style); a legend of every variant.
+ */
 export function renderLossSvg(r: Report, logs: (key: string) => LogLine[]): string {
-  const stageNames = [...new Set(r.variants.flatMap((v) => v.stages.filter((s) => s.kind === "stage").map((s) => s.name)))];
+  const panels = lossPanels(r);
   const panelW = 460;
   const panelH = 260;
   const pad = { l: 48, r: 12, t: 28, b: 34 };
-  const legendH = 16 * Math.min(r.variants.length, 12) + 10;
-  const width = Math.max(1, stageNames.length) * panelW;
+  const legendRows = 12;
+  const legendCols = Math.ceil(r.variants.length / legendRows);
+  const legendH = 16 * Math.min(r.variants.length, legendRows) + 10;
+  const width = Math.max(Math.max(1, panels.length) * panelW, legendCols * 240);
   const height = panelH + legendH;
   const parts: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`];
   parts.push(`<rect width="${width}" height="${height}" fill="white"/>`);
-  stageNames.forEach((name, p) => {
+  const styleOf = new Map(r.variants.map((v, i) => [v.id, lineStyle(i)]));
+  panels.forEach(({ title, stages }, p) => {
     const x0 = p * panelW;
-    const curves = new Map<string, { label: string; color: string; log: LogLine[] }>();
-    r.variants.forEach((v, i) => {
-      const s = v.stages.find((x) => x.name === name && x.kind === "stage" && x.done);
-      if (!s) return;
+    const curves = new Map<string, { label: string; style: { color: string; dash: string }; log: LogLine[] }>();
+    for (const [id, s] of stages) {
+      if (!s.done) continue;
       const existing = curves.get(s.key);
-      if (existing) existing.label += `, ${variantFolder(v.id)}`;
-      else curves.set(s.key, { label: variantFolder(v.id), color: palette[i % palette.length], log: logs(s.key) });
-    });
+      if (existing) existing.label += `, ${variantFolder(id)}`;
+      else curves.set(s.key, { label: variantFolder(id), style: styleOf.get(id)!, log: logs(s.key) });
+    }
     const all = [...curves.values()].flatMap((c) => c.log);
     const maxStep = Math.max(1, ...all.map((l) => l.step));
     const losses = all.map((l) => l.loss).filter(Number.isFinite);
@@ -330,19 +414,25 @@ export function renderLossSvg(r: Report, logs: (key: string) => LogLine[]): stri
     const hi = losses.length ? Math.max(...losses) : 1;
     const sx = (s: number) => x0 + pad.l + ((panelW - pad.l - pad.r) * s) / maxStep;
     const sy = (v: number) => pad.t + (panelH - pad.t - pad.b) * (1 - (v - lo) / Math.max(hi - lo, 1e-9));
-    parts.push(`<text x="${x0 + panelW / 2}" y="16" text-anchor="middle" font-weight="bold">${escapeXml(name)}: training loss</text>`);
+    const runs = stages.size === r.variants.length ? "every variant" : `${stages.size} of ${r.variants.length} variants`;
+    parts.push(`<text x="${x0 + panelW / 2}" y="16" text-anchor="middle" font-weight="bold">${escapeXml(title)}: training loss (${runs})</text>`);
     parts.push(`<line x1="${x0 + pad.l}" y1="${panelH - pad.b}" x2="${x0 + panelW - pad.r}" y2="${panelH - pad.b}" stroke="#333"/>`);
     parts.push(`<line x1="${x0 + pad.l}" y1="${pad.t}" x2="${x0 + pad.l}" y2="${panelH - pad.b}" stroke="#333"/>`);
-    parts.push(`<text x="${x0 + panelW / 2}" y="${panelH - 8}" text-anchor="middle">step (of ${maxStep})</text>`);
+    for (const step of [0, Math.round(maxStep / 2), maxStep]) parts.push(`<text x="${sx(step)}" y="${panelH - pad.b + 12}" text-anchor="middle">${step}</text>`);
+    parts.push(`<text x="${x0 + panelW / 2}" y="${panelH - 6}" text-anchor="middle">step</text>`);
     for (const v of [lo, (lo + hi) / 2, hi]) parts.push(`<text x="${x0 + pad.l - 4}" y="${sy(v) + 4}" text-anchor="end">${v.toFixed(2)}</text>`);
+    if (curves.size === 0) parts.push(`<text x="${x0 + panelW / 2}" y="${panelH / 2}" text-anchor="middle" fill="#777">not run yet</text>`);
     for (const c of curves.values()) {
       const points = c.log.filter((l) => Number.isFinite(l.loss)).map((l) => `${sx(l.step).toFixed(1)},${sy(l.loss).toFixed(1)}`);
-      if (points.length) parts.push(`<polyline fill="none" stroke="${c.color}" stroke-width="1.3" points="${points.join(" ")}"><title>${escapeXml(c.label)}</title></polyline>`);
+      const dash = c.style.dash ? ` stroke-dasharray="${c.style.dash}"` : "";
+      if (points.length) parts.push(`<polyline fill="none" stroke="${c.style.color}"${dash} stroke-width="1.3" points="${points.join(" ")}"><title>${escapeXml(c.label)}</title></polyline>`);
     }
   });
-  r.variants.slice(0, 12).forEach((v, i) => {
-    const y = panelH + 14 + 16 * i;
-    parts.push(`<rect x="12" y="${y - 9}" width="12" height="4" fill="${palette[i % palette.length]}"/><text x="30" y="${y - 4}">${escapeXml(variantFolder(v.id))}</text>`);
+  r.variants.forEach((v, i) => {
+    const x = 12 + 240 * Math.floor(i / legendRows);
+    const y = panelH + 14 + 16 * (i % legendRows);
+    const { color, dash } = lineStyle(i);
+    parts.push(`<line x1="${x}" y1="${y - 7}" x2="${x + 14}" y2="${y - 7}" stroke="${color}" stroke-width="3"${dash ? ` stroke-dasharray="${dash}"` : ""}/><text x="${x + 20}" y="${y - 4}">${escapeXml(variantFolder(v.id))}</text>`);
   });
   parts.push("</svg>");
   return parts.join("\n") + "\n";

@@ -382,4 +382,36 @@ describe("mmfm_answers.py", () => {
     const twice = py(["merge", q, join(dir, "m.jsonl"), join(dir, "c1.jsonl"), join(dir, "c1.jsonl"), join(dir, "c0.jsonl")]);
     expect(twice.stderr).toContain("is answered twice");
   });
+
+  it("gathers answers that carry their own ids (stock LLaVA) in question order, MME's shared ids told apart by text", () => {
+    const dir = tempDir();
+    const q = join(dir, "mme.jsonl");
+    // MME asks two questions of one image under one id
+    const questions = [
+      { question_id: "a/1.png", image: "a/1.png", text: "Is it red?" },
+      { question_id: "a/1.png", image: "a/1.png", text: "Is it blue?" },
+      { question_id: "b/2.png", image: "b/2.png", text: "Is it a cat?" },
+    ];
+    writeFileSync(q, questions.map((x) => JSON.stringify(x)).join("\n") + "\n");
+    const answer = (i: number, text: string) => JSON.stringify({ question_id: questions[i].question_id, prompt: questions[i].text, text, answer_id: "x", model_id: "llava-llama", metadata: {} });
+    // chunks out of order, the two answers of a/1.png in the other order
+    writeFileSync(join(dir, "c1.jsonl"), answer(2, "No") + "\n");
+    writeFileSync(join(dir, "c0.jsonl"), answer(1, "Yes") + "\n" + answer(0, "No") + "\n");
+    expect(py(["gather", q, join(dir, "m.jsonl"), join(dir, "c1.jsonl"), join(dir, "c0.jsonl")])).toMatchObject({ status: 0 });
+    expect(readJsonl(join(dir, "m.jsonl")).map((a) => [a.question_id, a.prompt, a.text])).toEqual([
+      ["a/1.png", "Is it red?", "No"],
+      ["a/1.png", "Is it blue?", "Yes"],
+      ["b/2.png", "Is it a cat?", "No"],
+    ]);
+    expect(py(["gather", q, join(dir, "m.jsonl"), join(dir, "c0.jsonl")]).stderr).toContain("1 of 3 questions have no answer (first: 'b/2.png')");
+    expect(py(["gather", q, join(dir, "m.jsonl"), join(dir, "c0.jsonl"), join(dir, "c0.jsonl"), join(dir, "c1.jsonl")]).stderr).toContain("question 'a/1.png' is answered twice");
+    writeFileSync(join(dir, "bad.jsonl"), JSON.stringify({ question_id: "z", prompt: "", text: "" }) + "\n");
+    expect(py(["gather", q, join(dir, "m.jsonl"), join(dir, "bad.jsonl")]).stderr).toContain("question_id 'z' is not the id of a question");
+    // a ScienceQA .json: the problems' `id`
+    const sqa = join(dir, "sqa.json");
+    writeFileSync(sqa, JSON.stringify([{ id: "7", conversations: [] }, { id: "4", conversations: [] }]));
+    writeFileSync(join(dir, "s.jsonl"), ["4", "7"].map((id) => JSON.stringify({ question_id: id, prompt: "p", text: "A" })).join("\n") + "\n");
+    expect(py(["gather", sqa, join(dir, "sm.jsonl"), join(dir, "s.jsonl")])).toMatchObject({ status: 0 });
+    expect(readJsonl(join(dir, "sm.jsonl")).map((a) => a.question_id)).toEqual(["7", "4"]);
+  });
 });

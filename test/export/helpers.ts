@@ -38,26 +38,36 @@ export function writeExport(e: ExportedExperiment, root: string): void {
 }
 
 /**
- * A machine with fake `deepspeed`, `python`, `sbatch`, `hl-smi` and `nvidia-smi` on PATH. Each call of
- * deepspeed, python or sbatch leaves its argv (NUL-separated) in `log/NNN`, so a test reads exactly what
- * bash passed. `python` stands in for LLaVA-Gemma's eval scripts (test/export/fake_llava.py: their file
- * behaviour and their failures, their argument parsers); `deepspeed` also notes the Gaudi recipe cache
- * it was given, and whether that folder existed, in `env.log`; `sbatch --parsable` prints job ids from 1000.
+ * A machine with fake `deepspeed`, `python`, `sbatch`, `hl-smi` and `nvidia-smi` on PATH, and two
+ * checkouts: `llava` of LLaVA-Gemma (LLAVA_DIR by default) and `stock` of haotian-liu/LLaVA. Each call
+ * of deepspeed, python or sbatch leaves its argv (NUL-separated) in `log/NNN`, so a test reads exactly
+ * what bash passed. `python` stands in for the eval scripts of the checkout it runs in
+ * (test/export/fake_llava.py: their file behaviour and their failures, their argument parsers);
+ * `deepspeed` also notes the Gaudi recipe cache it was given, and whether that folder existed, in
+ * `env.log`, and the folder it ran in in `cwd.log`; `sbatch --parsable` prints job ids from 1000.
  */
 export function fakeMachine(devices: number) {
   const root = tempDir("mmfm-machine-");
   const bin = join(root, "bin");
   const log = join(root, "log");
   const llava = join(root, "LLaVA-Gemma");
+  const stock = join(root, "LLaVA");
   const tmp = join(root, "tmp");
-  for (const d of [bin, log, tmp, join(llava, "llava", "train"), join(llava, "scripts")]) mkdirSync(d, { recursive: true });
-  writeFileSync(join(llava, "llava", "train", "train_mem.py"), "");
-  // LLaVA's converters, copied into the fork as the README says
-  for (const f of ["convert_gqa_for_eval.py", "convert_vqav2_for_submission.py"]) writeFileSync(join(llava, "scripts", f), "");
+  for (const d of [bin, log, tmp]) mkdirSync(d, { recursive: true });
+  for (const [checkout, codeBase] of [
+    [llava, "llava-gemma"],
+    [stock, "llava"],
+  ]) {
+    for (const d of [join(checkout, "llava", "train"), join(checkout, "scripts")]) mkdirSync(d, { recursive: true });
+    writeFileSync(join(checkout, "llava", "train", "train_mem.py"), "");
+    writeFileSync(join(checkout, ".mmfm-fake-code-base"), `${codeBase}\n`);
+    // LLaVA's converters: its own, and copied into the fork as the README says
+    for (const f of ["convert_gqa_for_eval.py", "convert_vqav2_for_submission.py"]) writeFileSync(join(checkout, "scripts", f), "");
+  }
   const record = (name: string) => `n=$(ls "${log}" | wc -l)\nprintf '%s\\0' ${name} "$@" > "${log}/$(printf %03d "$n")"\n`;
   writeFileSync(
     join(bin, "deepspeed"),
-    `#!/usr/bin/env bash\n${record("deepspeed")}c="\${PT_HPU_RECIPE_CACHE_CONFIG:-}"; d="\${c%%,*}"\n{ printf '%s ' "$c"; if [ -n "$d" ] && [ -d "$d" ]; then echo exists; else echo missing; fi; } >> "${root}/env.log"\n`,
+    `#!/usr/bin/env bash\n${record("deepspeed")}c="\${PT_HPU_RECIPE_CACHE_CONFIG:-}"; d="\${c%%,*}"\n{ printf '%s ' "$c"; if [ -n "$d" ] && [ -d "$d" ]; then echo exists; else echo missing; fi; } >> "${root}/env.log"\npwd >> "${root}/cwd.log"\n`,
   );
   writeFileSync(join(bin, "python"), `#!/usr/bin/env bash\nexec python3 "${join(repo, "test", "export", "fake_llava.py")}" "$@"\n`);
   writeFileSync(join(bin, "sbatch"), `#!/usr/bin/env bash\n${record("sbatch")}echo $((1000 + $(ls "${log}" | wc -l)))\n`);
@@ -79,6 +89,7 @@ export function fakeMachine(devices: number) {
   return {
     root,
     llava,
+    stock,
     tmp,
     run(script: string, extra: Record<string, string> = {}, args: readonly string[] = []) {
       const r = spawnSync("bash", [script, ...args], { encoding: "utf8", env: env(extra), cwd: root });
@@ -97,6 +108,11 @@ export function fakeMachine(devices: number) {
         .trim()
         .split("\n")
         .map((l) => ({ config: l.slice(0, l.lastIndexOf(" ")).trim(), existed: l.endsWith(" exists") }));
+    },
+    /** the folder each deepspeed launch ran in, in order */
+    launchFolders(): string[] {
+      if (!existsSync(join(root, "cwd.log"))) return [];
+      return readFileSync(join(root, "cwd.log"), "utf8").trim().split("\n");
     },
   };
 }

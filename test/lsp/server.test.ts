@@ -334,10 +334,10 @@ describe("hover, completion, symbols on the paper spec", () => {
     expect(connectors).toEqual(expect.arrayContaining(["mlp2x_gelu", "linear_proj", "mlp", "identity", "linear"]));
     expect(connectors).not.toContain("clip");
     expect(connectors).not.toContain("gemma_2b_it");
-    const visions = await at("\nvision other = ", 'images      = "data"\n}');
+    const visions = await at("\nvision other = ", 'images = "data" }');
     expect(visions).toEqual(expect.arrayContaining(["clip", "dino", "clip_vit_l14_336", "siglip_so400m_p14_384", "clip_vit", "dinov2", "siglip"]));
     expect(visions).not.toContain("gemma");
-    const feature = await at(" act = ", "vision clip = clip_vit_l14_336 { select_layer = -2  feature = \"patch\"");
+    const feature = await at(" act = ", "vision clip = clip_vit_l14_336 { select_layer = -2, feature = \"patch\"");
     expect(feature).toEqual(['"quick_gelu"', '"gelu"', '"gelu_tanh"']);
     const train = await at("\n  train = [language, ", "  lr       = 2e-5");
     expect(train).toEqual(["vision", "connector", "language"]);

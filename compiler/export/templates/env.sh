@@ -6,8 +6,7 @@
 EXPORT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # the data root: the spec's relative paths (datasets, images, weights, benchmarks) are relative to it
 [ -n "${DATA_DIR:-}" ] || DATA_DIR=@data_dir@
-# a checkout of LLaVA-Gemma (IntelLabs/multimodal_cognitive_ai, folder LLaVA-Gemma)
-LLAVA_DIR="${LLAVA_DIR:-$PWD}"
+@checkouts@
 # where the stages write their checkpoints, and the evaluations their answers and scores
 CHECKPOINTS="${CHECKPOINTS:-$EXPORT_DIR/checkpoints}"
 RESULTS="${RESULTS:-$EXPORT_DIR/results}"
@@ -42,18 +41,7 @@ mmfm_link() { if mmfm_dry; then echo "+ ln -sf $1 $2"; else ln -sf "$1" "$2"; fi
 # an empty folder: what an earlier run left there is removed (LLaVA's eval scripts append to answers files)
 mmfm_fresh() { if mmfm_dry; then echo "+ fresh $1"; else rm -rf "$1" && mkdir -p "$1"; fi; }
 
-# run from the LLaVA checkout, as LLaVA's scripts do
-mmfm_enter_llava() {
-  [ -f "$LLAVA_DIR/llava/train/train_mem.py" ] ||
-    mmfm_fail "LLAVA_DIR=$LLAVA_DIR is not a LLaVA-Gemma checkout (no llava/train/train_mem.py); set LLAVA_DIR"
-  cd "$LLAVA_DIR" || exit 1
-  export PYTHONPATH=$PWD
-}
-
-# LLaVA-Gemma's fork lacks some of LLaVA's scripts/convert_*.py
-mmfm_require_llava_file() {
-  [ -f "$1" ] || mmfm_dry || mmfm_fail "$LLAVA_DIR/$1 is missing: copy it from haotian-liu/LLaVA ($1; README.md says how)"
-}
+@enter@
 
 # The gradient accumulation was derived from the declared devices: other counts change the global batch.
 mmfm_check_devices() { # COUNT gpu|gaudi
@@ -122,7 +110,7 @@ mmfm_require_done() { # DIR KEY
   fi
 }
 
-# LLaVA-Gemma's train.py resumes from the last checkpoint-* of the output folder, and fails on one without
+# @trainer@ train.py resumes from the last checkpoint-* of the output folder, and fails on one without
 # trainer_state.json: a stage that trains only the connector saves only config.json and mm_projector.bin
 # there (llava_trainer.py _save_checkpoint). Such folders are moved aside; the stage then resumes from
 # an earlier complete checkpoint, or starts over.
@@ -140,11 +128,11 @@ mmfm_set_aside_unresumable() { # OUTPUT_DIR
   done
 }
 
-# LLaVA-Gemma's eval code runs on CUDA only (model_vqa_loader.py device='cuda', model_vqa_science.py .cuda())
+# @trainer@ eval code runs on CUDA only (model_vqa_loader.py device='cuda', model_vqa_science.py .cuda())
 mmfm_check_cuda() {
   mmfm_dry && return 0
   if ! command -v nvidia-smi > /dev/null || [ "$(nvidia-smi -L | grep -c '^GPU')" = 0 ]; then
-    mmfm_fail "no CUDA GPU is visible: LLaVA-Gemma's eval code runs on CUDA only; run the evaluations on a GPU node (eval.sbatch)"
+    mmfm_fail "no CUDA GPU is visible: @trainer@ eval code runs on CUDA only; run the evaluations on a GPU node (eval.sbatch)"
   fi
 }
 
