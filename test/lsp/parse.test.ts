@@ -59,7 +59,9 @@ function edit(text: string, next: () => number): string {
 
 const inputs: [string, string][] = [
   ...readdirSync(join(repo, "examples")).map((f): [string, string] => [join(repo, "examples", f), readFileSync(join(repo, "examples", f), "utf8")]),
-  ...readdirSync(join(repo, "std")).map((f): [string, string] => [join(repo, "std", f), readFileSync(join(repo, "std", f), "utf8")]),
+  ...readdirSync(join(repo, "std"))
+    .filter((f) => f.endsWith(".mmfm")) // std/weights holds the tiny presets' weights
+    .map((f): [string, string] => [join(repo, "std", f), readFileSync(join(repo, "std", f), "utf8")]),
   ["/virtual/generated.mmfm", generatedSpec(200)],
 ];
 
