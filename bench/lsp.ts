@@ -14,16 +14,17 @@
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from "vscode-jsonrpc/node";
 import type { PublishDiagnosticsParams } from "vscode-languageserver";
 import { compile } from "../compiler/pipeline.js";
+import { packageRoot } from "../core/package_root.js";
 import { nodeHost } from "../compiler/resolve.js";
 import { IncrementalParser } from "../lsp/parse.js";
 import { generatedSpec } from "./lsp-spec.js";
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const root = packageRoot();
 const bin = join(root, "bin", "mmfmc.js");
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
