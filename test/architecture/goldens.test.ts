@@ -5,7 +5,7 @@
  * (`npm run golden` rewrites them; review the diff).
  */
 import { readdirSync, readFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { compile } from "../../compiler/pipeline.js";
 import { jsonDiagnostic, renderDiagnostic } from "../../core/render.js";
@@ -18,9 +18,14 @@ const specs = [
   ...readdirSync(join(repo, "test", "cases", "export")).filter((f) => f.endsWith(".mmfm")).map((f) => `test/cases/export/${f}`),
 ].sort();
 
-/** Absolute paths of this machine become placeholders, so the goldens hold on any clone. */
-function portable(text: string, out?: string): string {
+/**
+ * Paths of this machine become placeholders, so the goldens hold on any clone wherever it is: the
+ * output folder, the repository, and the repository as a path relative to `from` (a plan's
+ * `source.dir` is relative to the plan's own folder, which is in a temporary folder).
+ */
+function portable(text: string, out?: string, from?: string): string {
   let t = text;
+  if (from) t = t.split(`"${relative(from, repo)}/`).join(`"<repo>/`);
   if (out) t = t.split(out).join("<out>");
   return t.split(repo).join("<repo>");
 }
@@ -56,7 +61,7 @@ describe.each(specs)("%s", (spec) => {
     const written = files(out).filter((f) => f.endsWith("plan.json") || f.endsWith("grid.yaml"));
     expect(written.length).toBeGreaterThan(1);
     for (const f of written) {
-      const g = golden(join(goldens, name, "build", f), portable(readFileSync(join(out, f), "utf8"), out));
+      const g = golden(join(goldens, name, "build", f), portable(readFileSync(join(out, f), "utf8"), out, dirname(join(out, f))));
       expect(g.actual, f).toBe(g.expected);
     }
   });
