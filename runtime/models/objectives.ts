@@ -5,9 +5,9 @@
  *                 chat template), images merged into the sequence
  *   lm            causal language modelling of every text token, as a language model is pretrained
  *   contrastive   CLIP: each image's embedding against its text's, the other pairs of the batch as
- *                 negatives (symmetric InfoNCE), with a text tower of its own (contrastive.ts)
+ *                 negatives (symmetric InfoNCE), with a text tower of its own (objective_contrastive.ts)
  *   self_distill  DINO: a student matches an EMA teacher's distribution over prototypes across crops
- *                 of the same image (self_distill.ts)
+ *                 of the same image (objective_self_distill.ts)
  *
  * An objective turns the stage's prepared samples into batches, gives the loss of a batch (under the
  * gradient tape, so synchronous), may own parameters of its own (a text tower, a projection head;
