@@ -8,11 +8,10 @@
  * appears. Several `ablate` blocks give the union of their grids; one configuration reached twice is
  * one variant.
  */
-import { createHash } from "node:crypto";
 import type * as A from "../grammar/ast.js";
 import { ablateAxes, pathText } from "../grammar/ast.js";
 import { checkSchema, checkShapes } from "./check.js";
-import type { Json, JsonObject } from "../core/json.js";
+import { contentHash } from "./canonical.js";
 import { Configurer, type VariantConfig } from "./configure.js";
 import { Diagnostics } from "../core/diagnostics.js";
 import { L, M, onBehalf, onBehalfOf } from "../core/messages.js";
@@ -22,6 +21,7 @@ import type { Module } from "./resolve.js";
 import type { Span } from "../core/source.js";
 import { suggest } from "../core/suggest.js";
 import { repeatsAxis } from "./repeats.js";
+import { findDerived, substitute } from "./substitute.js";
 import { variantId } from "../plan/names.js";
 import { Component, equalValues, show, type FieldEntry, type Value } from "./values.js";
 
@@ -104,35 +104,6 @@ class Probe extends Component {
   override describe(): string {
     return this.owner.describe();
   }
-}
-
-/** Canonical JSON: keys sorted, names dropped (renaming does not change what is computed). */
-const canonicalCache = new WeakMap<object, string>();
-
-/**
- * `cache`: keep the text of this object for later calls (its parts are always kept: resolved
- * components are shared between variants, so their text is computed once); a variant's own root is
- * hashed once, and keeping its text would hold a copy of every configuration of the grid.
- */
-export function canonicalJson(value: Json, dropNames = true, cache = true): string {
-  if (value === null || typeof value !== "object") return JSON.stringify(value);
-  const cached = dropNames ? canonicalCache.get(value) : undefined;
-  if (cached !== undefined) return cached;
-  let text: string;
-  if (Array.isArray(value)) text = `[${value.map((v) => canonicalJson(v, dropNames)).join(",")}]`;
-  else {
-    const keys = Object.keys(value)
-      .filter((k) => !(dropNames && k === "name"))
-      .sort();
-    text = `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k], dropNames)}`).join(",")}}`;
-  }
-  // an array is cheap to join again from its items' texts, and a variant's list of stages is its own
-  if (dropNames && cache && !Array.isArray(value)) canonicalCache.set(value, text);
-  return text;
-}
-
-export function contentHash(config: JsonObject): string {
-  return createHash("sha256").update(canonicalJson(config, true, false)).digest("hex");
 }
 
 let nextValueId = 1;
@@ -901,67 +872,6 @@ function sameBlock(a: Variant, axes: Record<string, string>): boolean {
   const ka = Object.keys(a.axes).join("|");
   const kb = Object.keys(axes).join("|");
   return ka === kb;
-}
-
-/** The nearest component in `root`'s graph that is `declared` or derived from it. */
-function findDerived(root: Component, declared: Component): Component | undefined {
-  const seen = new Set<Component>();
-  const visit = (c: Component): Component | undefined => {
-    if (seen.has(c)) return undefined;
-    seen.add(c);
-    for (let b: Component | undefined = c; b; b = b.base) if (b === declared) return c;
-    for (const f of c.fields.values()) {
-      const found = visitValue(f.value);
-      if (found) return found;
-    }
-    return undefined;
-  };
-  const visitValue = (v: Value): Component | undefined => {
-    if (v.type === "component") return visit(v.component);
-    if (v.type === "list") for (const item of v.items) {
-      const found = visitValue(item);
-      if (found) return found;
-    }
-    return undefined;
-  };
-  return visit(root);
-}
-
-/**
- * Replaces `from` by `to` everywhere in `c`'s graph: in base chains (a refinement of `from` becomes a
- * refinement of `to`) and in fields that hold components. Unchanged parts are shared.
- */
-export function substitute(c: Component, from: Component, to: Component, memo: Map<string, Component>): Component {
-  if (c === from) return to;
-  const key = `${c.id}|${from.id}|${to.id}`;
-  const hit = memo.get(key);
-  if (hit) return hit;
-  const base = c.base ? substitute(c.base, from, to, memo) : undefined;
-  const changed = new Map<string, FieldEntry>();
-  for (const [name, entry] of c.own) {
-    const v = substituteValue(entry.value, from, to, memo);
-    if (v !== entry.value) changed.set(name, { ...entry, value: v });
-  }
-  let result = c;
-  if (base !== c.base || changed.size > 0) {
-    const own = new Map(c.own);
-    for (const [k, v] of changed) own.set(k, v);
-    result = new Component(c.kind, c.family, c.name, c.span, base, own, c.block);
-  }
-  memo.set(key, result);
-  return result;
-}
-
-function substituteValue(v: Value, from: Component, to: Component, memo: Map<string, Component>): Value {
-  if (v.type === "component") {
-    const s = substitute(v.component, from, to, memo);
-    return s === v.component ? v : { ...v, component: s };
-  }
-  if (v.type === "list") {
-    const items = v.items.map((i) => substituteValue(i, from, to, memo));
-    return items.some((x, i) => x !== v.items[i]) ? { ...v, items } : v;
-  }
-  return v;
 }
 
 /** `--set PATH=VALUE`: a path and a value expression parsed from the command line. */

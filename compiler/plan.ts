@@ -6,7 +6,8 @@
 import { createHash } from "node:crypto";
 import { basename, dirname, isAbsolute, join, relative, sep } from "node:path";
 import type { Json, JsonObject } from "../core/json.js";
-import { canonicalJson, type Variant } from "./grid.js";
+import { canonicalJson } from "./canonical.js";
+import type { Variant } from "./grid.js";
 import type { Span } from "../core/source.js";
 import { experimentOf } from "../plan/names.js";
 import type { Plan, SourceRange } from "../plan/plan.js";
