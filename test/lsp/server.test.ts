@@ -9,6 +9,7 @@ import type { Diagnostic, Range } from "vscode-languageserver";
 import { main } from "../../cli/main.js";
 import { memoryOutput } from "../../cli/output.js";
 import { formatText } from "../../compiler/format.js";
+import type { JsonDiagnostic } from "../../core/render.js";
 import { casesDir, mmfmFiles } from "../language/harness.js";
 import { repo, tempDir } from "../helpers.js";
 import { Client, find, positionAt, uri } from "./client.js";
@@ -17,24 +18,11 @@ const examples = join(repo, "examples");
 const paper = join(examples, "llava-gemma.mmfm");
 const std = (name: string) => join(repo, "std", name);
 
-interface CheckJson {
-  code: string;
-  message: string;
-  file: string;
-  line: number;
-  column: number;
-  endLine: number;
-  endColumn: number;
-  label?: string;
-  help?: string[];
-  related?: { file: string; line: number; column: number; endLine: number; endColumn: number; message: string }[];
-}
-
 /** `mmfmc check FILE --json`, run in this process. */
-async function check(file: string): Promise<CheckJson[]> {
+async function check(file: string): Promise<JsonDiagnostic[]> {
   const out = memoryOutput();
   await main(["check", file, "--json"], out);
-  return (JSON.parse(out.stdout) as { diagnostics: CheckJson[] }).diagnostics;
+  return (JSON.parse(out.stdout) as { diagnostics: JsonDiagnostic[] }).diagnostics;
 }
 
 /** A 1-based line and code-point column of `mmfmc check` as an LSP position (0-based, UTF-16). */
