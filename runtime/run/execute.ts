@@ -11,6 +11,7 @@ import type { Plan, StagePlan } from "../../plan/plan.js";
 import { dataPath, tokenizerWithFolder, type DataContext } from "./data.js";
 import { evalStage } from "./eval.js";
 import type { RunEvent } from "./events.js";
+import { changedFiles, fingerprint, type Fingerprint, type StartFolder } from "./fingerprint.js";
 import { removeOrphans } from "./orphans.js";
 import { RunInterrupted } from "./stop.js";
 import { RunStore, type StageRecord } from "./store.js";
@@ -64,6 +65,34 @@ function resolveWeights(graph: LlavaModel<number, number>, data: DataContext): L
   return { ...graph, vision: fix(graph.vision), language: fix(graph.language) };
 }
 
+/** The folders a variant starts from: its backbones' `weights` and its language's `tokenizer`. */
+function startFolders(plan: Plan, data: DataContext): StartFolder[] {
+  const folders: StartFolder[] = [];
+  if (plan.model.vision.weights) folders.push({ role: "vision", dir: dataPath(data, plan.model.vision.weights) });
+  if (plan.model.language.weights) folders.push({ role: "language", dir: dataPath(data, plan.model.language.weights) });
+  if (plan.model.language.tokenizer) folders.push({ role: "tokenizer", dir: dataPath(data, plan.model.language.tokenizer) });
+  return folders;
+}
+
+/**
+ * Stage `index` of the plan was started from other files than `start` (its start.json differs): it and
+ * every later stage of the variant are removed, to be computed again. Returns a note, or null when the
+ * stage is not stale (or has no start record: folders from before start.json are kept).
+ */
+function discardStale(store: RunStore, plan: Plan, index: number, start: Fingerprint): string | null {
+  const stage = plan.stages[index];
+  const before = store.startRecord(stage.cache_key);
+  if (!before || before.digest === start.digest) return null;
+  const changed = changedFiles(before.files, start.files);
+  let removed = 0;
+  for (let j = index; j < plan.stages.length; j++) if (store.discard(plan.stages[j].cache_key)) removed++;
+  const shown = changed.slice(0, 3).join(", ") + (changed.length > 3 ? ` and ${changed.length - 3} more` : "");
+  return (
+    `stage ${stage.name} of ${plan.id} was computed from other starting files than the ones there now (changed: ${shown || "none listed"}); ` +
+    `its result${removed > 1 ? ` and those of ${removed === 2 ? "the stage" : `the ${removed - 1} stages`} after it were` : " was"} removed and ${removed > 1 ? "are" : "is"} computed again`
+  );
+}
+
 export async function runExperiment(options: RunOptions): Promise<RunSummary> {
   const dir = join(options.runsDir, options.experiment);
   const store = new RunStore(dir);
@@ -98,8 +127,14 @@ export async function runExperiment(options: RunOptions): Promise<RunSummary> {
     for (const [index, v] of options.variants.entries()) {
       const plan = v.plan;
       options.emit({ type: "variant", variant: plan.id, index, count: options.variants.length });
+      const start = fingerprint(startFolders(plan, data), join(dir, "start-hashes.json"));
       let first = 0;
       while (first < plan.stages.length) {
+        const stale = discardStale(store, plan, first, start);
+        if (stale) {
+          note(stale);
+          break;
+        }
         const record = store.record(plan.stages[first].cache_key);
         if (!record) break;
         options.emit({ type: "stage-cached", variant: plan.id, stage: plan.stages[first].name, computedBy: record.variant });
@@ -124,6 +159,7 @@ export async function runExperiment(options: RunOptions): Promise<RunSummary> {
           if (stage.kind === "stage") aspect = stage.aspect;
           if (i < first) continue;
           stopHere();
+          store.writeStart(stage.cache_key, start);
           const common = { model, plan, store, data, tokenizer, variant: plan.id };
           const record =
             stage.kind === "stage"

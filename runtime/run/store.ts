@@ -13,6 +13,9 @@
  *                                    latest is kept too, to fall back on if the latest is damaged
  *     stages/KEY/scores.json         evaluation stages: the scores per benchmark
  *     stages/KEY/NAME.answers.jsonl  evaluation stages: LLaVA's answers file, appended as answers come
+ *     stages/KEY/start.json          written when the stage starts: the content fingerprint of the files
+ *                                    the variant starts from (weights, tokenizer; fingerprint.ts)
+ *     start-hashes.json              those files' digests by path, size and time (a cache)
  *
  * Every file is written through a temporary file, fsync and rename: a crash leaves the previous
  * version or the new one, never half of one. A file found damaged (changed outside mmfmc) is a
@@ -43,6 +46,13 @@ export interface StageRecord {
   readonly submissions?: Readonly<Record<string, string>>;
   /** the stage whose weights this one used (evaluation) or left (training: itself) */
   readonly weightsFrom: string | null;
+}
+
+/** stages/KEY/start.json: the fingerprint of the files the variant started from (fingerprint.ts). */
+export interface StartRecord {
+  readonly digest: string;
+  /** `role/relative/path` -> sha256 */
+  readonly files: Readonly<Record<string, string>>;
 }
 
 export interface VariantRecord {
@@ -129,6 +139,30 @@ export class RunStore {
   finish(record: StageRecord): void {
     writeAtomic(join(this.stageDir(record.key), "stage.json"), JSON.stringify(record, null, 2) + "\n");
     this.clearCheckpoints(record.key);
+  }
+
+  /** What the stage's variant started from when the stage began (runtime/run/fingerprint.ts), if recorded. */
+  startRecord(key: string): StartRecord | undefined {
+    const path = join(this.stageDir(key), "start.json");
+    if (!existsSync(path)) return undefined;
+    try {
+      const parsed = JSON.parse(readFileSync(path, "utf8")) as StartRecord;
+      return typeof parsed?.digest === "string" && parsed.files && typeof parsed.files === "object" ? parsed : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  writeStart(key: string, record: StartRecord): void {
+    writeAtomic(join(this.stageDir(key), "start.json"), JSON.stringify(record, null, 1) + "\n");
+  }
+
+  /** Removes a stage's folder (its result was computed from starting files that have changed since). */
+  discard(key: string): boolean {
+    const dir = this.stageDir(key);
+    if (!existsSync(dir)) return false;
+    rmSync(dir, { recursive: true, force: true });
+    return true;
   }
 
   weightsPath(key: string): string {
