@@ -90,8 +90,7 @@ export function fingerprint(folders: readonly StartFolder[], cachePath: string |
   const cache = cachePath ? readCache(cachePath) : { version: 1 as const, files: {} };
   let changed = false;
   const files: Record<string, string> = {};
-  const seen = new Set<string>();
-  for (const { role, dir } of [...folders].sort((a, b) => (a.role < b.role ? -1 : a.role > b.role ? 1 : 0))) {
+  for (const { role, dir } of folders) {
     if (!existsSync(dir) || !statSync(dir).isDirectory()) continue;
     for (const file of filesUnder(dir)) {
       const path = join(dir, file);
@@ -102,7 +101,6 @@ export function fingerprint(folders: readonly StartFolder[], cachePath: string |
         cache.files[path] = entry;
         changed = true;
       }
-      seen.add(path);
       files[`${role}/${file}`] = entry.sha256;
     }
   }

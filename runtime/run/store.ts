@@ -24,6 +24,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { FileError, fileError, writeAtomic } from "../../core/files.js";
+import type { Fingerprint } from "./fingerprint.js";
 import { takeLock } from "./lock.js";
 
 export { LockError } from "./lock.js";
@@ -46,13 +47,6 @@ export interface StageRecord {
   readonly submissions?: Readonly<Record<string, string>>;
   /** the stage whose weights this one used (evaluation) or left (training: itself) */
   readonly weightsFrom: string | null;
-}
-
-/** stages/KEY/start.json: the fingerprint of the files the variant started from (fingerprint.ts). */
-export interface StartRecord {
-  readonly digest: string;
-  /** `role/relative/path` -> sha256 */
-  readonly files: Readonly<Record<string, string>>;
 }
 
 export interface VariantRecord {
@@ -141,19 +135,13 @@ export class RunStore {
     this.clearCheckpoints(record.key);
   }
 
-  /** What the stage's variant started from when the stage began (runtime/run/fingerprint.ts), if recorded. */
-  startRecord(key: string): StartRecord | undefined {
+  /** What the stage's variant started from when the stage began (fingerprint.ts), if recorded. */
+  startRecord(key: string): Fingerprint | undefined {
     const path = join(this.stageDir(key), "start.json");
-    if (!existsSync(path)) return undefined;
-    try {
-      const parsed = JSON.parse(readFileSync(path, "utf8")) as StartRecord;
-      return typeof parsed?.digest === "string" && parsed.files && typeof parsed.files === "object" ? parsed : undefined;
-    } catch {
-      return undefined;
-    }
+    return existsSync(path) ? (json(path, `delete the folder ${this.stageDir(key)} to compute the stage again`) as Fingerprint) : undefined;
   }
 
-  writeStart(key: string, record: StartRecord): void {
+  writeStart(key: string, record: Fingerprint): void {
     writeAtomic(join(this.stageDir(key), "start.json"), JSON.stringify(record, null, 1) + "\n");
   }
 
