@@ -9,8 +9,16 @@ import { pathToFileURL } from "node:url";
 import type { GraphModule } from "../runtime/graph.js";
 
 export async function importGraphModule(path: string): Promise<GraphModule> {
+  return importGraphSource(readFileSync(path, "utf8"), path);
+}
+
+/**
+ * The module of a graph.ts text (`path` names it in messages). `mmfmc run` imports the text it has
+ * just written, not the file read back: another command writing the same build folder meanwhile
+ * cannot swap the module a run executes.
+ */
+export async function importGraphSource(source: string, path: string): Promise<GraphModule> {
   const { ts } = await import("ts-morph");
-  const source = readFileSync(path, "utf8");
   const js = ts.transpileModule(source, {
     compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: false },
     fileName: path,

@@ -3,7 +3,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import { listOption, stringOption, type ParsedArgs } from "../args.js";
 import type { Command } from "../command.js";
 import { Exit, UsageError } from "../exit.js";
-import { importGraphModule } from "../graph_import.js";
+import { importGraphSource } from "../graph_import.js";
 import { sameContent, writeTree } from "../../core/files.js";
 import { validatePlan } from "../../plan/io.js";
 import { variantFolder } from "../../plan/names.js";
@@ -130,11 +130,15 @@ async function runCommand(args: ParsedArgs, out: Output, stop: AbortSignal): Pro
     for (const experiment of experiments) {
       const variants = [];
       for (const v of runnable.filter((x) => x.experiment === experiment)) {
-        const module = await importGraphModule(join(v.dir, v.folder, "graph.ts"));
+        // the module as this command wrote it (not read back: another command may write the same folder)
+        const graphPath = join(v.dir, v.folder, "graph.ts");
+        const text = built.find((b) => b.dir === v.dir)?.files.find((f) => f.path === `${v.folder}/graph.ts`)?.text;
+        if (text === undefined) throw new Error(`${graphPath} was not among the files just built`);
+        const module = await importGraphSource(text, graphPath);
         // the plan a module carries is checked against the schema, and must be the one just built
         const problems = validatePlan(module.plan);
         if (problems.length || module.plan.hash !== v.plan.hash) {
-          out.info(`${out.paint("red", "internal error")}: ${join(v.dir, v.folder, "graph.ts")} does not carry the plan just built${problems.length ? `:\n  ${problems.slice(0, 5).join("\n  ")}` : ""}`);
+          out.info(`${out.paint("red", "internal error")}: ${graphPath} does not carry the plan just built${problems.length ? `:\n  ${problems.slice(0, 5).join("\n  ")}` : ""}`);
           return Exit.Internal;
         }
         variants.push({ plan: module.plan, graph: module.model, folder: v.folder });
