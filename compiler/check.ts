@@ -436,7 +436,7 @@ function checkObjective(c: Component, diagnostics: Diagnostics): boolean {
   const objective = c.field("objective");
   if (objective?.value.type !== "string" || objective.value.value === "llava") return true;
   const name = objective.value.value;
-  const component = name === "lm" ? "language" : "vision";
+  const component = name === "lm" || name === "sft" ? "language" : "vision";
   let ok = true;
   const train = c.field("train");
   if (train?.value.type === "list") {

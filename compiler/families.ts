@@ -216,6 +216,11 @@ const gemma: Family = {
     rope_theta: float("RoPE base", 10000, { exclusiveMinimum: 0 }),
     norm_eps: float("epsilon of the RMS norms", 1e-6, { exclusiveMinimum: 0 }),
     max_positions: int("maximum sequence length (max_position_embeddings)", 8192, 1),
+    init_std: float(
+      "standard deviation of the random start (initializer_range): linear weights and the token embedding draw from N(0, init_std²) when `weights` is absent; 0.02 (transformers' default) suits widths near 2048, a tiny model learns to attend far sooner near 1/√width",
+      0.02,
+      { exclusiveMinimum: 0 },
+    ),
     tokenizer: str("a folder holding tokenizer.json (Hugging Face format); defaults to `weights` when that is a folder"),
     weights: str("pretrained weights: a Hugging Face style folder or a .safetensors file; random initialisation when absent"),
     hub_id: str("the Hugging Face model id of the real checkpoint (used by `mmfmc export`)"),
@@ -250,6 +255,11 @@ const llama: Family = {
     norm_eps: float("epsilon of the RMS norms (rms_norm_eps; Llama 2 and Vicuna use 1e-5)", 1e-6, { exclusiveMinimum: 0 }),
     max_positions: int("maximum sequence length (max_position_embeddings)", 2048, 1),
     tied: bool("whether the output head is the token embedding (tie_word_embeddings); Llama's has its own", false),
+    init_std: float(
+      "standard deviation of the random start (initializer_range): linear weights and the token embedding draw from N(0, init_std²) when `weights` is absent; 0.02 (transformers' default) suits widths near 2048, a tiny model learns to attend far sooner near 1/√width",
+      0.02,
+      { exclusiveMinimum: 0 },
+    ),
     tokenizer: str("a folder holding tokenizer.json (Hugging Face format); defaults to `weights` when that is a folder"),
     weights: str("pretrained weights: a Hugging Face style folder or a .safetensors file; random initialisation when absent"),
     hub_id: str("the Hugging Face model id of the real checkpoint (used by `mmfmc export`)"),
@@ -292,6 +302,10 @@ const syntheticShapes: Family = {
     seed: int("generator seed (test and train splits use disjoint streams)", 0),
     image: int("image side in pixels", 64, 8),
     shapes: { ...int("at most this many shapes per image (fewer make an easier task)", 4, 1), maximum: 4 },
+    questions: {
+      ...int("question/answer turns per conversation of the `train` and `text` splits, each of another question type (colour, shape, count, position, yes/no)", 3, 1),
+      maximum: 5,
+    },
   },
   required: [],
 };
@@ -387,8 +401,8 @@ const stage: Family = {
         "the components this stage updates (`vision`, `connector`, `language`); all others are frozen. With `lora`, `language` is trained through its adapters",
     },
     objective: oneOf(
-      "what the stage minimises: `llava` (next-token loss on the assistant's replies), or a backbone's own pretraining, which trains that backbone alone: `lm` (the language model on every text token), `contrastive` (the vision tower against the texts, as CLIP) or `self_distill` (the vision tower against an EMA teacher on crops, as DINO)",
-      ["llava", "lm", "contrastive", "self_distill"],
+      "what the stage minimises: `llava` (next-token loss on the assistant's replies), or a backbone's own pretraining, which trains that backbone alone: `lm` (the language model on every text token), `sft` (the language model on the replies only: instruction tuning, as Gemma's `-it` checkpoints), `contrastive` (the vision tower against the texts, as CLIP) or `self_distill` (the vision tower against an EMA teacher on crops, as DINO)",
+      ["llava", "lm", "sft", "contrastive", "self_distill"],
       "llava",
     ),
     epochs: float("passes over the data (default 1 when `steps` is not given)", undefined, { exclusiveMinimum: 0 }),

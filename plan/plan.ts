@@ -73,6 +73,8 @@ export interface GemmaPlan extends Named {
   readonly rope_theta: number;
   readonly norm_eps: number;
   readonly max_positions: number;
+  /** standard deviation of the random start (initializer_range) */
+  readonly init_std: number;
   readonly tokenizer: string | null;
   readonly weights: string | null;
   readonly hub_id: string | null;
@@ -95,6 +97,8 @@ export interface LlamaPlan extends Named {
   readonly max_positions: number;
   /** the output head is the token embedding */
   readonly tied: boolean;
+  /** standard deviation of the random start (initializer_range) */
+  readonly init_std: number;
   readonly tokenizer: string | null;
   readonly weights: string | null;
   readonly hub_id: string | null;
@@ -137,6 +141,8 @@ export interface SyntheticShapesPlan extends Named {
   readonly image: number;
   /** at most this many shapes per image */
   readonly shapes: number;
+  /** question/answer turns per conversation of the train and text splits (1-5) */
+  readonly questions: number;
 }
 
 export interface BenchmarkPlan extends Named {
@@ -172,7 +178,7 @@ export interface TrainStagePlan {
   readonly mixture: readonly number[] | null;
   readonly train: readonly Component[];
   /** what the stage minimises: LLaVA's loss, or a backbone's pretraining objective (runtime/train/objectives.ts) */
-  readonly objective: "llava" | "lm" | "contrastive" | "self_distill";
+  readonly objective: "llava" | "lm" | "sft" | "contrastive" | "self_distill";
   readonly epochs: number | null;
   /** optimizer steps; null when the dataset size is unknown until the data is read */
   readonly steps: number | null;

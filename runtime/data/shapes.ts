@@ -100,8 +100,12 @@ export function renderScene(scene: Scene, imageSize: number): RgbImage {
   );
 }
 
-/** One question of the given type about the scene (every type is always answerable). */
-export function askQuestion(scene: Scene, type: QuestionType, rng: Rng): QA {
+/**
+ * One question of the given type about the scene (every type is always answerable). `maxShapes`:
+ * the scenes' cap; at 1, "How many shapes are there?" (always 1) is not asked, so that every
+ * question needs the image.
+ */
+export function askQuestion(scene: Scene, type: QuestionType, rng: Rng, maxShapes = 4): QA {
   const objs = scene.objects;
   switch (type) {
     case "color": {
@@ -118,7 +122,7 @@ export function askQuestion(scene: Scene, type: QuestionType, rng: Rng): QA {
       return { type, question: `What shape is the ${o.colour} object?`, answer: o.kind };
     }
     case "count": {
-      if (rng.next() < 0.5) return { type, question: "How many shapes are there?", answer: String(objs.length) };
+      if (maxShapes > 1 && rng.next() < 0.5) return { type, question: "How many shapes are there?", answer: String(objs.length) };
       const kind = rng.pick(SHAPE_KINDS);
       return { type, question: `How many ${PLURAL[kind]} are there?`, answer: String(objs.filter((o) => o.kind === kind).length) };
     }
@@ -187,7 +191,7 @@ export function generateShapesText(options: { seed?: number; count: number; maxS
     const types = rng.shuffle([...QUESTION_TYPES]).slice(0, turns);
     const conversations: LlavaJsonSample["conversations"] = [];
     types.forEach((type, k) => {
-      const qa = askQuestion(scene, type, rng);
+      const qa = askQuestion(scene, type, rng, options.maxShapes);
       const text = questionPrompt(qa.question);
       conversations.push({ from: "human", value: k === 0 ? `${describeScene(scene)}\n${text}` : text });
       conversations.push({ from: "gpt", value: qa.answer });
@@ -292,7 +296,7 @@ export function generateShapes(options: ShapesOptions = {}): ShapesDataset {
     const types = rng.shuffle([...QUESTION_TYPES]).slice(0, o.questionsPerImage);
     const conversations: LlavaJsonSample["conversations"] = [];
     types.forEach((type, k) => {
-      const qa = askQuestion(scene, type, rng);
+      const qa = askQuestion(scene, type, rng, o.maxShapes);
       const text = questionPrompt(qa.question);
       conversations.push({ from: "human", value: k === 0 ? `${IMAGE_TOKEN}\n${text}` : text });
       conversations.push({ from: "gpt", value: qa.answer });
@@ -321,7 +325,7 @@ export function generateShapes(options: ShapesOptions = {}): ShapesDataset {
     for (let j = 0; j < o.testQuestionsPerImage; j++) {
       // types rotate so that each is asked equally often
       const type = QUESTION_TYPES[(i * o.testQuestionsPerImage + j) % QUESTION_TYPES.length];
-      const qa = askQuestion(scene, type, rng);
+      const qa = askQuestion(scene, type, rng, o.maxShapes);
       const prompt = `${IMAGE_TOKEN}\n${questionPrompt(qa.question)}`;
       const questionId = `shapes-test-${pad(i, o.test)}-${j}`;
       items.push({ question_id: questionId, image, question: qa.question, prompt, answer: qa.answer, type });

@@ -63,6 +63,7 @@ export function languageShape(l: LanguageModel<number>, padTokenId?: number): La
     rope_theta: c.rope_theta,
     norm_eps: c.norm_eps,
     max_positions: c.max_positions,
+    initStd: c.init_std,
   };
   if (l.family === "llama") {
     const base = defaultShape("llama");

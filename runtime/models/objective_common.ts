@@ -10,7 +10,7 @@ import type { LlavaShape } from "./shapes.js";
 import type { TrainingSample } from "../data/index.js";
 import { tf } from "../tf.js";
 
-export const OBJECTIVES = ["llava", "lm", "contrastive", "self_distill"] as const;
+export const OBJECTIVES = ["llava", "lm", "sft", "contrastive", "self_distill"] as const;
 export type ObjectiveName = (typeof OBJECTIVES)[number];
 
 /** A micro batch as an objective needs it; `tensors` are disposed after the step. */

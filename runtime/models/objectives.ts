@@ -4,6 +4,8 @@
  *   llava         LLaVA's loss: next-token cross-entropy on the assistant's tokens (labels from the
  *                 chat template), images merged into the sequence
  *   lm            causal language modelling of every text token, as a language model is pretrained
+ *   sft           the language model alone on the assistant's tokens (labels from the chat template, as
+ *                 `llava`): instruction tuning, as Gemma's `-it` checkpoints were made from the pretrained ones
  *   contrastive   CLIP: each image's embedding against its text's, the other pairs of the batch as
  *                 negatives (symmetric InfoNCE), with a text tower of its own (objective_contrastive.ts)
  *   self_distill  DINO: a student matches an EMA teacher's distribution over prototypes across crops
@@ -25,9 +27,10 @@ export { OBJECTIVES, type Objective, type ObjectiveBatch, type ObjectiveContext,
 export function createObjective(name: ObjectiveName, ctx: ObjectiveContext): Objective {
   switch (name) {
     case "llava":
-      return llavaObjective(ctx, false);
+    case "sft":
+      return llavaObjective(ctx, name, false);
     case "lm":
-      return llavaObjective(ctx, true);
+      return llavaObjective(ctx, name, true);
     case "contrastive":
       return contrastiveObjective(ctx);
     case "self_distill":
@@ -44,12 +47,12 @@ interface SequenceBatch extends ObjectiveBatch {
 }
 
 /**
- * `llava` (labels from the chat template) and `lm` (every token of the sequence a label, except
+ * `llava` and `sft` (labels from the chat template) and `lm` (every token of the sequence a label, except
  * padding and image positions: the loss of a language model's pretraining).
  */
-function llavaObjective(ctx: ObjectiveContext, everyToken: boolean): Objective<SequenceBatch> {
+function llavaObjective(ctx: ObjectiveContext, name: "llava" | "lm" | "sft", everyToken: boolean): Objective<SequenceBatch> {
   return {
-    name: everyToken ? "lm" : "llava",
+    name,
     parameters: new Map(),
     buffers: new Map(),
     prepare(samples, _step, dropoutSeed) {

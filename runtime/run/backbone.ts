@@ -5,7 +5,7 @@
  *   stages/KEY/vision/     config.json + model.safetensors (CLIPVisionModel, Dinov2Model or
  *                          SiglipVisionModel keys)                      after `contrastive`, `self_distill`
  *   stages/KEY/language/   config.json + model.safetensors (GemmaForCausalLM or LlamaForCausalLM keys) + the tokenizer's
- *                          files                                        after `lm`
+ *                          files                                        after `lm`, `sft`
  *
  * The files are deterministic: tensors in name order, configs with a fixed key order, so the same
  * training gives the same bytes.
@@ -25,7 +25,7 @@ const TOKENIZER_FILES = ["tokenizer.json", "tokenizer_config.json", "special_tok
 
 /** The component a stage's objective pretrains, or null for LLaVA's objective. */
 export function pretrainedComponent(stage: TrainStagePlan): "vision" | "language" | null {
-  if (stage.objective === "lm") return "language";
+  if (stage.objective === "lm" || stage.objective === "sft") return "language";
   if (stage.objective === "contrastive" || stage.objective === "self_distill") return "vision";
   return null;
 }

@@ -50,13 +50,15 @@ const TEST_QUESTIONS_PER_IMAGE = 2;
  * so the folder is a function of (seed, image size, split, size) and can be shared.
  */
 export async function syntheticFolder(data: SyntheticShapesPlan, ctx: DataContext): Promise<string> {
-  const name = `synthetic_shapes-seed${data.seed}-${data.image}px-${data.shapes}shapes-${data.split}-${data.size}`;
+  // the number of questions shows in the name when it is not the default 3 (folders made before it existed keep theirs)
+  const questions = (data.split === "train" || data.split === "text") && data.questions !== 3 ? `-${data.questions}q` : "";
+  const name = `synthetic_shapes-seed${data.seed}-${data.image}px-${data.shapes}shapes${questions}-${data.split}-${data.size}`;
   const dir = join(ctx.cacheDir, name);
   if (existsSync(join(dir, "meta.json"))) return dir;
   if (data.split === "text") {
     // scenes told in words: no images to draw
     await generateInto(dir, async (tmp) => {
-      const samples = generateShapesText({ seed: data.seed, count: data.size, maxShapes: data.shapes });
+      const samples = generateShapesText({ seed: data.seed, count: data.size, maxShapes: data.shapes, questionsPerScene: data.questions });
       writeFileSync(join(tmp, "text.json"), JSON.stringify(samples, null, 1) + "\n");
       writeFileSync(join(tmp, "meta.json"), JSON.stringify({ generator: "mmfm synthetic_shapes text", seed: data.seed, split: "text", samples: samples.length }, null, 1) + "\n");
     });
@@ -70,6 +72,7 @@ export async function syntheticFolder(data: SyntheticShapesPlan, ctx: DataContex
       train: test ? 0 : data.size,
       test: test ? Math.ceil(data.size / TEST_QUESTIONS_PER_IMAGE) : 0,
       testQuestionsPerImage: TEST_QUESTIONS_PER_IMAGE,
+      questionsPerImage: data.questions,
       maxShapes: data.shapes,
     }),
   );

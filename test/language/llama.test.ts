@@ -68,7 +68,7 @@ describe("the llama family", () => {
 
   it("every field has a suggestion for its typo", () => {
     const fields = Object.keys(families.find((f) => f.name === "llama")!.fields);
-    expect(fields).toEqual(["vocab", "width", "depth", "heads", "kv_heads", "head_dim", "mlp", "act", "rope_theta", "rope_scaling", "norm_eps", "max_positions", "tied", "tokenizer", "weights", "hub_id"]);
+    expect(fields).toEqual(["vocab", "width", "depth", "heads", "kv_heads", "head_dim", "mlp", "act", "rope_theta", "rope_scaling", "norm_eps", "max_positions", "tied", "init_std", "tokenizer", "weights", "hub_id"]);
     for (const field of fields) {
       const typo = field.length > 4 ? field.slice(0, -1) : `${field}s`; // a dropped or an added last letter
       const { errors } = compiled(spec(`llama { ${typo} = 1 }`));

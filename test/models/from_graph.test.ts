@@ -27,13 +27,13 @@ describe("graph -> config", () => {
     expect(configParameterCount(visionConfig(dinoG))).toBe(1_136_480_768);
     const g2b = gemma({
       vocab: 256000, width: 2048, depth: 18, heads: 8, kv_heads: 1, head_dim: 256, mlp: 16384, act: "gelu_tanh",
-      rope_theta: 10000, norm_eps: 1e-6, max_positions: 8192, tokenizer: null, weights: null, hub_id: null,
+      rope_theta: 10000, norm_eps: 1e-6, max_positions: 8192, init_std: 0.02, tokenizer: null, weights: null, hub_id: null,
     });
     expect(configParameterCount(textConfig(g2b))).toBe(2_506_172_416);
     expect(textConfig(g2b).hidden_activation).toBe("gelu_pytorch_tanh");
     const vicuna7b = llama({
       vocab: 32000, width: 4096, depth: 32, heads: 32, kv_heads: 32, head_dim: 128, mlp: 11008, act: "silu", rope_theta: 10000,
-      rope_scaling: null, norm_eps: 1e-5, max_positions: 4096, tied: false, tokenizer: null, weights: null, hub_id: null,
+      rope_scaling: null, norm_eps: 1e-5, max_positions: 4096, tied: false, init_std: 0.02, tokenizer: null, weights: null, hub_id: null,
     });
     expect(configParameterCount(textConfig(vicuna7b))).toBe(6_738_415_616);
     expect(textConfig(vicuna7b)).toMatchObject({ model_type: "llama", hidden_act: "silu", rms_norm_eps: 1e-5, tie_word_embeddings: false, rope_scaling: null, pad_token_id: null });
@@ -52,7 +52,7 @@ describe("buildModel", () => {
   const tinyVision = clipVit({ ...vision, image: 16, patch: 8, width: 16, depth: 2, heads: 2, mlp: 24 });
   const tinyText = gemma({
     vocab: 32, width: 16, depth: 1, heads: 2, kv_heads: 1, head_dim: 8, mlp: 24, act: "gelu_tanh",
-    rope_theta: 10000, norm_eps: 1e-6, max_positions: 64, tokenizer: null, weights: null, hub_id: null,
+    rope_theta: 10000, norm_eps: 1e-6, max_positions: 64, init_std: 0.02, tokenizer: null, weights: null, hub_id: null,
   });
   const connector = mlp({ in: 16, out: 16, depth: 2, act: "gelu" });
 
@@ -63,6 +63,20 @@ describe("buildModel", () => {
     const out = model.forward({ inputIds: tf.tensor2d([[1, 31, 4]], undefined, "int32"), pixelValues: tinyPixels(1) });
     expect(out.logits!.shape).toEqual([1, 6, 32]); // 4 patch features replace the image token
     model.dispose();
+  });
+
+  it("draws a random start with the language's init_std (the decoder's weights and the connector's, as transformers' _init_weights)", async () => {
+    const rms = (t: tf.Tensor) => Math.sqrt(tf.tidy(() => tf.mean(tf.square(t)).dataSync()[0]));
+    const wideText = gemma({ ...tinyText.config, vocab: 512, width: 64, head_dim: 16, heads: 4, mlp: 256, init_std: 0.125 });
+    const wide = await buildModel(llava({ vision: tinyVision, connector: mlp({ in: 16, out: 64, depth: 2, act: "gelu" }), language: wideText }), { seed: 0, imageTokenId: 31 });
+    const narrow = await buildModel(gemma({ ...wideText.config, init_std: 0.02 }), { seed: 0 });
+    for (const key of ["model.embed_tokens.weight", "model.layers.0.self_attn.q_proj.weight", "model.layers.0.mlp.up_proj.weight"]) {
+      expect(rms(wide.parameters.get(`language_model.${key}`)!), key).toBeCloseTo(0.125, 2);
+      expect(rms(narrow.parameters.get(key)!), key).toBeCloseTo(0.02, 3);
+    }
+    expect(rms(wide.parameters.get("multi_modal_projector.linear_1.weight")!)).toBeCloseTo(0.125, 1);
+    expect(textConfig(wideText).initializer_range).toBe(0.125);
+    [wide, narrow].forEach((m) => m.dispose());
   });
 
   it("loads a component's weights folder, and reports a checkpoint of another shape", async () => {

@@ -37,12 +37,12 @@ function transformersMlp(config: Record<string, unknown>): number {
 describe("a model built from a graph saves a config.json that loads back to the same shape", () => {
   const text = gemma({
     vocab: 40, width: 22, depth: 1, heads: 2, kv_heads: 1, head_dim: 6, mlp: 30, act: "gelu",
-    rope_theta: 500, norm_eps: 1e-5, max_positions: 96, tokenizer: null, weights: null, hub_id: null,
+    rope_theta: 500, norm_eps: 1e-5, max_positions: 96, init_std: 0.05, tokenizer: null, weights: null, hub_id: null,
   });
-  const lm = { vocab: 40, depth: 1, mlp: 30, rope_theta: 500, norm_eps: 1e-5, max_positions: 96, tokenizer: null, weights: null, hub_id: null } as const;
+  const lm = { vocab: 40, depth: 1, mlp: 30, rope_theta: 500, norm_eps: 1e-5, max_positions: 96, init_std: 0.02, tokenizer: null, weights: null, hub_id: null } as const;
   const vicunaLike = llama({ ...lm, width: 24, heads: 4, kv_heads: 4, head_dim: 6, act: "silu", rope_scaling: null, tied: false });
   // grouped, head_dim != width / heads (newer transformers' `head_dim`), linear RoPE scaling, tied head
-  const llamaOdd = llama({ ...lm, width: 22, heads: 4, kv_heads: 2, head_dim: 4, act: "gelu", rope_scaling: 2.5, tied: true });
+  const llamaOdd = llama({ ...lm, init_std: 0.125, width: 22, heads: 4, kv_heads: 2, head_dim: 4, act: "gelu", rope_scaling: 2.5, tied: true });
   // widths whose mlp_ratio transformers cannot take as mlp / width: int(width · (h / width)) != h
   const swiglu = dinov2({ ...dino, width: 14, heads: 2, mlp: 88, ffn: "swiglu" });
   const dinoMlp = dinov2({ ...dino, width: 22, heads: 2, mlp: 30, ffn: "mlp", mask_token: false });

@@ -74,6 +74,30 @@ describe("lm", () => {
   });
 });
 
+describe("sft", () => {
+  it("keeps the template's labels (the replies only), where `lm` makes every real token one", () => {
+    const model = createModel(TINY_LLAVA, { seed: 3 });
+    const text = [
+      { index: 0, fileIndex: 0, id: "t0", inputIds: Int32Array.from([2, 7, 9, 3, 8, 11]), labels: Int32Array.from([-100, -100, -100, -100, 8, 11]), pixelValues: null, imageStart: -1, truncated: false, mismatch: false },
+    ] as unknown as TrainingSample[];
+    const labelsOf = async (name: ObjectiveName) => {
+      const o = objectiveFor(name, model);
+      expect(o.name).toBe(name);
+      const b = o.prepare(text, 0) as unknown as { labels: tf.Tensor; tensors: tf.Tensor[] };
+      const labels = Array.from((await b.labels.data()) as Int32Array);
+      tf.dispose(b.tensors);
+      o.dispose();
+      return labels;
+    };
+    return Promise.all([labelsOf("sft"), labelsOf("lm"), labelsOf("llava")]).then(([sft, lm, llava]) => {
+      expect(sft).toEqual([-100, -100, -100, -100, 8, 11]);
+      expect(llava).toEqual(sft);
+      expect(lm).toEqual([2, 7, 9, 3, 8, 11]);
+      model.dispose();
+    });
+  });
+});
+
 describe("contrastive", () => {
   it("learns to match each image with its caption, training the vision tower and its own text tower only", async () => {
     const model = createModel(TINY_LLAVA, { seed: 3 });

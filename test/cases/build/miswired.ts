@@ -10,6 +10,6 @@ const vision = clipVit({
 const connector = mlp({ in: 768, out: 2048, depth: 2, act: "gelu" });
 const language = gemma({
   vocab: 256000, width: 2048, depth: 18, heads: 8, kv_heads: 1, head_dim: 256, mlp: 16384, act: "gelu_tanh",
-  rope_theta: 10000, norm_eps: 1e-6, max_positions: 8192, tokenizer: null, weights: null, hub_id: "google/gemma-2b-it",
+  rope_theta: 10000, norm_eps: 1e-6, max_positions: 8192, init_std: 0.02, tokenizer: null, weights: null, hub_id: "google/gemma-2b-it",
 });
 export const model = llava({ vision, connector, language });
