@@ -80,11 +80,14 @@ function pretrain(target) {
     mkdirSync(target, { recursive: true });
     const manifest = { recipe: RECIPE, set: sets.filter((_, i) => i % 2 === 1), files: {} };
     for (const [experiment, { name, part }] of Object.entries(BACKBONES)) {
-      const stages = join(work, "runs", experiment, "stages");
-      const keys = readdirSync(stages);
-      if (keys.length !== 1) throw new Error(`expected one stage of ${experiment}, found ${keys.length}`);
-      const from = join(stages, keys[0], part);
-      if (!existsSync(join(from, "model.safetensors"))) throw new Error(`the stage of ${experiment} left no ${part} folder in ${join(stages, keys[0])}`);
+      // the backbone as the experiment's last stage left it (a language model: pretrained, then instruction-tuned)
+      const variants = join(work, "runs", experiment, "variants");
+      const listed = readdirSync(variants);
+      if (listed.length !== 1) throw new Error(`expected one variant of ${experiment}, found ${listed.length}`);
+      const { stages } = JSON.parse(readFileSync(join(variants, listed[0]), "utf8"));
+      const last = stages.filter((s) => s.kind === "stage").at(-1);
+      const from = join(work, "runs", experiment, "stages", last.key, part);
+      if (!existsSync(join(from, "model.safetensors"))) throw new Error(`the last stage of ${experiment} (\`${last.name}\`) left no ${part} folder in ${dirname(from)}`);
       rmSync(join(target, name), { recursive: true, force: true });
       cpSync(from, join(target, name), { recursive: true });
     }

@@ -64,7 +64,15 @@ describe("npm run pretrain-tiny", () => {
   it("writes the same bytes on a second run from the same seed (a shortened recipe)", () => {
     const work = tempDir("mmfm-pretrain-");
     const short = [
-      ...["captions.size=8", "scenes_in_words.size=8", "contrastive.batch=8", "self_distillation.batch=8", "language_modelling.batch=8"].flatMap((s) => ["--set", s]),
+      ...[
+        "captions.size=8",
+        "scenes_in_words.size=8",
+        "questions_in_words.size=8",
+        "contrastive.batch=8",
+        "self_distillation.batch=8",
+        "language_modelling.batch=8",
+        "instruction_tuning.batch=8",
+      ].flatMap((s) => ["--set", s]),
     ];
     const run = (out: string, ...extra: string[]) =>
       spawnSync(process.execPath, [join(repo, "scripts", "pretrain-tiny.js"), "--out", out, "--threads", "1", ...short, ...extra], { encoding: "utf8" });

@@ -10,9 +10,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/1e-5/3-tune/llava-gemma"
-mmfm_stage_begin "$OUTPUT_DIR" e0925468a518e50687c76abf7f42176b18c2617c21c54b7d4756adf03769a25c || exit 0
+mmfm_stage_begin "$OUTPUT_DIR" 73cac4f1f5599cc583e18c24507c80134817c0033599536b7383dcbaf0e5f9a1 || exit 0
 mmfm_set_aside_unresumable "$OUTPUT_DIR"
-mmfm_require_done "$CHECKPOINTS/2e-5/1-align/llava-gemma" 451064fb138f7580d0cb06205359b38302c36a8e608f4bbf5a2429af596959a7
+mmfm_require_done "$CHECKPOINTS/2e-5/1-align/llava-gemma" 44312b97f373bd9c61124156e1c6d07dfdea7b3a42df959bf5705b0e92c734f9
 mmfm_enter_llava
 mmfm_check_devices 4 gpu
 
@@ -56,4 +56,4 @@ deepspeed llava/train/train_mem.py \
     --seed 7 \
     --report_to tensorboard
 
-mmfm_stage_end "$OUTPUT_DIR" e0925468a518e50687c76abf7f42176b18c2617c21c54b7d4756adf03769a25c
+mmfm_stage_end "$OUTPUT_DIR" 73cac4f1f5599cc583e18c24507c80134817c0033599536b7383dcbaf0e5f9a1

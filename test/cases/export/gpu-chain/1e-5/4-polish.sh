@@ -10,9 +10,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/1e-5/4-polish/llava-gemma"
-mmfm_stage_begin "$OUTPUT_DIR" 2663d6f01adc249763a65a37a184b262fe9f36156a6d6aa21cb8df9d89c9e6a1 || exit 0
+mmfm_stage_begin "$OUTPUT_DIR" ae680b80f75738a8dceae67fe0b865b56d862027249af1245eb81e7c3f69a4fc || exit 0
 mmfm_set_aside_unresumable "$OUTPUT_DIR"
-mmfm_require_done "$CHECKPOINTS/1e-5/3-tune/llava-gemma" e0925468a518e50687c76abf7f42176b18c2617c21c54b7d4756adf03769a25c
+mmfm_require_done "$CHECKPOINTS/1e-5/3-tune/llava-gemma" 73cac4f1f5599cc583e18c24507c80134817c0033599536b7383dcbaf0e5f9a1
 mmfm_enter_llava
 mmfm_check_devices 4 gpu
 
@@ -51,4 +51,4 @@ deepspeed llava/train/train_mem.py \
     --seed 7 \
     --report_to tensorboard
 
-mmfm_stage_end "$OUTPUT_DIR" 2663d6f01adc249763a65a37a184b262fe9f36156a6d6aa21cb8df9d89c9e6a1
+mmfm_stage_end "$OUTPUT_DIR" ae680b80f75738a8dceae67fe0b865b56d862027249af1245eb81e7c3f69a4fc

@@ -10,7 +10,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/2e-5/1-align/llava-gemma"
-mmfm_stage_begin "$OUTPUT_DIR" 451064fb138f7580d0cb06205359b38302c36a8e608f4bbf5a2429af596959a7 || exit 0
+mmfm_stage_begin "$OUTPUT_DIR" 44312b97f373bd9c61124156e1c6d07dfdea7b3a42df959bf5705b0e92c734f9 || exit 0
 mmfm_set_aside_unresumable "$OUTPUT_DIR"
 mmfm_enter_llava
 mmfm_check_devices 4 gpu
@@ -49,4 +49,4 @@ deepspeed llava/train/train_mem.py \
     --seed 7 \
     --report_to none
 
-mmfm_stage_end "$OUTPUT_DIR" 451064fb138f7580d0cb06205359b38302c36a8e608f4bbf5a2429af596959a7
+mmfm_stage_end "$OUTPUT_DIR" 44312b97f373bd9c61124156e1c6d07dfdea7b3a42df959bf5705b0e92c734f9

@@ -10,9 +10,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/2e-5/3-tune/llava-gemma"
-mmfm_stage_begin "$OUTPUT_DIR" 9099af454f50b41ab3d8062bfd6ba11dfd417c5f4637c00486181b6bfd7476d7 || exit 0
+mmfm_stage_begin "$OUTPUT_DIR" 316b44e25de581f457d574c4328d003e1ff6acc3c7e9d7dd029ed4683f6de460 || exit 0
 mmfm_set_aside_unresumable "$OUTPUT_DIR"
-mmfm_require_done "$CHECKPOINTS/2e-5/1-align/llava-gemma" 451064fb138f7580d0cb06205359b38302c36a8e608f4bbf5a2429af596959a7
+mmfm_require_done "$CHECKPOINTS/2e-5/1-align/llava-gemma" 44312b97f373bd9c61124156e1c6d07dfdea7b3a42df959bf5705b0e92c734f9
 mmfm_enter_llava
 mmfm_check_devices 4 gpu
 
@@ -56,4 +56,4 @@ deepspeed llava/train/train_mem.py \
     --seed 7 \
     --report_to tensorboard
 
-mmfm_stage_end "$OUTPUT_DIR" 9099af454f50b41ab3d8062bfd6ba11dfd417c5f4637c00486181b6bfd7476d7
+mmfm_stage_end "$OUTPUT_DIR" 316b44e25de581f457d574c4328d003e1ff6acc3c7e9d7dd029ed4683f6de460

@@ -10,9 +10,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/2e-5/4-polish/llava-gemma"
-mmfm_stage_begin "$OUTPUT_DIR" 7d8ec361f07d4d93259c2c63e1d1d3376513cf57834fc1bf3344308953f129a2 || exit 0
+mmfm_stage_begin "$OUTPUT_DIR" 10a885cd2eb6433f93c7176186f9690a10870688d2b4fb37e08a7377f15391f6 || exit 0
 mmfm_set_aside_unresumable "$OUTPUT_DIR"
-mmfm_require_done "$CHECKPOINTS/2e-5/3-tune/llava-gemma" 9099af454f50b41ab3d8062bfd6ba11dfd417c5f4637c00486181b6bfd7476d7
+mmfm_require_done "$CHECKPOINTS/2e-5/3-tune/llava-gemma" 316b44e25de581f457d574c4328d003e1ff6acc3c7e9d7dd029ed4683f6de460
 mmfm_enter_llava
 mmfm_check_devices 4 gpu
 
@@ -51,4 +51,4 @@ deepspeed llava/train/train_mem.py \
     --seed 7 \
     --report_to tensorboard
 
-mmfm_stage_end "$OUTPUT_DIR" 7d8ec361f07d4d93259c2c63e1d1d3376513cf57834fc1bf3344308953f129a2
+mmfm_stage_end "$OUTPUT_DIR" 10a885cd2eb6433f93c7176186f9690a10870688d2b4fb37e08a7377f15391f6

@@ -10,7 +10,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/13b/1-pretrain/llava-llama"
-mmfm_stage_begin "$OUTPUT_DIR" 98405a83ede3025ec7713c520b904c67dfe5ba5079b1e9026f7f3c7b87d045fd || exit 0
+mmfm_stage_begin "$OUTPUT_DIR" bbece577ea582d84dd2ee3c962a70ff5ea41985a059e12d3e7f858df682ff3f9 || exit 0
 mmfm_set_aside_unresumable "$OUTPUT_DIR"
 mmfm_enter_llava
 mmfm_check_devices 8 gpu
@@ -49,4 +49,4 @@ deepspeed llava/train/train_mem.py \
     --lazy_preprocess True \
     --report_to wandb
 
-mmfm_stage_end "$OUTPUT_DIR" 98405a83ede3025ec7713c520b904c67dfe5ba5079b1e9026f7f3c7b87d045fd
+mmfm_stage_end "$OUTPUT_DIR" bbece577ea582d84dd2ee3c962a70ff5ea41985a059e12d3e7f858df682ff3f9

@@ -10,9 +10,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/13b/2-finetune/llava-llama"
-mmfm_stage_begin "$OUTPUT_DIR" aeebbfe9491aa7003063360c70d54a7e92f22718ffcd833a07d2ebdf6c9bc367 || exit 0
+mmfm_stage_begin "$OUTPUT_DIR" d958ef7f5127343d08a533737f35f5b8c62691e2db8524915f1d629105f1162f || exit 0
 mmfm_set_aside_unresumable "$OUTPUT_DIR"
-mmfm_require_done "$CHECKPOINTS/13b/1-pretrain/llava-llama" 98405a83ede3025ec7713c520b904c67dfe5ba5079b1e9026f7f3c7b87d045fd
+mmfm_require_done "$CHECKPOINTS/13b/1-pretrain/llava-llama" bbece577ea582d84dd2ee3c962a70ff5ea41985a059e12d3e7f858df682ff3f9
 mmfm_enter_llava
 mmfm_check_devices 8 gpu
 
@@ -52,4 +52,4 @@ deepspeed llava/train/train_mem.py \
     --lazy_preprocess True \
     --report_to wandb
 
-mmfm_stage_end "$OUTPUT_DIR" aeebbfe9491aa7003063360c70d54a7e92f22718ffcd833a07d2ebdf6c9bc367
+mmfm_stage_end "$OUTPUT_DIR" d958ef7f5127343d08a533737f35f5b8c62691e2db8524915f1d629105f1162f

@@ -10,7 +10,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/7b/1-pretrain/llava-llama"
-mmfm_stage_begin "$OUTPUT_DIR" b4f135481c8610d6504f93b91dfaec6801b0ed7d3fb2e451ac18cf228d50dd4e || exit 0
+mmfm_stage_begin "$OUTPUT_DIR" b2e297f3bf1851a924d6e13c2e5372f6683e6615637e132e469eabf00bdff573 || exit 0
 mmfm_set_aside_unresumable "$OUTPUT_DIR"
 mmfm_enter_llava
 mmfm_check_devices 8 gpu
@@ -49,4 +49,4 @@ deepspeed llava/train/train_mem.py \
     --lazy_preprocess True \
     --report_to wandb
 
-mmfm_stage_end "$OUTPUT_DIR" b4f135481c8610d6504f93b91dfaec6801b0ed7d3fb2e451ac18cf228d50dd4e
+mmfm_stage_end "$OUTPUT_DIR" b2e297f3bf1851a924d6e13c2e5372f6683e6615637e132e469eabf00bdff573

@@ -10,9 +10,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/7b/2-finetune/llava-llama"
-mmfm_stage_begin "$OUTPUT_DIR" a1b2746818f43396518f2fa16342beac891a2a78b42718552f67c799a25b12af || exit 0
+mmfm_stage_begin "$OUTPUT_DIR" 69f8e8a6fbe7e0d9ff8db7f2d3d234249ede59c8d1bf05e55426f6eaa2c4d6fe || exit 0
 mmfm_set_aside_unresumable "$OUTPUT_DIR"
-mmfm_require_done "$CHECKPOINTS/7b/1-pretrain/llava-llama" b4f135481c8610d6504f93b91dfaec6801b0ed7d3fb2e451ac18cf228d50dd4e
+mmfm_require_done "$CHECKPOINTS/7b/1-pretrain/llava-llama" b2e297f3bf1851a924d6e13c2e5372f6683e6615637e132e469eabf00bdff573
 mmfm_enter_llava
 mmfm_check_devices 8 gpu
 
@@ -52,4 +52,4 @@ deepspeed llava/train/train_mem.py \
     --lazy_preprocess True \
     --report_to wandb
 
-mmfm_stage_end "$OUTPUT_DIR" a1b2746818f43396518f2fa16342beac891a2a78b42718552f67c799a25b12af
+mmfm_stage_end "$OUTPUT_DIR" 69f8e8a6fbe7e0d9ff8db7f2d3d234249ede59c8d1bf05e55426f6eaa2c4d6fe

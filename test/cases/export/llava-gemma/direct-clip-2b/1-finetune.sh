@@ -10,7 +10,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/direct-clip-2b/1-finetune/llava-gemma"
-mmfm_stage_begin "$OUTPUT_DIR" d0bf9c42ec7692f967dd5318c415c04d8410a5638ed27bb1ecf8ea276666bc63 || exit 0
+mmfm_stage_begin "$OUTPUT_DIR" bb8739d577161a69b5b22bc856793b66780135847a996d8cbf91464ee029f2ea || exit 0
 mmfm_set_aside_unresumable "$OUTPUT_DIR"
 mmfm_enter_llava
 mmfm_check_devices 8 gaudi
@@ -53,4 +53,4 @@ deepspeed llava/train/train_mem.py \
     --gaudi_config "$EXPORT_DIR/gaudi_config.json" \
     --report_to tensorboard
 
-mmfm_stage_end "$OUTPUT_DIR" d0bf9c42ec7692f967dd5318c415c04d8410a5638ed27bb1ecf8ea276666bc63
+mmfm_stage_end "$OUTPUT_DIR" bb8739d577161a69b5b22bc856793b66780135847a996d8cbf91464ee029f2ea

@@ -10,7 +10,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/direct-clip-7b/1-finetune/llava-gemma"
-mmfm_stage_begin "$OUTPUT_DIR" 4b72407c5e18160aba890665650de204c2d54d8515a09dbc4182db9d79a6c1d2 || exit 0
+mmfm_stage_begin "$OUTPUT_DIR" 17e297db1c8305c6108c2ee5437b4a08fda2cbc077d511dab8ff2d5fdc836770 || exit 0
 mmfm_set_aside_unresumable "$OUTPUT_DIR"
 mmfm_enter_llava
 mmfm_check_devices 8 gaudi
@@ -53,4 +53,4 @@ deepspeed llava/train/train_mem.py \
     --gaudi_config "$EXPORT_DIR/gaudi_config.json" \
     --report_to tensorboard
 
-mmfm_stage_end "$OUTPUT_DIR" 4b72407c5e18160aba890665650de204c2d54d8515a09dbc4182db9d79a6c1d2
+mmfm_stage_end "$OUTPUT_DIR" 17e297db1c8305c6108c2ee5437b4a08fda2cbc077d511dab8ff2d5fdc836770

@@ -10,7 +10,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/direct-dino-2b/1-finetune/llava-gemma"
-mmfm_stage_begin "$OUTPUT_DIR" 07d09645a3683d237228df3e0b6415ea3ca91bf134e9fd5124cdd342887233ac || exit 0
+mmfm_stage_begin "$OUTPUT_DIR" a82f684b1d42de6ee1d5612f5cc310c247c71f60bffdaf7043cb5872fb67604c || exit 0
 mmfm_set_aside_unresumable "$OUTPUT_DIR"
 mmfm_enter_llava
 mmfm_check_devices 8 gaudi
@@ -53,4 +53,4 @@ deepspeed llava/train/train_mem.py \
     --gaudi_config "$EXPORT_DIR/gaudi_config.json" \
     --report_to tensorboard
 
-mmfm_stage_end "$OUTPUT_DIR" 07d09645a3683d237228df3e0b6415ea3ca91bf134e9fd5124cdd342887233ac
+mmfm_stage_end "$OUTPUT_DIR" a82f684b1d42de6ee1d5612f5cc310c247c71f60bffdaf7043cb5872fb67604c

@@ -10,7 +10,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/direct-dino-7b/1-finetune/llava-gemma"
-mmfm_stage_begin "$OUTPUT_DIR" d8ee16e3ea09cbfb90eeaf3793d9ec5d85fd470677624153592538856a26b430 || exit 0
+mmfm_stage_begin "$OUTPUT_DIR" a8cf19ae032fce73d1236c17a030481110a3274fec67ad747f8cf81454cdc76d || exit 0
 mmfm_set_aside_unresumable "$OUTPUT_DIR"
 mmfm_enter_llava
 mmfm_check_devices 8 gaudi
@@ -53,4 +53,4 @@ deepspeed llava/train/train_mem.py \
     --gaudi_config "$EXPORT_DIR/gaudi_config.json" \
     --report_to tensorboard
 
-mmfm_stage_end "$OUTPUT_DIR" d8ee16e3ea09cbfb90eeaf3793d9ec5d85fd470677624153592538856a26b430
+mmfm_stage_end "$OUTPUT_DIR" a8cf19ae032fce73d1236c17a030481110a3274fec67ad747f8cf81454cdc76d

@@ -10,7 +10,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/pretrained-clip-2b/1-pretrain/llava-gemma"
-mmfm_stage_begin "$OUTPUT_DIR" 35eceb295bdfdbe87b3f64853b2d9851169a38563d46ca6eba976130fda2cc8a || exit 0
+mmfm_stage_begin "$OUTPUT_DIR" c8b9d4d2ef02d0189f0a09a1df2465e5e6fecf80931b8289c8f183176e072cbb || exit 0
 mmfm_set_aside_unresumable "$OUTPUT_DIR"
 mmfm_enter_llava
 mmfm_check_devices 8 gaudi
@@ -53,4 +53,4 @@ deepspeed llava/train/train_mem.py \
     --gaudi_config "$EXPORT_DIR/gaudi_config.json" \
     --report_to tensorboard
 
-mmfm_stage_end "$OUTPUT_DIR" 35eceb295bdfdbe87b3f64853b2d9851169a38563d46ca6eba976130fda2cc8a
+mmfm_stage_end "$OUTPUT_DIR" c8b9d4d2ef02d0189f0a09a1df2465e5e6fecf80931b8289c8f183176e072cbb

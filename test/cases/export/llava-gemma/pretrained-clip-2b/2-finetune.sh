@@ -10,9 +10,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/pretrained-clip-2b/2-finetune/llava-gemma"
-mmfm_stage_begin "$OUTPUT_DIR" 764a69d1c21192edcba5cce42a7e43564e7df7143ae071986c56bdd61ac06391 || exit 0
+mmfm_stage_begin "$OUTPUT_DIR" c641fa1cca030cbc062c19e5a001f07a677bbf75a5c55c1097ee3125af8fcede || exit 0
 mmfm_set_aside_unresumable "$OUTPUT_DIR"
-mmfm_require_done "$CHECKPOINTS/pretrained-clip-2b/1-pretrain/llava-gemma" 35eceb295bdfdbe87b3f64853b2d9851169a38563d46ca6eba976130fda2cc8a
+mmfm_require_done "$CHECKPOINTS/pretrained-clip-2b/1-pretrain/llava-gemma" c8b9d4d2ef02d0189f0a09a1df2465e5e6fecf80931b8289c8f183176e072cbb
 mmfm_enter_llava
 mmfm_check_devices 8 gaudi
 mmfm_gaudi_env
@@ -55,4 +55,4 @@ deepspeed llava/train/train_mem.py \
     --gaudi_config "$EXPORT_DIR/gaudi_config.json" \
     --report_to tensorboard
 
-mmfm_stage_end "$OUTPUT_DIR" 764a69d1c21192edcba5cce42a7e43564e7df7143ae071986c56bdd61ac06391
+mmfm_stage_end "$OUTPUT_DIR" c641fa1cca030cbc062c19e5a001f07a677bbf75a5c55c1097ee3125af8fcede

@@ -10,7 +10,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/pretrained-clip-7b/1-pretrain/llava-gemma"
-mmfm_stage_begin "$OUTPUT_DIR" b01a2a756e4e186b492530a3fe1db7bca6122b3fd70d9a11bcf884b9459e36b0 || exit 0
+mmfm_stage_begin "$OUTPUT_DIR" df927c20c211f0e516ac23d9fa05d131c3674672d7156877f31a706e03e64197 || exit 0
 mmfm_set_aside_unresumable "$OUTPUT_DIR"
 mmfm_enter_llava
 mmfm_check_devices 8 gaudi
@@ -53,4 +53,4 @@ deepspeed llava/train/train_mem.py \
     --gaudi_config "$EXPORT_DIR/gaudi_config.json" \
     --report_to tensorboard
 
-mmfm_stage_end "$OUTPUT_DIR" b01a2a756e4e186b492530a3fe1db7bca6122b3fd70d9a11bcf884b9459e36b0
+mmfm_stage_end "$OUTPUT_DIR" df927c20c211f0e516ac23d9fa05d131c3674672d7156877f31a706e03e64197

@@ -10,9 +10,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/pretrained-clip-7b/2-finetune/llava-gemma"
-mmfm_stage_begin "$OUTPUT_DIR" c6bd9f9bd5388bdca4abba7b665bc405f03e348beccf1384b91fbc8c07365c71 || exit 0
+mmfm_stage_begin "$OUTPUT_DIR" dde384c59800f07dc4a2d2fd1a0284e1d1e0b7951a40b651fc7d56d92cd58577 || exit 0
 mmfm_set_aside_unresumable "$OUTPUT_DIR"
-mmfm_require_done "$CHECKPOINTS/pretrained-clip-7b/1-pretrain/llava-gemma" b01a2a756e4e186b492530a3fe1db7bca6122b3fd70d9a11bcf884b9459e36b0
+mmfm_require_done "$CHECKPOINTS/pretrained-clip-7b/1-pretrain/llava-gemma" df927c20c211f0e516ac23d9fa05d131c3674672d7156877f31a706e03e64197
 mmfm_enter_llava
 mmfm_check_devices 8 gaudi
 mmfm_gaudi_env
@@ -55,4 +55,4 @@ deepspeed llava/train/train_mem.py \
     --gaudi_config "$EXPORT_DIR/gaudi_config.json" \
     --report_to tensorboard
 
-mmfm_stage_end "$OUTPUT_DIR" c6bd9f9bd5388bdca4abba7b665bc405f03e348beccf1384b91fbc8c07365c71
+mmfm_stage_end "$OUTPUT_DIR" dde384c59800f07dc4a2d2fd1a0284e1d1e0b7951a40b651fc7d56d92cd58577

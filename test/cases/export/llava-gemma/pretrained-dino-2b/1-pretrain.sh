@@ -10,7 +10,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/pretrained-dino-2b/1-pretrain/llava-gemma"
-mmfm_stage_begin "$OUTPUT_DIR" 78824229fc6de21fe7c7e959daf27e96813ca8f8edf5e87ef986df126cbe279a || exit 0
+mmfm_stage_begin "$OUTPUT_DIR" 5ccfc08bae9d10595daea0ac059feca2d92ee585a5aea95c5e396619f2f2347f || exit 0
 mmfm_set_aside_unresumable "$OUTPUT_DIR"
 mmfm_enter_llava
 mmfm_check_devices 8 gaudi
@@ -53,4 +53,4 @@ deepspeed llava/train/train_mem.py \
     --gaudi_config "$EXPORT_DIR/gaudi_config.json" \
     --report_to tensorboard
 
-mmfm_stage_end "$OUTPUT_DIR" 78824229fc6de21fe7c7e959daf27e96813ca8f8edf5e87ef986df126cbe279a
+mmfm_stage_end "$OUTPUT_DIR" 5ccfc08bae9d10595daea0ac059feca2d92ee585a5aea95c5e396619f2f2347f

@@ -10,9 +10,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/pretrained-dino-2b/2-finetune/llava-gemma"
-mmfm_stage_begin "$OUTPUT_DIR" 7a858f6b0727a6c004dfd49d8e91f4ee804ae3c63d8e28b0fa99ec66f977717a || exit 0
+mmfm_stage_begin "$OUTPUT_DIR" c141e0221208f3e84aa2998a04db9127ec7e9634717fcbc785a2fa66ab8e68e8 || exit 0
 mmfm_set_aside_unresumable "$OUTPUT_DIR"
-mmfm_require_done "$CHECKPOINTS/pretrained-dino-2b/1-pretrain/llava-gemma" 78824229fc6de21fe7c7e959daf27e96813ca8f8edf5e87ef986df126cbe279a
+mmfm_require_done "$CHECKPOINTS/pretrained-dino-2b/1-pretrain/llava-gemma" 5ccfc08bae9d10595daea0ac059feca2d92ee585a5aea95c5e396619f2f2347f
 mmfm_enter_llava
 mmfm_check_devices 8 gaudi
 mmfm_gaudi_env
@@ -55,4 +55,4 @@ deepspeed llava/train/train_mem.py \
     --gaudi_config "$EXPORT_DIR/gaudi_config.json" \
     --report_to tensorboard
 
-mmfm_stage_end "$OUTPUT_DIR" 7a858f6b0727a6c004dfd49d8e91f4ee804ae3c63d8e28b0fa99ec66f977717a
+mmfm_stage_end "$OUTPUT_DIR" c141e0221208f3e84aa2998a04db9127ec7e9634717fcbc785a2fa66ab8e68e8

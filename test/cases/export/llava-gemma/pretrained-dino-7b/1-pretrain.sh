@@ -10,7 +10,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/pretrained-dino-7b/1-pretrain/llava-gemma"
-mmfm_stage_begin "$OUTPUT_DIR" 688fbe70521a9d47d72c6e67722ef420e84f0e6f2dac4672cb56fa43256e78ee || exit 0
+mmfm_stage_begin "$OUTPUT_DIR" c764ae307451b6ac2b1af1d4e50e45c131c9b95ed2f40856790b930f719ec929 || exit 0
 mmfm_set_aside_unresumable "$OUTPUT_DIR"
 mmfm_enter_llava
 mmfm_check_devices 8 gaudi
@@ -53,4 +53,4 @@ deepspeed llava/train/train_mem.py \
     --gaudi_config "$EXPORT_DIR/gaudi_config.json" \
     --report_to tensorboard
 
-mmfm_stage_end "$OUTPUT_DIR" 688fbe70521a9d47d72c6e67722ef420e84f0e6f2dac4672cb56fa43256e78ee
+mmfm_stage_end "$OUTPUT_DIR" c764ae307451b6ac2b1af1d4e50e45c131c9b95ed2f40856790b930f719ec929

@@ -10,9 +10,9 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../env.sh"
 
 OUTPUT_DIR="$CHECKPOINTS/pretrained-dino-7b/2-finetune/llava-gemma"
-mmfm_stage_begin "$OUTPUT_DIR" 3a0f0f5d17955e97ccf0af185ee37a24fe0b7e29327c1e6f82b9a662b3b5fc1b || exit 0
+mmfm_stage_begin "$OUTPUT_DIR" e15bbb0449926dc9b3910c5c2dab22b4b6c180c7550a2a6657faa67f648e485d || exit 0
 mmfm_set_aside_unresumable "$OUTPUT_DIR"
-mmfm_require_done "$CHECKPOINTS/pretrained-dino-7b/1-pretrain/llava-gemma" 688fbe70521a9d47d72c6e67722ef420e84f0e6f2dac4672cb56fa43256e78ee
+mmfm_require_done "$CHECKPOINTS/pretrained-dino-7b/1-pretrain/llava-gemma" c764ae307451b6ac2b1af1d4e50e45c131c9b95ed2f40856790b930f719ec929
 mmfm_enter_llava
 mmfm_check_devices 8 gaudi
 mmfm_gaudi_env
@@ -55,4 +55,4 @@ deepspeed llava/train/train_mem.py \
     --gaudi_config "$EXPORT_DIR/gaudi_config.json" \
     --report_to tensorboard
 
-mmfm_stage_end "$OUTPUT_DIR" 3a0f0f5d17955e97ccf0af185ee37a24fe0b7e29327c1e6f82b9a662b3b5fc1b
+mmfm_stage_end "$OUTPUT_DIR" e15bbb0449926dc9b3910c5c2dab22b4b6c180c7550a2a6657faa67f648e485d

@@ -6,7 +6,7 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../../env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../env.sh"
 
-mmfm_require_done "$CHECKPOINTS/1e-5/4-polish/llava-gemma" 2663d6f01adc249763a65a37a184b262fe9f36156a6d6aa21cb8df9d89c9e6a1
+mmfm_require_done "$CHECKPOINTS/1e-5/4-polish/llava-gemma" ae680b80f75738a8dceae67fe0b865b56d862027249af1245eb81e7c3f69a4fc
 mmfm_enter_llava
 mmfm_check_cuda
 OUT="$RESULTS/1e-5/5-final"

@@ -6,7 +6,7 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../../env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../env.sh"
 
-mmfm_require_done "$CHECKPOINTS/2e-5/1-align/llava-gemma" 451064fb138f7580d0cb06205359b38302c36a8e608f4bbf5a2429af596959a7
+mmfm_require_done "$CHECKPOINTS/2e-5/1-align/llava-gemma" 44312b97f373bd9c61124156e1c6d07dfdea7b3a42df959bf5705b0e92c734f9
 mmfm_enter_llava
 mmfm_check_cuda
 OUT="$RESULTS/2e-5/2-early"

@@ -6,7 +6,7 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../../env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../env.sh"
 
-mmfm_require_done "$CHECKPOINTS/2e-5/4-polish/llava-gemma" 7d8ec361f07d4d93259c2c63e1d1d3376513cf57834fc1bf3344308953f129a2
+mmfm_require_done "$CHECKPOINTS/2e-5/4-polish/llava-gemma" 10a885cd2eb6433f93c7176186f9690a10870688d2b4fb37e08a7377f15391f6
 mmfm_enter_llava
 mmfm_check_cuda
 OUT="$RESULTS/2e-5/5-final"

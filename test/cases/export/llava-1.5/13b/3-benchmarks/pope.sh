@@ -6,7 +6,7 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../../env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../env.sh"
 
-mmfm_require_done "$CHECKPOINTS/13b/2-finetune/llava-llama" aeebbfe9491aa7003063360c70d54a7e92f22718ffcd833a07d2ebdf6c9bc367
+mmfm_require_done "$CHECKPOINTS/13b/2-finetune/llava-llama" d958ef7f5127343d08a533737f35f5b8c62691e2db8524915f1d629105f1162f
 mmfm_enter_llava
 mmfm_check_cuda
 OUT="$RESULTS/13b/3-benchmarks"

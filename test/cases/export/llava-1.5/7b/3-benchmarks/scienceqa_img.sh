@@ -6,7 +6,7 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../../env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../env.sh"
 
-mmfm_require_done "$CHECKPOINTS/7b/2-finetune/llava-llama" a1b2746818f43396518f2fa16342beac891a2a78b42718552f67c799a25b12af
+mmfm_require_done "$CHECKPOINTS/7b/2-finetune/llava-llama" 69f8e8a6fbe7e0d9ff8db7f2d3d234249ede59c8d1bf05e55426f6eaa2c4d6fe
 mmfm_enter_llava
 mmfm_check_cuda
 OUT="$RESULTS/7b/3-benchmarks"

@@ -6,7 +6,7 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../../env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../env.sh"
 
-mmfm_require_done "$CHECKPOINTS/direct-clip-2b/1-finetune/llava-gemma" d0bf9c42ec7692f967dd5318c415c04d8410a5638ed27bb1ecf8ea276666bc63
+mmfm_require_done "$CHECKPOINTS/direct-clip-2b/1-finetune/llava-gemma" bb8739d577161a69b5b22bc856793b66780135847a996d8cbf91464ee029f2ea
 mmfm_enter_llava
 mmfm_check_cuda
 OUT="$RESULTS/direct-clip-2b/2-benchmarks"

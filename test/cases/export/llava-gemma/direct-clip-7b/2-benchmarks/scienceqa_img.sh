@@ -6,7 +6,7 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../../env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../env.sh"
 
-mmfm_require_done "$CHECKPOINTS/direct-clip-7b/1-finetune/llava-gemma" 4b72407c5e18160aba890665650de204c2d54d8515a09dbc4182db9d79a6c1d2
+mmfm_require_done "$CHECKPOINTS/direct-clip-7b/1-finetune/llava-gemma" 17e297db1c8305c6108c2ee5437b4a08fda2cbc077d511dab8ff2d5fdc836770
 mmfm_enter_llava
 mmfm_check_cuda
 OUT="$RESULTS/direct-clip-7b/2-benchmarks"

@@ -6,7 +6,7 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../../env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../env.sh"
 
-mmfm_require_done "$CHECKPOINTS/direct-dino-2b/1-finetune/llava-gemma" 07d09645a3683d237228df3e0b6415ea3ca91bf134e9fd5124cdd342887233ac
+mmfm_require_done "$CHECKPOINTS/direct-dino-2b/1-finetune/llava-gemma" a82f684b1d42de6ee1d5612f5cc310c247c71f60bffdaf7043cb5872fb67604c
 mmfm_enter_llava
 mmfm_check_cuda
 OUT="$RESULTS/direct-dino-2b/2-benchmarks"

@@ -6,7 +6,7 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../../env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../env.sh"
 
-mmfm_require_done "$CHECKPOINTS/direct-dino-7b/1-finetune/llava-gemma" d8ee16e3ea09cbfb90eeaf3793d9ec5d85fd470677624153592538856a26b430
+mmfm_require_done "$CHECKPOINTS/direct-dino-7b/1-finetune/llava-gemma" a8cf19ae032fce73d1236c17a030481110a3274fec67ad747f8cf81454cdc76d
 mmfm_enter_llava
 mmfm_check_cuda
 OUT="$RESULTS/direct-dino-7b/2-benchmarks"

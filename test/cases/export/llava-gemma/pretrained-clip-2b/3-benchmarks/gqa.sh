@@ -6,7 +6,7 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../../env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../env.sh"
 
-mmfm_require_done "$CHECKPOINTS/pretrained-clip-2b/2-finetune/llava-gemma" 764a69d1c21192edcba5cce42a7e43564e7df7143ae071986c56bdd61ac06391
+mmfm_require_done "$CHECKPOINTS/pretrained-clip-2b/2-finetune/llava-gemma" c641fa1cca030cbc062c19e5a001f07a677bbf75a5c55c1097ee3125af8fcede
 mmfm_enter_llava
 mmfm_check_cuda
 OUT="$RESULTS/pretrained-clip-2b/3-benchmarks"

@@ -6,7 +6,7 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../../env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../env.sh"
 
-mmfm_require_done "$CHECKPOINTS/pretrained-clip-7b/2-finetune/llava-gemma" c6bd9f9bd5388bdca4abba7b665bc405f03e348beccf1384b91fbc8c07365c71
+mmfm_require_done "$CHECKPOINTS/pretrained-clip-7b/2-finetune/llava-gemma" dde384c59800f07dc4a2d2fd1a0284e1d1e0b7951a40b651fc7d56d92cd58577
 mmfm_enter_llava
 mmfm_check_cuda
 OUT="$RESULTS/pretrained-clip-7b/3-benchmarks"

@@ -6,7 +6,7 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../../env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../env.sh"
 
-mmfm_require_done "$CHECKPOINTS/pretrained-dino-2b/2-finetune/llava-gemma" 7a858f6b0727a6c004dfd49d8e91f4ee804ae3c63d8e28b0fa99ec66f977717a
+mmfm_require_done "$CHECKPOINTS/pretrained-dino-2b/2-finetune/llava-gemma" c141e0221208f3e84aa2998a04db9127ec7e9634717fcbc785a2fa66ab8e68e8
 mmfm_enter_llava
 mmfm_check_cuda
 OUT="$RESULTS/pretrained-dino-2b/3-benchmarks"

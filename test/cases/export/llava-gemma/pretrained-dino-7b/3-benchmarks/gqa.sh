@@ -6,7 +6,7 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../../env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../env.sh"
 
-mmfm_require_done "$CHECKPOINTS/pretrained-dino-7b/2-finetune/llava-gemma" 3a0f0f5d17955e97ccf0af185ee37a24fe0b7e29327c1e6f82b9a662b3b5fc1b
+mmfm_require_done "$CHECKPOINTS/pretrained-dino-7b/2-finetune/llava-gemma" e15bbb0449926dc9b3910c5c2dab22b4b6c180c7550a2a6657faa67f648e485d
 mmfm_enter_llava
 mmfm_check_cuda
 OUT="$RESULTS/pretrained-dino-7b/3-benchmarks"
