@@ -194,6 +194,13 @@ const mlp: Family = {
 
 // ---- language --------------------------------------------------------------------------------------
 
+/** The random start of a language model (transformers' `initializer_range`), the same for every family. */
+const initStd = float(
+  "standard deviation of the random start (initializer_range): linear weights and the token embedding draw from N(0, init_std²) when `weights` is absent; 0.02 (transformers' default) suits widths near 2048, a tiny model learns to attend far sooner near 1/√width",
+  0.02,
+  { exclusiveMinimum: 0 },
+);
+
 const gemma: Family = {
   name: "gemma",
   kind: "language",
@@ -216,11 +223,7 @@ const gemma: Family = {
     rope_theta: float("RoPE base", 10000, { exclusiveMinimum: 0 }),
     norm_eps: float("epsilon of the RMS norms", 1e-6, { exclusiveMinimum: 0 }),
     max_positions: int("maximum sequence length (max_position_embeddings)", 8192, 1),
-    init_std: float(
-      "standard deviation of the random start (initializer_range): linear weights and the token embedding draw from N(0, init_std²) when `weights` is absent; 0.02 (transformers' default) suits widths near 2048, a tiny model learns to attend far sooner near 1/√width",
-      0.02,
-      { exclusiveMinimum: 0 },
-    ),
+    init_std: initStd,
     tokenizer: str("a folder holding tokenizer.json (Hugging Face format); defaults to `weights` when that is a folder"),
     weights: str("pretrained weights: a Hugging Face style folder or a .safetensors file; random initialisation when absent"),
     hub_id: str("the Hugging Face model id of the real checkpoint (used by `mmfmc export`)"),
@@ -255,11 +258,7 @@ const llama: Family = {
     norm_eps: float("epsilon of the RMS norms (rms_norm_eps; Llama 2 and Vicuna use 1e-5)", 1e-6, { exclusiveMinimum: 0 }),
     max_positions: int("maximum sequence length (max_position_embeddings)", 2048, 1),
     tied: bool("whether the output head is the token embedding (tie_word_embeddings); Llama's has its own", false),
-    init_std: float(
-      "standard deviation of the random start (initializer_range): linear weights and the token embedding draw from N(0, init_std²) when `weights` is absent; 0.02 (transformers' default) suits widths near 2048, a tiny model learns to attend far sooner near 1/√width",
-      0.02,
-      { exclusiveMinimum: 0 },
-    ),
+    init_std: initStd,
     tokenizer: str("a folder holding tokenizer.json (Hugging Face format); defaults to `weights` when that is a folder"),
     weights: str("pretrained weights: a Hugging Face style folder or a .safetensors file; random initialisation when absent"),
     hub_id: str("the Hugging Face model id of the real checkpoint (used by `mmfmc export`)"),

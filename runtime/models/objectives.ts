@@ -28,9 +28,8 @@ export function createObjective(name: ObjectiveName, ctx: ObjectiveContext): Obj
   switch (name) {
     case "llava":
     case "sft":
-      return llavaObjective(ctx, name, false);
     case "lm":
-      return llavaObjective(ctx, name, true);
+      return sequenceObjective(ctx, name);
     case "contrastive":
       return contrastiveObjective(ctx);
     case "self_distill":
@@ -50,7 +49,8 @@ interface SequenceBatch extends ObjectiveBatch {
  * `llava` and `sft` (labels from the chat template) and `lm` (every token of the sequence a label, except
  * padding and image positions: the loss of a language model's pretraining).
  */
-function llavaObjective(ctx: ObjectiveContext, name: "llava" | "lm" | "sft", everyToken: boolean): Objective<SequenceBatch> {
+function sequenceObjective(ctx: ObjectiveContext, name: "llava" | "lm" | "sft"): Objective<SequenceBatch> {
+  const everyToken = name === "lm";
   return {
     name,
     parameters: new Map(),

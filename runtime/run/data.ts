@@ -47,7 +47,7 @@ const TEST_QUESTIONS_PER_IMAGE = 2;
 
 /**
  * The folder of a synthetic dataset, generated on first use. Image i depends only on (seed, split, i),
- * so the folder is a function of (seed, image size, split, size) and can be shared.
+ * so the folder is a function of (seed, image size, shapes, questions, split, size) and can be shared.
  */
 export async function syntheticFolder(data: SyntheticShapesPlan, ctx: DataContext): Promise<string> {
   // the number of questions shows in the name when it is not the default 3 (folders made before it existed keep theirs)
