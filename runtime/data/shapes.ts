@@ -105,7 +105,7 @@ export function renderScene(scene: Scene, imageSize: number): RgbImage {
  * the scenes' cap; at 1, "How many shapes are there?" (always 1) is not asked, so that every
  * question needs the image.
  */
-export function askQuestion(scene: Scene, type: QuestionType, rng: Rng, maxShapes = 4): QA {
+export function askQuestion(scene: Scene, type: QuestionType, rng: Rng, maxShapes: number): QA {
   const objs = scene.objects;
   switch (type) {
     case "color": {
@@ -183,15 +183,16 @@ function textOnlyQA(rng: Rng): { question: string; answer: string } {
 export function generateShapesText(options: { seed?: number; count: number; maxShapes?: number; questionsPerScene?: number }): LlavaJsonSample[] {
   const seed = options.seed ?? 0;
   const turns = options.questionsPerScene ?? 3;
+  const maxShapes = options.maxShapes ?? 4;
   const out: LlavaJsonSample[] = [];
   for (let i = 0; i < options.count; i++) {
     // the size only places shapes within their cells, which a description does not tell
-    const scene = makeScene(seed, "described", i, 64, options.maxShapes ?? 4);
+    const scene = makeScene(seed, "described", i, 64, maxShapes);
     const rng = new Rng(seed, SPLIT_STREAM.described, i, 1);
     const types = rng.shuffle([...QUESTION_TYPES]).slice(0, turns);
     const conversations: LlavaJsonSample["conversations"] = [];
     types.forEach((type, k) => {
-      const qa = askQuestion(scene, type, rng, options.maxShapes);
+      const qa = askQuestion(scene, type, rng, maxShapes);
       const text = questionPrompt(qa.question);
       conversations.push({ from: "human", value: k === 0 ? `${describeScene(scene)}\n${text}` : text });
       conversations.push({ from: "gpt", value: qa.answer });
