@@ -21,7 +21,7 @@ import type { Module } from "./resolve.js";
 import type { Span } from "../core/source.js";
 import { suggest } from "../core/suggest.js";
 import { repeatsAxis } from "./repeats.js";
-import { findDerived, substitute } from "./substitute.js";
+import { findCopy, findDerived, substitute } from "./substitute.js";
 import { variantId } from "../plan/names.js";
 import { Component, equalValues, show, type FieldEntry, type Value } from "./values.js";
 
@@ -163,8 +163,10 @@ export class GridBuilder {
         schema: inner.schema,
         owner: inner.owner,
         apply: (exp, entry) => {
-          const replacement = this.memo(`${declared.id}|${text}|${this.valueId(entry.value)}`, () => inner.apply(declared, entry));
-          return substitute(exp, declared, replacement, this.substituted);
+          // the declaration as this point has it: an earlier axis or --set may have rebuilt it
+          const current = findCopy(exp, declared) ?? declared;
+          const replacement = this.memo(`${current.id}|${text}|${this.valueId(entry.value)}`, () => inner.apply(current, entry));
+          return substitute(exp, current, replacement, this.substituted);
         },
         read: (exp) => {
           const found = findDerived(exp, declared);

@@ -10,12 +10,36 @@ export function findDerived(root: Component, declared: Component): Component | u
   const visit = (c: Component): Component | undefined => {
     if (seen.has(c)) return undefined;
     seen.add(c);
-    for (let b: Component | undefined = c; b; b = b.base) if (b === declared) return c;
+    for (let b: Component | undefined = c; b; b = b.base) if (b.isCopyOf(declared)) return c;
     for (const f of c.fields.values()) {
       const found = visitValue(f.value);
       if (found) return found;
     }
     return undefined;
+  };
+  const visitValue = (v: Value): Component | undefined => {
+    if (v.type === "component") return visit(v.component);
+    if (v.type === "list") for (const item of v.items) {
+      const found = visitValue(item);
+      if (found) return found;
+    }
+    return undefined;
+  };
+  return visit(root);
+}
+
+/** The component in `root`'s graph that is `declared` or a rebuilt copy of it (see `Component.origin`). */
+export function findCopy(root: Component, declared: Component): Component | undefined {
+  const seen = new Set<Component>();
+  const visit = (c: Component): Component | undefined => {
+    if (seen.has(c)) return undefined;
+    seen.add(c);
+    if (c.isCopyOf(declared)) return c;
+    for (const f of c.fields.values()) {
+      const found = visitValue(f.value);
+      if (found) return found;
+    }
+    return c.base ? visit(c.base) : undefined;
   };
   const visitValue = (v: Value): Component | undefined => {
     if (v.type === "component") return visit(v.component);
@@ -47,7 +71,7 @@ export function substitute(c: Component, from: Component, to: Component, memo: M
   if (base !== c.base || changed.size > 0) {
     const own = new Map(c.own);
     for (const [k, v] of changed) own.set(k, v);
-    result = new Component(c.kind, c.family, c.name, c.span, base, own, c.block);
+    result = new Component(c.kind, c.family, c.name, c.span, base, own, c.block, c.origin ?? c);
   }
   memo.set(key, result);
   return result;

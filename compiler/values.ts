@@ -57,7 +57,18 @@ export class Component {
     readonly own: ReadonlyMap<string, FieldEntry>,
     /** experiments keep their block for `ablate` and `exclude` */
     readonly block?: A.Block,
+    /**
+     * the declaration this component is a rebuilt copy of: substituting a component it uses (an axis
+     * over `train_data.size` rebuilds the stages that read `train_data`) keeps the copy recognisable
+     * as that declaration, so a second axis or `--set` on it (`finetune.epochs`) still finds it
+     */
+    readonly origin?: Component,
   ) {}
+
+  /** Whether this component is `declared` itself or a rebuilt copy of it (not a refinement). */
+  isCopyOf(declared: Component): boolean {
+    return this === declared || this.origin === declared;
+  }
 
   /**
    * Every field set on this component or a base, the nearest setting winning. A declaration keeps

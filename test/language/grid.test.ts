@@ -387,3 +387,40 @@ describe("--set and --only (LANGUAGE.md §6, §8)", () => {
     expect([1, 2]).toContain(r.code);
   });
 });
+
+describe("two overrides on a declaration and on one that uses it (examples/llava-gemma-tiny.mmfm)", () => {
+  // `finetune` reads the dataset `one_shape_train`: changing the dataset rebuilds the stage, and a
+  // second override of the stage must still find it, in either order, as --set and as axes
+  const file = new URL("../../examples/llava-gemma-tiny.mmfm", import.meta.url).pathname;
+  const finetuneOf = (v: { config: Obj }) => stage(v.config, "finetune")!;
+  const dataOf = (s: Obj) => JSON.stringify(s.data);
+
+  it("--set DATASET.size and --set STAGE.epochs both take effect, in either order", () => {
+    const a = configs(file, "llava_gemma_tiny", { sets: ["one_shape_train.size=8192", "finetune.epochs=1"] });
+    const b = configs(file, "llava_gemma_tiny", { sets: ["finetune.epochs=1", "one_shape_train.size=8192"] });
+    const base = configs(file, "llava_gemma_tiny");
+    for (const [id, v] of a) {
+      expect(finetuneOf(v).epochs, id).toBe(1);
+      expect(dataOf(finetuneOf(v)), id).toContain("8192");
+      expect(dataOf(finetuneOf(base.get(id)!)), id).not.toContain("8192");
+      expect(v.hash, id).toBe(b.get(id)!.hash);
+    }
+  });
+
+  it("axes over a dataset's field and a stage's field that reads it cross without losing either", () => {
+    const text = readFileSync(file, "utf8").replace(
+      /ablate \{[\s\S]*?\n {2}\}/,
+      'ablate {\n    one_shape_train.size: [512, 1024]\n    finetune.epochs: [1, 3]\n  }',
+    );
+    const grid = configs(file, "llava_gemma_tiny", { text });
+    expect(grid.size).toBe(4);
+    const seen = new Set<string>();
+    for (const [id, v] of grid) {
+      const s = finetuneOf(v);
+      const size = dataOf(s).includes("1024") ? 1024 : 512;
+      expect(dataOf(s), id).toContain(String(size));
+      seen.add(`${size}/${s.epochs}`);
+    }
+    expect([...seen].sort()).toEqual(["1024/1", "1024/3", "512/1", "512/3"]);
+  });
+});
