@@ -13,7 +13,7 @@ import { compileSpec, printDiagnostics, specOptions, specPath } from "../spec.js
 
 export const command: Command = {
   name: "run",
-  usage: "mmfmc run FILE [--variant ID]... [--only PATH=VALUE]... [--set PATH=VALUE]... [--backend NAME] [--runs DIR]",
+  usage: "mmfmc run FILE [--variant ID]... [--only PATH=VALUE]... [--set PATH=VALUE]... [--backend NAME] [--jobs N] [--runs DIR]",
   help: `Builds the spec, then trains and evaluates its variants on the TensorFlow.js runtime, and writes
 a report (runs/EXPERIMENT/report.md, .csv, .json and loss.svg).
 
@@ -30,7 +30,11 @@ options:
   --set PATH=VALUE    override a value of the spec (repeatable)
   --backend NAME      tensorflow-gpu, webgpu, tensorflow, wasm or cpu (default: the fastest
                       available; also MMFM_BACKEND)
-  --threads N         wasm threads (default 1; also MMFM_THREADS)
+  --threads N         wasm threads (default 1; also MMFM_THREADS); with --jobs, per job
+  --jobs N            run up to N variants side by side, each in its own worker thread on its own
+                      backend (default 1; also MMFM_JOBS). On a CPU, one job per core with one
+                      thread each is the fastest way through a grid; variants sharing a stage still
+                      to compute run one after the other. The results are the same digits.
   --runs DIR          results folder (default: runs)
   --out DIR           build folder (default: build)
   --baseline ID       the variant the report compares against (default: the first)`,
@@ -39,6 +43,7 @@ options:
     variant: { value: true, repeat: true },
     backend: { value: true },
     threads: { value: true },
+    jobs: { value: true, short: "j" },
     runs: { value: true },
     out: { value: true, short: "o" },
     baseline: { value: true },
@@ -75,6 +80,9 @@ async function runCommand(args: ParsedArgs, out: Output, stop: AbortSignal): Pro
   const threadsText = stringOption(args, "threads");
   const threads = threadsText === undefined ? undefined : Number(threadsText);
   if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) throw new UsageError(`--threads must be a positive integer, got \`${threadsText}\``);
+  const jobsText = stringOption(args, "jobs") ?? (process.env.MMFM_JOBS || undefined);
+  const jobs = jobsText === undefined ? 1 : Number(jobsText);
+  if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs must be a positive integer, got \`${jobsText}\``);
   const { emitExperiments, planExperiments, selectVariants } = await import("../../compiler/pipeline.js");
   const planned = planExperiments(result, { specPath: file, outDir: stringOption(args, "out") ?? "build" });
   const source = relative(process.cwd(), resolve(file)) || file;
@@ -120,7 +128,8 @@ async function runCommand(args: ParsedArgs, out: Output, stop: AbortSignal): Pro
   }
 
   const runsDir = stringOption(args, "runs") ?? "runs";
-  const progress = new Progress(out);
+  const parallel = jobs > 1 && runnable.length > 1;
+  const progress = new Progress(out, undefined, parallel);
   const experiments = [...new Set(runnable.map((v) => v.experiment))];
   let trained = 0;
   let evaluated = 0;
@@ -143,7 +152,9 @@ async function runCommand(args: ParsedArgs, out: Output, stop: AbortSignal): Pro
         }
         variants.push({ plan: module.plan, graph: module.model, folder: v.folder });
       }
-      const summary = await run.runExperiment({ experiment, variants, runsDir, specDir: dirname(resolve(file)), emit: progress.handle, stop });
+      const summary = await run.runExperiment({ experiment, variants, runsDir, specDir: dirname(resolve(file)), emit: progress.handle, stop,
+        jobs: parallel ? { count: jobs, backend: { name: backend.name, threads: backend.threads } } : undefined,
+      });
       progress.finish();
       trained += summary.computed.filter((r) => r.kind === "stage").length;
       evaluated += summary.computed.filter((r) => r.kind === "eval").length;

@@ -21,7 +21,14 @@ import { ReportError } from "./report.js";
 import { TrainingDiverged } from "./stop.js";
 import { LockError } from "./store.js";
 
+/**
+ * An input error raised in a worker thread of a parallel run (`jobs`): the worker's error class does
+ * not cross the thread boundary, its message (which names the file, the sample or the field) does.
+ */
+export class RemoteInputError extends Error {}
+
 const inputErrors = [
+  RemoteInputError,
   DataError,
   ImageDecodeError,
   ItemError,
