@@ -1,9 +1,9 @@
 /**
  * Benchmark: the main job, `mmfmc run examples/llava-gemma-tiny.mmfm`, from an empty runs folder,
- * then again (everything cached). Prints the wall times, the time of every computed stage and the
+ * then again (everything cached), with the options `npm start` passes unless others are given. Prints the wall times, the time of every computed stage and the
  * report's results.
  *
- *   npm run build && npx tsc -p tsconfig.bench.json && node bench/out/bench/grid.js [--json] [--backend NAME] [--threads N]
+ *   npm run build && npx tsc -p tsconfig.bench.json && node bench/out/bench/grid.js [--json] [--backend NAME] [--threads N] [--jobs N]
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -13,7 +13,9 @@ import { packageRoot } from "../core/package_root.js";
 
 const root = packageRoot();
 const args = process.argv.slice(2);
-const pass = args.filter((a) => a !== "--json");
+const given = args.filter((a) => a !== "--json");
+// what `npm start` runs (package.json): two variants side by side, one wasm thread each
+const pass = given.length ? given : ["--jobs", "2"];
 const runs = mkdtempSync(join(tmpdir(), "mmfm-grid-"));
 
 function run(): number {
