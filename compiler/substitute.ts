@@ -4,18 +4,22 @@
  */
 import { Component, type FieldEntry, type Value } from "./values.js";
 
-/** The nearest component in `root`'s graph that is `declared` or derived from it. */
-export function findDerived(root: Component, declared: Component): Component | undefined {
+/**
+ * The first component of `root`'s graph that `test` accepts. `own`: through each component's own
+ * fields and its base (every field a base chain holds, an overridden one too), which merges no field
+ * maps; else through the merged fields, skipping bases.
+ */
+function search(root: Component, test: (c: Component) => boolean, own: boolean): Component | undefined {
   const seen = new Set<Component>();
   const visit = (c: Component): Component | undefined => {
     if (seen.has(c)) return undefined;
     seen.add(c);
-    for (let b: Component | undefined = c; b; b = b.base) if (b.isCopyOf(declared)) return c;
-    for (const f of c.fields.values()) {
+    if (test(c)) return c;
+    for (const f of (own ? c.own : c.fields).values()) {
       const found = visitValue(f.value);
       if (found) return found;
     }
-    return undefined;
+    return own && c.base ? visit(c.base) : undefined;
   };
   const visitValue = (v: Value): Component | undefined => {
     if (v.type === "component") return visit(v.component);
@@ -28,28 +32,25 @@ export function findDerived(root: Component, declared: Component): Component | u
   return visit(root);
 }
 
-/** The component in `root`'s graph that is `declared` or a rebuilt copy of it (see `Component.origin`). */
+/** The nearest component in `root`'s graph that is `declared` or derived from it (or from a rebuilt copy of it). */
+export function findDerived(root: Component, declared: Component): Component | undefined {
+  return search(
+    root,
+    (c) => {
+      for (let b: Component | undefined = c; b; b = b.base) if (b.isCopyOf(declared)) return true;
+      return false;
+    },
+    false,
+  );
+}
+
+/**
+ * The component in `root`'s graph that is `declared` or a rebuilt copy of it (see `Component.isCopyOf`).
+ * A substitution rebuilds every place that held the component it replaced (base chains and
+ * overridden fields too), so the graph holds one version of a declaration: the first one found.
+ */
 export function findCopy(root: Component, declared: Component): Component | undefined {
-  const seen = new Set<Component>();
-  const visit = (c: Component): Component | undefined => {
-    if (seen.has(c)) return undefined;
-    seen.add(c);
-    if (c.isCopyOf(declared)) return c;
-    for (const f of c.fields.values()) {
-      const found = visitValue(f.value);
-      if (found) return found;
-    }
-    return c.base ? visit(c.base) : undefined;
-  };
-  const visitValue = (v: Value): Component | undefined => {
-    if (v.type === "component") return visit(v.component);
-    if (v.type === "list") for (const item of v.items) {
-      const found = visitValue(item);
-      if (found) return found;
-    }
-    return undefined;
-  };
-  return visit(root);
+  return search(root, (c) => c.isCopyOf(declared), true);
 }
 
 /**
@@ -71,7 +72,8 @@ export function substitute(c: Component, from: Component, to: Component, memo: M
   if (base !== c.base || changed.size > 0) {
     const own = new Map(c.own);
     for (const [k, v] of changed) own.set(k, v);
-    result = new Component(c.kind, c.family, c.name, c.span, base, own, c.block, c.origin ?? c);
+    // a copy: the same name, family and span (Component.isCopyOf)
+    result = new Component(c.kind, c.family, c.name, c.span, base, own, c.block);
   }
   memo.set(key, result);
   return result;

@@ -57,17 +57,17 @@ export class Component {
     readonly own: ReadonlyMap<string, FieldEntry>,
     /** experiments keep their block for `ablate` and `exclude` */
     readonly block?: A.Block,
-    /**
-     * the declaration this component is a rebuilt copy of: substituting a component it uses (an axis
-     * over `train_data.size` rebuilds the stages that read `train_data`) keeps the copy recognisable
-     * as that declaration, so a second axis or `--set` on it (`finetune.epochs`) still finds it
-     */
-    readonly origin?: Component,
   ) {}
 
-  /** Whether this component is `declared` itself or a rebuilt copy of it (not a refinement). */
+  /**
+   * Whether this component is `declared` itself or a rebuilt copy of it (not a refinement).
+   * Substituting a component it uses (an axis over `train_data.size` rebuilds the stages that read
+   * `train_data`) makes a copy with the same name, family and source span (the span object of the
+   * declaration, which no other component holds), so that a second axis or `--set` on the
+   * declaration (`finetune.epochs`) still finds it.
+   */
   isCopyOf(declared: Component): boolean {
-    return this === declared || this.origin === declared;
+    return this === declared || (this.span === declared.span && this.name === declared.name && this.family === declared.family);
   }
 
   /**
