@@ -526,16 +526,31 @@ export class GridBuilder {
     };
     visit(experiment.field("model")?.value);
     visit(experiment.field("stages")?.value);
-    // stages and models named in `stages:` and `model:` axes count as used too
+    // stages and models named in `stages:` and `model:` axes count as used too, and the declarations
+    // other axes choose (`model.vision: [clip, dino]`: a --set of `dino.weights` reaches the dino variants)
     for (const block of blocks) {
       for (const axis of ablateAxes(block)) {
         const head = axis.path.segments[0].text;
-        if (axis.path.segments.length !== 1 || (head !== "stages" && head !== "model")) continue;
         const values = axis.values.kind === "List" ? axis.values.items : axis.values.kind === "Record" ? axis.values.entries.map((e) => e.value) : [];
-        for (const e of values) visit(this.evaluator.evaluate(e, this.module));
+        if (axis.path.segments.length === 1 && (head === "stages" || head === "model")) {
+          for (const e of values) visit(this.evaluator.evaluate(e, this.module));
+        } else {
+          for (const e of values) for (const c of this.declarationsNamed(e)) visit({ type: "component", component: c, span: e.span });
+        }
       }
     }
     return out;
+  }
+
+  /** The declarations an axis value names, as itself or as the base of a refinement (no evaluation, so no diagnostics). */
+  private declarationsNamed(e: A.Expr): Component[] {
+    if (e.kind === "Paren") return this.declarationsNamed(e.expr);
+    if (e.kind === "Refine") return this.declarationsNamed(e.base);
+    if (e.kind === "List") return e.items.flatMap((x) => this.declarationsNamed(x));
+    if (e.kind !== "Path" || e.segments.length !== 1) return [];
+    const binding = this.evaluator.lookup(this.module, e.segments[0].text);
+    const declared = binding?.kind === "decl" ? this.evaluator.declaration(binding) : undefined;
+    return declared ? [declared] : [];
   }
 
   /** The --set overrides of this experiment, each checked like an axis value; undefined on an error. */

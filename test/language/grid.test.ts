@@ -424,3 +424,23 @@ describe("two overrides on a declaration and on one that uses it (examples/llava
     expect([...seen].sort()).toEqual(["1024/1", "1024/3", "512/1", "512/3"]);
   });
 });
+
+describe("--set on a declaration that only an axis chooses (examples/llava-gemma-tiny.mmfm)", () => {
+  const file = new URL("../../examples/llava-gemma-tiny.mmfm", import.meta.url).pathname;
+  const visionOf = (v: { config: Obj }) => (v.config.model as Obj).vision as Obj;
+
+  it("reaches the variants that choose it, and only those", () => {
+    const grid = configs(file, "llava_gemma_tiny", { sets: ['dino.weights="elsewhere/dino"'] });
+    expect(grid.size).toBe(8);
+    for (const [id, v] of grid) {
+      if (id.includes("dino")) expect(visionOf(v).weights, id).toBe("elsewhere/dino");
+      else expect(visionOf(v).weights, id).not.toBe("elsewhere/dino");
+    }
+  });
+
+  it("a declaration no variant uses is still an error naming it", async () => {
+    const r = await checkJson(file, "--set", "tiny_siglip.image=64");
+    expect(r.code).toBe(1);
+    expect(showDiagnostics(r.diagnostics)).toContain("tiny_siglip");
+  });
+});
