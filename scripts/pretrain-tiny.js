@@ -4,11 +4,14 @@
 // writes what each pretraining stage leaves, a Hugging Face folder, into std/weights/NAME/, with
 // std/weights/manifest.json recording every file's sha256. The same recipe gives the same bytes.
 //
-//   node scripts/pretrain-tiny.js [--out DIR] [--threads N] [--set PATH=VALUE]... [--check]
+//   node scripts/pretrain-tiny.js [--out DIR] [--threads N] [--set PATH=VALUE]... [--only NAME]... [--check]
 //
 //   --out DIR     where the weights go (default std/weights)
 //   --threads N   wasm threads (default 2; the bytes do not depend on it)
 //   --set         passed to `mmfmc run` (a shortened recipe, for tests)
+//   --only NAME   pretrain this backbone only (tiny_clip_vit, tiny_dinov2, tiny_gemma_2b, tiny_gemma_7b;
+//                 repeatable): the others' folders in DIR are kept as they are, and the manifest
+//                 records every file there; with --check, compare only its files
 //   --check       pretrain into a temporary folder and compare its hashes with DIR/manifest.json:
 //                 exit 0 when every file is equal, 1 with the files that differ
 import { spawnSync } from "node:child_process";
@@ -29,7 +32,7 @@ const BACKBONES = {
 };
 
 function usage(message) {
-  console.error(`pretrain-tiny: ${message}\nusage: node scripts/pretrain-tiny.js [--out DIR] [--threads N] [--set PATH=VALUE]... [--check]`);
+  console.error(`pretrain-tiny: ${message}\nusage: node scripts/pretrain-tiny.js [--out DIR] [--threads N] [--set PATH=VALUE]... [--only NAME]... [--check]`);
   process.exit(2);
 }
 
@@ -38,14 +41,22 @@ let out = join(root, "std", "weights");
 let threads = "2";
 let check = false;
 const sets = [];
+const only = [];
 for (let i = 0; i < args.length; i++) {
   const a = args[i];
   if (a === "--check") check = true;
   else if (a === "--out" && args[i + 1]) out = args[++i];
   else if (a === "--threads" && args[i + 1]) threads = args[++i];
   else if (a === "--set" && args[i + 1]) sets.push("--set", args[++i]);
+  else if (a === "--only" && args[i + 1]) only.push(args[++i]);
   else usage(`unknown argument \`${a}\``);
 }
+
+const backboneNames = Object.values(BACKBONES).map((b) => b.name);
+for (const name of only) if (!backboneNames.includes(name)) usage(`--only ${name}: not a tiny backbone (${backboneNames.join(", ")})`);
+/** the experiments of the recipe to run: all, or those of --only */
+const chosen = Object.entries(BACKBONES).filter(([, { name }]) => only.length === 0 || only.includes(name));
+const variantArgs = only.length ? chosen.flatMap(([experiment]) => ["--variant", `${experiment}/default`]) : [];
 
 const sha256 = (path) => createHash("sha256").update(readFileSync(path)).digest("hex");
 
@@ -69,7 +80,7 @@ function pretrain(target) {
     const started = performance.now();
     const run = spawnSync(
       process.execPath,
-      [join(root, "bin", "mmfmc.js"), "run", join(root, RECIPE), "--runs", join(work, "runs"), "--out", join(work, "build"), "--threads", threads, ...sets],
+      [join(root, "bin", "mmfmc.js"), "run", join(root, RECIPE), "--runs", join(work, "runs"), "--out", join(work, "build"), "--threads", threads, ...sets, ...variantArgs],
       { stdio: "inherit" },
     );
     if (run.status !== 0) {
@@ -78,8 +89,9 @@ function pretrain(target) {
     }
     const seconds = (performance.now() - started) / 1000;
     mkdirSync(target, { recursive: true });
-    const manifest = { recipe: RECIPE, set: sets.filter((_, i) => i % 2 === 1), files: {} };
-    for (const [experiment, { name, part }] of Object.entries(BACKBONES)) {
+    // `only`: the backbones this run pretrained (the others' files were there before)
+    const manifest = { recipe: RECIPE, set: sets.filter((_, i) => i % 2 === 1), ...(only.length ? { only } : {}), files: {} };
+    for (const [experiment, { name, part }] of chosen) {
       // the backbone as the experiment's last stage left it (a language model: pretrained, then instruction-tuned)
       const variants = join(work, "runs", experiment, "variants");
       const listed = readdirSync(variants);
@@ -106,12 +118,14 @@ if (check) {
     pretrain(fresh);
     const made = JSON.parse(readFileSync(join(fresh, "manifest.json"), "utf8"));
     const names = [...new Set([...Object.keys(shipped.files), ...Object.keys(made.files)])].sort();
-    const differ = names.filter((n) => shipped.files[n] !== made.files[n]);
+    // with --only, the files of the backbones pretrained
+    const compared = only.length ? names.filter((n) => only.some((o) => n.startsWith(`${o}/`))) : names;
+    const differ = compared.filter((n) => shipped.files[n] !== made.files[n]);
     if (differ.length) {
       console.error(`pretrain-tiny: ${differ.length} file(s) differ from ${join(out, "manifest.json")}: ${differ.join(", ")}`);
       process.exit(1);
     }
-    console.error(`pretrain-tiny: all ${names.length} files equal ${join(out, "manifest.json")}`);
+    console.error(`pretrain-tiny: all ${compared.length} files${only.length ? ` of ${only.join(", ")}` : ""} equal ${join(out, "manifest.json")}`);
   } finally {
     rmSync(fresh, { recursive: true, force: true });
   }

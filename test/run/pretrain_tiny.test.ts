@@ -6,7 +6,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { compile, planExperiments } from "../../compiler/pipeline.js";
@@ -89,5 +89,26 @@ describe("npm run pretrain-tiny", () => {
     const changed = run(join(work, "a"), "--check");
     expect(changed.status).toBe(1);
     expect(changed.stderr).toContain("tiny_dinov2/model.safetensors");
-  }, 240_000);
+
+    // --only: one backbone pretrained again (here with another recipe), the others' files kept, the
+    // manifest recording every file there
+    writeFileSync(join(work, "a", "manifest.json"), JSON.stringify(manifest));
+    cpSync(join(work, "a"), join(work, "b"), { recursive: true });
+    const one = run(join(work, "b"), "--only", "tiny_dinov2", "--set", "self_distillation.lr=2e-3");
+    expect(one.status, one.stderr).toBe(0);
+    const after = JSON.parse(readFileSync(join(work, "b", "manifest.json"), "utf8"));
+    expect(after.only).toEqual(["tiny_dinov2"]);
+    expect(Object.keys(after.files).sort()).toEqual(Object.keys(manifest.files).sort());
+    for (const [file, hash] of Object.entries(after.files as Record<string, string>)) {
+      expect(createHash("sha256").update(readFileSync(join(work, "b", file))).digest("hex"), file).toBe(hash);
+      if (file.startsWith("tiny_dinov2/")) continue;
+      expect(hash, `${file} is kept`).toBe(manifest.files[file]);
+    }
+    expect(after.files["tiny_dinov2/model.safetensors"]).not.toBe(manifest.files["tiny_dinov2/model.safetensors"]);
+    // and --check --only compares that backbone's files alone
+    const checked = run(join(work, "b"), "--check", "--only", "tiny_dinov2", "--set", "self_distillation.lr=2e-3");
+    expect(checked.stderr).toMatch(/all \d+ files of tiny_dinov2 equal/);
+    expect(checked.status).toBe(0);
+    expect(run(join(work, "b"), "--only", "tiny_bert").status).toBe(2);
+  }, 360_000);
 });
