@@ -128,9 +128,7 @@ async function runCommand(args: ParsedArgs, out: Output, stop: AbortSignal): Pro
   }
 
   const runsDir = stringOption(args, "runs") ?? "runs";
-  // side by side only where each worker can start its own backend in-process (a native or GPU
-  // backend is one device that variants would share anyway)
-  const sideBySide = backend.name === "wasm" || backend.name === "cpu";
+  const sideBySide = run.sideBySide(backend.name);
   if (jobs > 1 && !sideBySide) out.info(out.paint("dim", `--jobs ${jobs}: the ${backend.name} backend runs one variant at a time (variants run side by side on wasm and cpu)`));
   const parallel = jobs > 1 && sideBySide && runnable.length > 1;
   const progress = new Progress(out, undefined, parallel);

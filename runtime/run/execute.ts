@@ -6,9 +6,9 @@ import { join, relative } from "node:path";
 import type { DataContext } from "./data.js";
 import type { RunEvent } from "./events.js";
 import { removeOrphans } from "./orphans.js";
-import { runInWorkers } from "./parallel.js";
+import { runInWorkers, sideBySide } from "./parallel.js";
 import { RunStore, type StageRecord } from "./store.js";
-import { runVariant, startFingerprint, type JobsOptions, type VariantContext, type VariantInput } from "./variant.js";
+import { runVariant, startFingerprint, type CachedStage, type JobsOptions, type VariantContext, type VariantInput } from "./variant.js";
 
 export type { JobsOptions, VariantInput } from "./variant.js";
 
@@ -31,7 +31,8 @@ export interface RunOptions {
   /**
    * Variants run side by side in this many worker threads, each on its own backend (`backend`: the
    * options the command line chose it with, so that every worker computes on the same one). Variants
-   * that share a stage still to be computed run one after the other in the same worker.
+   * that share a stage still to be computed run one after the other in the same worker. Only on the
+   * backends `sideBySide` accepts; on others the variants run one at a time.
    */
   readonly jobs?: JobsOptions;
 }
@@ -41,7 +42,7 @@ export interface RunSummary {
   /** stage keys computed by this run */
   readonly computed: readonly StageRecord[];
   /** (variant, stage) pairs whose result came from the cache */
-  readonly cached: readonly { variant: string; stage: string; key: string }[];
+  readonly cached: readonly CachedStage[];
 }
 
 export async function runExperiment(options: RunOptions): Promise<RunSummary> {
@@ -50,7 +51,7 @@ export async function runExperiment(options: RunOptions): Promise<RunSummary> {
   const note = (message: string) => options.emit({ type: "note", message });
   const release = store.lock(note);
   const computed: StageRecord[] = [];
-  const cached: { variant: string; stage: string; key: string }[] = [];
+  const cached: CachedStage[] = [];
   const data: DataContext = { specDir: options.specDir, cacheDir: join(dir, "data") };
   try {
     const orphans = removeOrphans(dir);
@@ -66,8 +67,9 @@ export async function runExperiment(options: RunOptions): Promise<RunSummary> {
       );
     }
     const ctx: VariantContext = { store, data, emit: options.emit, stop: options.stop, stopAfter: options.stopAfter };
-    if ((options.jobs?.count ?? 1) > 1 && options.variants.length > 1) {
-      const result = await runInWorkers(ctx, options.variants, options.jobs as JobsOptions);
+    const jobs = options.jobs;
+    if (jobs && jobs.count > 1 && sideBySide(jobs.backend.name) && options.variants.length > 1) {
+      const result = await runInWorkers(ctx, options.variants, jobs);
       computed.push(...result.computed);
       cached.push(...result.cached);
     } else {

@@ -1,5 +1,6 @@
 /** Running variants: stage results keyed by cache key, resume, pre-flight estimates, the report. */
 export { runExperiment, type RunOptions, type RunSummary, type VariantInput } from "./execute.js";
+export { sideBySide } from "./parallel.js";
 export type { RunEvent } from "./events.js";
 export { estimateStage, estimateVariant, showBytes, refusal, type BackendCapacity, type StageEstimate } from "./preflight.js";
 export { buildReport, renderCsv, renderLossSvg, renderMarkdown, ReportError, SEED_AXIS, writeReport, type Effect, type Report, type ReportGroup, type ReportSource } from "./report.js";

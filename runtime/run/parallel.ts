@@ -50,14 +50,20 @@ export interface WorkerSetup {
   readonly stopAfter?: number;
 }
 
-/** The compiled worker module (from the TypeScript sources, as under vitest, the one in dist/). */
+/**
+ * Whether variants can run side by side on this backend: each worker starts its own copy of it
+ * in-process, which the wasm and cpu backends allow. A GPU or the native TensorFlow backend is one
+ * device the variants would share anyway.
+ */
+export function sideBySide(backend: string): boolean {
+  return backend === "wasm" || backend === "cpu";
+}
+
+/** The compiled worker module, next to this one (in dist/). */
 function workerFile(): string {
-  const here = fileURLToPath(import.meta.url);
-  const compiled = here.replace(/parallel\.[jt]s$/, "worker.js");
-  if (existsSync(compiled)) return compiled;
-  const dist = here.replace(/([\\/])runtime([\\/])run([\\/])parallel\.ts$/, "$1dist$1runtime$2run$3worker.js");
-  if (existsSync(dist)) return dist;
-  throw new Error(`cannot find the worker module next to ${here} (build the project: npm run build)`);
+  const file = fileURLToPath(new URL("./worker.js", import.meta.url));
+  if (!existsSync(file)) throw new Error(`cannot find the worker module ${file} (build the project: npm run build)`);
+  return file;
 }
 
 /** The error a worker reported, as the parent throws it. */
@@ -84,7 +90,9 @@ function groupByKeys(todo: readonly (readonly string[])[]): number[][] {
   const groups = new Map<number, number[]>();
   todo.forEach((_, i) => {
     const root = find(i);
-    groups.set(root, [...(groups.get(root) ?? []), i]);
+    const group = groups.get(root);
+    if (group) group.push(i);
+    else groups.set(root, [i]);
   });
   return [...groups.values()];
 }

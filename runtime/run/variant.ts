@@ -81,10 +81,17 @@ export interface VariantContext {
   readonly stopAfter?: number;
 }
 
+/** A (variant, stage) pair whose result came from the cache. */
+export interface CachedStage {
+  readonly variant: string;
+  readonly stage: string;
+  readonly key: string;
+}
+
 /** The results of one or more variants' stages. */
 export interface VariantResult {
   readonly computed: StageRecord[];
-  readonly cached: { variant: string; stage: string; key: string }[];
+  readonly cached: CachedStage[];
 }
 
 /** The folders a variant starts from, fingerprinted (their digests are cached in RUNS/EXPERIMENT/start-hashes.json). */
@@ -131,7 +138,7 @@ export async function runVariant(ctx: VariantContext, v: VariantInput, index: nu
   const { store, data } = ctx;
   const plan = v.plan;
   const computed: StageRecord[] = [];
-  const cached: { variant: string; stage: string; key: string }[] = [];
+  const cached: CachedStage[] = [];
   const stopHere = () => {
     if (ctx.stop?.aborted) throw new RunInterrupted(String(ctx.stop.reason), null);
   };
