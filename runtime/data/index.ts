@@ -76,6 +76,7 @@ export {
 } from "./sampler.js";
 export { Mixture, mixtureCounts, type MixturePart } from "./mixture.js";
 export { hash32, Rng } from "./prng.js";
+export { cropInto, DINO_COLOUR, type Box, type ColourAugmentation, jitterColours, type Normalization, randomBox } from "./augment.js";
 export {
   askQuestion,
   describeScene,

@@ -50,6 +50,8 @@ export interface ObjectiveContext {
   readonly imageTokenId: number;
   /** the processed image size, for batches whose samples have none */
   readonly imageSize: { readonly height: number; readonly width: number };
+  /** the image processor's per-channel normalisation, for objectives that change colours (a crop's jitter) */
+  readonly imageNormalization: { readonly mean: readonly number[]; readonly std: readonly number[] };
 }
 
 /** The shape of the LLaVA model an objective trains a backbone of. */

@@ -122,12 +122,13 @@ export async function trainStage(args: TrainStageArgs): Promise<StageRecord> {
   const length = mixture.length;
   const steps = stageSteps(stage, length);
   const every = stage.checkpoint_every ?? defaultCheckpointEvery;
+  const processor = processorFor(plan.model.vision);
   const pipeline: SamplePipeline = {
     tokenizer,
     template: stage.template,
     maxLength: stage.max_length,
     imageTokens: plan.model.image_tokens,
-    processor: processorFor(plan.model.vision),
+    processor,
     aspect: stage.aspect,
   };
   const seed = hash32(plan.seed, parseInt(key.slice(0, 8), 16));
@@ -155,6 +156,7 @@ export async function trainStage(args: TrainStageArgs): Promise<StageRecord> {
     bosId: tokenizer.bosId ?? padId,
     imageTokenId: tokenizer.imageTokenId,
     imageSize: image,
+    imageNormalization: processor,
   });
   const params = new Map([...model.parameters, ...objective.parameters]);
   const saved = { parameters: new Map([...params, ...objective.buffers]) };

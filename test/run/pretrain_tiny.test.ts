@@ -66,6 +66,7 @@ describe("npm run pretrain-tiny", () => {
     const short = [
       ...[
         "captions.size=8",
+        "scenes.size=8",
         "scenes_in_words.size=8",
         "questions_in_words.size=8",
         "contrastive.batch=8",
