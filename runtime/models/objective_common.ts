@@ -7,7 +7,7 @@ import { shapeFromConfig, type HfConfig } from "./hf_config.js";
 import { initValues } from "./init.js";
 import type { PretrainedModel } from "./model.js";
 import type { LlavaShape } from "./shapes.js";
-import type { TrainingSample } from "../data/index.js";
+import type { Normalization, TrainingSample } from "../data/index.js";
 import { tf } from "../tf.js";
 
 export const OBJECTIVES = ["llava", "lm", "sft", "contrastive", "self_distill"] as const;
@@ -51,7 +51,7 @@ export interface ObjectiveContext {
   /** the processed image size, for batches whose samples have none */
   readonly imageSize: { readonly height: number; readonly width: number };
   /** the image processor's per-channel normalisation, for objectives that change colours (a crop's jitter) */
-  readonly imageNormalization: { readonly mean: readonly number[]; readonly std: readonly number[] };
+  readonly imageNormalization: Normalization;
 }
 
 /** The shape of the LLaVA model an objective trains a backbone of. */
