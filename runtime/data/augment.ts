@@ -115,8 +115,15 @@ function shiftHue(rgb: Float32Array, n: number, i: number, shift: number): void 
   const sector = Math.floor(k) % 6;
   const f = k - Math.floor(k);
   const p = max * (1 - s), q = max * (1 - f * s), t = max * (1 - (1 - f) * s);
-  const [R, G, B] = [[max, t, p], [q, max, p], [p, max, t], [p, q, max], [t, p, max], [max, p, q]][sector];
-  rgb[i] = R;
-  rgb[n + i] = G;
-  rgb[2 * n + i] = B;
+  const set = (R: number, G: number, B: number) => {
+    rgb[i] = R;
+    rgb[n + i] = G;
+    rgb[2 * n + i] = B;
+  };
+  if (sector === 0) set(max, t, p);
+  else if (sector === 1) set(q, max, p);
+  else if (sector === 2) set(p, max, t);
+  else if (sector === 3) set(p, q, max);
+  else if (sector === 4) set(t, p, max);
+  else set(max, p, q);
 }
