@@ -112,14 +112,18 @@ function applyRotary(x: tf.Tensor, r: { cos: tf.Tensor; sin: tf.Tensor }): tf.Te
 export function decoderMask(attentionMask: tf.Tensor | undefined, T: number, S: number): tf.Tensor | null {
   const past = S - T;
   if (!attentionMask && T === 1) return null;
-  const keyPos = tf.reshape(tf.range(0, S, 1, "int32"), [1, S]); // [1, S]
-  const queryPos = tf.reshape(tf.range(past, past + T, 1, "int32"), [T, 1]); // [T, 1]
-  let allowed = tf.reshape(tf.lessEqual(keyPos, queryPos), [1, 1, T, S]); // [1, 1, T, S]
+  // The causal part depends only on T and S: made on the host. Combining it with the padding part by
+  // a float product keeps every op to what the wasm backend broadcasts quickly (XNNPACK's mul); its
+  // logicalAnd / lessEqual broadcast element by element, and cost a fifth of a tiny training step.
+  const causal = new Float32Array(T * S);
+  for (let t = 0; t < T; t++) causal.fill(1, t * S, t * S + Math.min(S, past + t + 1));
+  let allowed = tf.tensor4d(causal, [1, 1, T, S]); // [1, 1, T, S]: 1 where key s <= query past + t
   if (attentionMask) {
     const B = dims(attentionMask)[0];
-    allowed = tf.logicalAnd(allowed, tf.reshape(tf.notEqual(attentionMask, 0), [B, 1, 1, S])); // [B, 1, T, S]
+    const keys = tf.reshape(tf.cast(tf.notEqual(attentionMask, 0), "float32"), [B, 1, 1, S]); // [B, 1, 1, S]
+    allowed = tf.mul(allowed, keys); // [B, 1, T, S]
   }
-  return tf.mul(tf.sub(1, tf.cast(allowed, "float32")), MASK_MIN); // 0 or finfo.min, exactly
+  return tf.mul(tf.sub(1, allowed), MASK_MIN); // 0 or finfo.min, exactly
 }
 
 /** One decoder layer. x [B, T, D] -> [B, T, D], plus this layer's keys and values [B, S, KV, Dh]. */
@@ -207,14 +211,20 @@ const withoutGradient = tf.customGrad((...args) => {
   return { value: tf.clone(x), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) };
 });
 
-/** Token embeddings (before Gemma's scaling); the padding row passes no gradient. ids [B, T] -> [B, T, D] */
+/**
+ * Token embeddings (before Gemma's scaling); the padding row passes no gradient: pad ids are looked
+ * up in a gradient-free copy of that row appended to the table (same values; a broadcast `where`
+ * over [B·T, D] would cost a tile, slow on wasm). ids [B, T] -> [B, T, D]
+ */
 export function embedTokens(p: ParamView, g: LanguageShape, ids: tf.Tensor): tf.Tensor {
   const [B, T] = dims(ids);
   const flat = tf.reshape(tf.cast(ids, "int32"), [B * T]); // [B·T]
-  const rows = tf.gather(p.get("model.embed_tokens.weight"), flat); // [B·T, D]
+  const weight = p.get("model.embed_tokens.weight"); // [V, D]
   const pad = paddingRow(g);
-  const embeds = pad === null ? rows : tf.where(tf.reshape(tf.equal(flat, pad), [B * T, 1]), withoutGradient(rows) as tf.Tensor, rows); // [B·T, D]
-  return tf.reshape(embeds, [B, T, g.width]); // [B, T, D]
+  if (pad === null) return tf.reshape(tf.gather(weight, flat), [B, T, g.width]); // [B, T, D]
+  const table = tf.concat([weight, withoutGradient(tf.slice(weight, [pad, 0], [1, g.width])) as tf.Tensor], 0); // [V + 1, D]
+  const lookup = tf.where(tf.equal(flat, pad), tf.fill([B * T], weight.shape[0], "int32"), flat); // [B·T]: pad -> the copy
+  return tf.reshape(tf.gather(table, lookup), [B, T, g.width]); // [B, T, D]
 }
 
 /** The LM head (tied to embed_tokens unless `lm_head.weight` exists). hidden [B, T, D] -> [B, T, V] */
