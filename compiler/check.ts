@@ -430,12 +430,17 @@ export function checkStageFields(c: Component, diagnostics: Diagnostics): boolea
 
 /**
  * A backbone's pretraining objective trains that backbone alone (E0314), and the vision ones need
- * images: not the text split of `synthetic_shapes` (E0316).
+ * images: not the text split of `synthetic_shapes` (E0316). `hue_jitter` on a stage of another
+ * objective changes nothing (W0301).
  */
 function checkObjective(c: Component, diagnostics: Diagnostics): boolean {
   const objective = c.field("objective");
-  if (objective?.value.type !== "string" || objective.value.value === "llava") return true;
-  const name = objective.value.value;
+  const name = objective?.value.type === "string" ? objective.value.value : "llava";
+  const hue = c.field("hue_jitter");
+  if (hue && name !== "self_distill") {
+    diagnostics.report(M.fieldNotRead, { field: "hue_jitter", reader: "self_distill", owner: c.describe(), objective: name }, { span: hue.span });
+  }
+  if (name === "llava" || !objective) return true;
   const component = name === "lm" || name === "sft" ? "language" : "vision";
   let ok = true;
   const train = c.field("train");

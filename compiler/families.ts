@@ -404,6 +404,11 @@ const stage: Family = {
       ["llava", "lm", "sft", "contrastive", "self_distill"],
       "llava",
     ),
+    hue_jitter: float(
+      "`self_distill` only: how far the colour jitter turns a view's hue, a uniform fraction of a turn in [-h, h] (torchvision ColorJitter's `hue`, 0.5 its largest); the other jitters stay DINO's (p 0.8 brightness 0.4, contrast 0.4, saturation 0.2; p 0.2 grey)",
+      0.1,
+      { minimum: 0, maximum: 0.5 },
+    ),
     epochs: float("passes over the data (default 1 when `steps` is not given)", undefined, { exclusiveMinimum: 0 }),
     steps: int("optimizer steps (instead of `epochs`)", undefined, 1),
     batch: int("global batch size (samples per optimizer step)", 1, 1),

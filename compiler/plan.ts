@@ -51,6 +51,8 @@ function sha256(text: string): string {
  * Cache keys: the first stage's key covers the model, the seed and the stage; each later key covers
  * its stage and the key before it. Names are not part of a key (renaming computes nothing new), nor is
  * a stage's ZeRO stage: like the experiment's `devices` and `zero`, it partitions the same computation.
+ * A field only one objective reads (`hue_jitter`, `self_distill`'s) is in the keys of that objective's
+ * stages alone, so adding such a field keeps every other stage's key, and so its seed and its weights.
  */
 export function stageKeys(model: Json, seed: Json, stages: readonly Json[]): string[] {
   const keys: string[] = [];
@@ -85,8 +87,10 @@ function stdPaths(model: JsonObject, spans: { get(pointer: string): Span | undef
 }
 
 function withoutZero(stage: Json): Json {
-  if (stage === null || typeof stage !== "object" || Array.isArray(stage) || !("zero" in stage)) return stage;
+  if (stage === null || typeof stage !== "object" || Array.isArray(stage)) return stage;
   const { zero: _zero, ...rest } = stage;
+  // a field one objective alone reads is not part of the other stages' keys
+  if (rest.objective !== "self_distill") delete rest.hue_jitter;
   return rest;
 }
 

@@ -105,6 +105,7 @@ export const catalog = {
   // warnings
   W0101: { severity: "warning", summary: "unused `let` constant" },
   W0201: { severity: "warning", summary: "import brings nothing that is used" },
+  W0301: { severity: "warning", summary: "a field the stage's objective does not read" },
   W0401: { severity: "warning", summary: "`exclude` drops nothing" },
   W0402: { severity: "warning", summary: "two grid points give the same configuration" },
   W0501: { severity: "warning", summary: "a stage will not fit in device memory" },

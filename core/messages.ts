@@ -428,6 +428,12 @@ export const M = {
       help: (x) => `set \`train = [${x.component}]\`, or use \`objective = "llava"\` to train several components on LLaVA's loss`,
     },
   ),
+  fieldNotRead: message(
+    "W0301",
+    (x: { field: string; reader: string; owner: string; objective: string }) =>
+      `\`${x.field}\` is read by \`objective = "${x.reader}"\` alone; ${x.owner} has \`objective = "${x.objective}"\`, so it changes nothing`,
+    { help: (x) => `remove \`${x.field}\`, or set \`objective = "${x.reader}"\` if this stage is to pretrain the vision tower` },
+  ),
   objectiveWithoutImages: message("E0316", (x: { objective: string; dataset: string }) => `\`objective = "${x.objective}"\` trains on images, but \`${x.dataset}\` is the text split of \`synthetic_shapes\` (no images)`, {
     help: () => 'use the `caption` split: images with their descriptions (`synthetic_shapes { split = "caption" }`)',
   }),

@@ -179,6 +179,8 @@ export interface TrainStagePlan {
   readonly train: readonly Component[];
   /** what the stage minimises: LLaVA's loss, or a backbone's pretraining objective (runtime/train/objectives.ts) */
   readonly objective: "llava" | "lm" | "sft" | "contrastive" | "self_distill";
+  /** `self_distill`: the colour jitter's hue range (DINO's 0.1); no other objective reads it, nor is it in their cache keys */
+  readonly hue_jitter: number;
   readonly epochs: number | null;
   /** optimizer steps; null when the dataset size is unknown until the data is read */
   readonly steps: number | null;

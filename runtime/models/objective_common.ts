@@ -52,6 +52,8 @@ export interface ObjectiveContext {
   readonly imageSize: { readonly height: number; readonly width: number };
   /** the image processor's per-channel normalisation, for objectives that change colours (a crop's jitter) */
   readonly imageNormalization: Normalization;
+  /** `self_distill`'s colour jitter: how far it turns a view's hue (a fraction of a turn; DINO's 0.1) */
+  readonly hueJitter?: number;
 }
 
 /** The shape of the LLaVA model an objective trains a backbone of. */

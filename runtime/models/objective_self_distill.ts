@@ -8,7 +8,8 @@
  *   crops     2 global (area 35-100% of the image, resized to the tower's image size) and 4 local
  *             (area 10-35%, half the size; DINOv2 interpolates its position table to them), each
  *             colour-jittered as DINO does (runtime/data/augment.ts: p = 0.8 brightness, contrast,
- *             saturation and hue, p = 0.2 grey)
+ *             saturation and hue, p = 0.2 grey), the hue turned by up to the stage's `hue_jitter`
+ *             (DINO's 0.1 of a turn unless set)
  *   head      pooled (class) token -> Linear -> GELU -> Linear -> GELU -> Linear to 64 -> L2 normalise
  *             -> prototypes [K = 256, 64], each row normalised (DINO's weight-normalised last layer)
  *   teacher   p_t = Sinkhorn-Knopp(exp(h_t / 0.005)) on the global crops, no gradient: 3 rounds of
@@ -26,12 +27,14 @@
  * (5.54 of 5.545 after 192 steps). At 0.005 the targets differ between images and the loss falls.
  * The colour jitter is DINO's, and needed here: without it two crops of a scene agree on its set of
  * distinct colours, which alone tells the scenes apart, and the tower learned little of the kinds
- * (the grid's colour questions are read all the same: the jitter is mild and 1 in 5 views grey).
+ * (the grid's colour questions are read all the same: 1 in 5 views is grey, and the hue of the rest
+ * only turns). In six saturated colours even DINO's hue range leaves colour the easy invariant, which
+ * is why the tiny recipe turns hues by up to half a turn (`hue_jitter = 0.5`).
  * Left out of DINOv2's recipe: its iBOT masked-patch loss and KoLeo regulariser, and the flips
  * (the synthetic task asks about sides).
  * The crops depend only on (seed, step, sample), so a resumed stage sees the same ones.
  */
-import { cropInto, jitterColours, randomBox, Rng, type TrainingSample } from "../data/index.js";
+import { cropInto, DINO_COLOUR, jitterColours, randomBox, Rng, type TrainingSample } from "../data/index.js";
 import { activate, dims, linear, Specs, type ParamView } from "./common.js";
 import type { Init } from "./init.js";
 import { VISION_PREFIX, visionEncoder } from "./llava.js";
@@ -117,6 +120,9 @@ export function selfDistillObjective(ctx: ObjectiveContext): Objective<SelfDisti
   }
   const S = ctx.imageSize.height;
   const local = Math.max(1, Math.floor(S / 2));
+  const hue = ctx.hueJitter ?? DINO_COLOUR.hue;
+  if (!(hue >= 0 && hue <= 0.5)) throw new RangeError(`self_distill: the hue jitter must be in [0, 0.5] (a fraction of a turn), got ${hue}`);
+  const colour = { ...DINO_COLOUR, hue };
 
   const embed = (view: ParamView, pixels: tf.Tensor): tf.Tensor => {
     const pooled = encoder.forward(view.scope(VISION_PREFIX), pixels, false).poolerOutput;
@@ -139,11 +145,11 @@ export function selfDistillObjective(ctx: ObjectiveContext): Objective<SelfDisti
         const src = images.pixels.subarray(b * per, (b + 1) * per);
         for (let c = 0; c < GLOBAL_CROPS; c++) {
           cropInto(src, S, randomBox(rng, S, GLOBAL_SCALE), S, globals, (c * B + b) * per);
-          jitterColours(rng, globals, (c * B + b) * per, S, ctx.imageNormalization);
+          jitterColours(rng, globals, (c * B + b) * per, S, ctx.imageNormalization, colour);
         }
         for (let c = 0; c < LOCAL_CROPS; c++) {
           cropInto(src, S, randomBox(rng, S, LOCAL_SCALE), local, locals, (c * B + b) * 3 * local * local);
-          jitterColours(rng, locals, (c * B + b) * 3 * local * local, local, ctx.imageNormalization);
+          jitterColours(rng, locals, (c * B + b) * 3 * local * local, local, ctx.imageNormalization, colour);
         }
       });
       const g = tf.tensor4d(globals, [GLOBAL_CROPS * B, 3, S, S]);

@@ -157,6 +157,7 @@ export async function trainStage(args: TrainStageArgs): Promise<StageRecord> {
     imageTokenId: tokenizer.imageTokenId,
     imageSize: image,
     imageNormalization: processor,
+    hueJitter: stage.hue_jitter,
   });
   const params = new Map([...model.parameters, ...objective.parameters]);
   const saved = { parameters: new Map([...params, ...objective.buffers]) };

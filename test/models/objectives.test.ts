@@ -155,6 +155,45 @@ describe("self_distill", () => {
     model.dispose();
   });
 
+  it("turns its views' hues as far as `hueJitter` says: DINO's 0.1 of a turn by default", async () => {
+    // one colour everywhere, with green = blue: brightness, contrast, saturation and clamping keep its
+    // hue at 0, so a view's hue is the jitter's turn (or none: grey views, and views not jittered)
+    const model = createModel(DINO_LLAVA, { seed: 3 });
+    const per = 3 * 16 * 16;
+    const rgb = [0.7, 0.3, 0.3];
+    const pixel = rgb.map((v, c) => (v - IMAGENET_MEAN[c]) / IMAGENET_STD[c]);
+    const base = (await samples(16))[0];
+    const batch = Array.from({ length: 16 }, (_, i) => ({ ...base, index: i, id: `s${i}`, pixelValues: Float32Array.from({ length: per }, (_, k) => pixel[Math.floor(k / 256)]) }));
+    const turns = async (hueJitter: number | undefined): Promise<number[]> => {
+      const objective = createObjective("self_distill", { model, seed: 5, steps: 20, padId: 0, bosId: 2, imageTokenId: IMAGE, imageSize: { height: 16, width: 16 }, imageNormalization: { mean: IMAGENET_MEAN, std: IMAGENET_STD }, hueJitter });
+      const out: number[] = [];
+      for (let step = 0; step < 4; step++) {
+        const x = objective.prepare(batch, step) as unknown as { globals: tf.Tensor; tensors: tf.Tensor[] };
+        const g = (await x.globals.data()) as Float32Array;
+        tf.dispose(x.tensors);
+        for (let v = 0; v < g.length / per; v++) {
+          const [r, gr, b] = [0, 1, 2].map((c) => g[v * per + c * 256] * IMAGENET_STD[c] + IMAGENET_MEAN[c]);
+          const max = Math.max(r, gr, b), d = max - Math.min(r, gr, b);
+          if (d < 1e-3) continue; // grey
+          const h = max === r ? ((gr - b) / d) / 6 : max === gr ? ((b - r) / d + 2) / 6 : ((r - gr) / d + 4) / 6;
+          out.push(((h + 1.5) % 1) - 0.5); // in [-0.5, 0.5)
+        }
+      }
+      objective.dispose();
+      return out;
+    };
+    const widest = (xs: number[]) => Math.max(...xs.map(Math.abs));
+    const dino = await turns(undefined);
+    expect(widest(dino)).toBeLessThanOrEqual(0.1 + 1e-3);
+    expect(widest(dino)).toBeGreaterThan(0.05);
+    const half = await turns(0.5);
+    expect(half.length).toBeGreaterThan(64);
+    expect(widest(half)).toBeGreaterThan(0.4);
+    expect(half.filter((h) => Math.abs(h) > 0.1 + 1e-3).length).toBeGreaterThan(half.length / 2);
+    expect(widest(await turns(0))).toBeLessThan(1e-3);
+    model.dispose();
+  });
+
   it("gives the student targets that tell images apart, even where the tower's embeddings start alike", async () => {
     // a too-warm teacher (0.05) handed every crop a near-uniform target here, the student learned to
     // answer uniformly and the loss stayed at log K; each row must be far from uniform and the rows
