@@ -205,26 +205,27 @@ export function runDecoder(
   return { hidden, hiddenStates: opts.outputHiddenStates ? states : undefined, cache };
 }
 
-/** The identity forward, a zero gradient backward (torch's `padding_idx` rows are never updated). */
-const withoutGradient = tf.customGrad((...args) => {
-  const x = args[0] as tf.Tensor;
-  return { value: tf.clone(x), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) };
+/**
+ * The identity forward; backward, the gradient where `keep` is 1 and none where it is 0 (torch's
+ * `padding_idx` rows are never updated). x [N, D], keep [N, 1] of 0 and 1 -> [N, D]
+ */
+const keepGradient = tf.customGrad((...args) => {
+  const [x, keep] = args as tf.Tensor[];
+  return { value: tf.clone(x), gradFunc: (dy: tf.Tensor) => [tf.mul(dy, keep), tf.zerosLike(keep)] };
 });
 
 /**
- * Token embeddings (before Gemma's scaling); the padding row passes no gradient: pad ids are looked
- * up in a gradient-free copy of that row appended to the table (same values; a broadcast `where`
- * over [B·T, D] would cost a tile, slow on wasm). ids [B, T] -> [B, T, D]
+ * Token embeddings (before Gemma's scaling); the padding row passes no gradient. The gradient is
+ * masked by a product, which the wasm backend broadcasts quickly, where a `where` over [B·T, D]
+ * would broadcast its condition by a tile, element by element. ids [B, T] -> [B, T, D]
  */
 export function embedTokens(p: ParamView, g: LanguageShape, ids: tf.Tensor): tf.Tensor {
   const [B, T] = dims(ids);
   const flat = tf.reshape(tf.cast(ids, "int32"), [B * T]); // [B·T]
-  const weight = p.get("model.embed_tokens.weight"); // [V, D]
+  const rows = tf.gather(p.get("model.embed_tokens.weight"), flat); // [B·T, D]
   const pad = paddingRow(g);
-  if (pad === null) return tf.reshape(tf.gather(weight, flat), [B, T, g.width]); // [B, T, D]
-  const table = tf.concat([weight, withoutGradient(tf.slice(weight, [pad, 0], [1, g.width])) as tf.Tensor], 0); // [V + 1, D]
-  const lookup = tf.where(tf.equal(flat, pad), tf.fill([B * T], weight.shape[0], "int32"), flat); // [B·T]: pad -> the copy
-  return tf.reshape(tf.gather(table, lookup), [B, T, g.width]); // [B, T, D]
+  const embeds = pad === null ? rows : (keepGradient(rows, tf.reshape(tf.cast(tf.notEqual(flat, pad), "float32"), [B * T, 1])) as tf.Tensor); // [B·T, D]
+  return tf.reshape(embeds, [B, T, g.width]); // [B, T, D]
 }
 
 /** The LM head (tied to embed_tokens unless `lm_head.weight` exists). hidden [B, T, D] -> [B, T, V] */
