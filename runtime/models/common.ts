@@ -297,6 +297,39 @@ export function causalLmLoss(logits: tf.Tensor, labels: tf.Tensor, shiftMask?: t
   return crossEntropy(shiftLogits, tf.reshape(shiftLabels, [-1]));
 }
 
+/**
+ * The loss of `causalLmLoss` computed from the labelled positions alone: the hidden states of the
+ * positions whose next label counts are gathered and only their logits made (`logitsOf`), where
+ * `causalLmLoss` needs the logits of every position. Training needs nothing else, and the output
+ * head is a fifth of a tiny decoder's work (a 512-word vocabulary at width 64) while a sequence holds
+ * ~10 labels in ~120 positions. The same mean over the same rows; the head's gradient sums the same
+ * terms in another grouping, so equal to float rounding, not bit for bit. Labels and mask are read
+ * on the host, as the LLaVA merge reads them. With no labelled position the loss is NaN, as there.
+ *
+ * hidden [B, T, D], labels [B, T] -> scalar
+ */
+export function labelledLmLoss(hidden: tf.Tensor, labels: tf.Tensor, logitsOf: (rows: tf.Tensor) => tf.Tensor, shiftMask?: tf.Tensor): tf.Scalar {
+  const [B, T, D] = dims(hidden);
+  if (labels.rank !== 2 || labels.shape[0] !== B || labels.shape[1] !== T) {
+    throw new Error(`labels must be [${B}, ${T}] like the sequence, got [${labels.shape.join(", ")}]`);
+  }
+  const y = labels.dataSync();
+  const m = shiftMask ? shiftMask.dataSync() : null;
+  const rows: number[] = [];
+  const targets: number[] = [];
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t + 1 < T; t++) {
+      const next = b * T + t + 1;
+      if (y[next] === -100 || (m && m[next] === 0)) continue;
+      rows.push(b * T + t);
+      targets.push(y[next]);
+    }
+  }
+  if (rows.length === 0) return tf.div(tf.scalar(0), tf.scalar(0)) as tf.Scalar; // 0/0, as torch's mean over no rows
+  const picked = tf.gather(tf.reshape(hidden, [B * T, D]), tf.tensor1d(rows, "int32")); // [N, D]
+  return crossEntropy(logitsOf(picked), tf.tensor1d(targets, "int32")); // logits [N, V]
+}
+
 /** Reads a small integer tensor on the host (ids, masks, labels) as rows of numbers. */
 export function readRows(t: tf.Tensor): number[][] {
   if (t.rank !== 2) throw new Error(`expected a [batch, length] tensor, got [${t.shape.join(", ")}]`);

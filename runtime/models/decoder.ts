@@ -30,7 +30,7 @@
  */
 import { geglu, rmsNorm as fusedRmsNorm, rotateHalf } from "../backend/fused/index.js";
 import { tf } from "../tf.js";
-import { activate, attention, causalLmLoss, linear, MASK_MIN, ParamView, Specs, dims } from "./common.js";
+import { activate, attention, causalLmLoss, labelledLmLoss, linear, MASK_MIN, ParamView, Specs, dims } from "./common.js";
 import type { ModelInputs } from "./forward.js";
 import type { LanguageShape } from "./shapes.js";
 import { normal, ones, zeros } from "./init.js";
@@ -231,8 +231,13 @@ export function embedTokens(p: ParamView, g: LanguageShape, ids: tf.Tensor): tf.
 /** The LM head (tied to embed_tokens unless `lm_head.weight` exists). hidden [B, T, D] -> [B, T, V] */
 export function lmLogits(p: ParamView, g: LanguageShape, hidden: tf.Tensor): tf.Tensor {
   const [B, T, D] = dims(hidden);
+  return tf.reshape(headLogits(p, g, tf.reshape(hidden, [B * T, D])), [B, T, g.vocab]); // [B, T, V]
+}
+
+/** The LM head on rows of hidden states. rows [N, D] -> [N, V] */
+export function headLogits(p: ParamView, g: LanguageShape, rows: tf.Tensor): tf.Tensor {
   const head = g.tied ? p.get("model.embed_tokens.weight") : p.get("lm_head.weight"); // [V, D]
-  return tf.reshape(tf.matMul(tf.reshape(hidden, [B * T, D]), head, false, true), [B, T, g.vocab]); // [B, T, V]
+  return tf.matMul(rows, head, false, true); // [N, V]
 }
 
 /** Positions 0 .. T-1 for every row: [1, T]. */
@@ -259,6 +264,10 @@ export function causalLmForward(p: ParamView, g: LanguageShape, inputs: ModelInp
     attentionMask: inputs.attentionMask,
     outputHiddenStates: inputs.outputHiddenStates,
   });
+  if (inputs.lossOnly && inputs.labels) {
+    const loss = labelledLmLoss(out.hidden, inputs.labels, (rows) => headLogits(p, g, rows));
+    return { lastHiddenState: out.hidden, hiddenStates: out.hiddenStates, loss };
+  }
   const logits = lmLogits(p, g, out.hidden);
   return {
     logits,

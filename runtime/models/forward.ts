@@ -18,6 +18,11 @@ export interface ModelInputs {
   outputHiddenStates?: boolean;
   /** training with LoRA adapters: the seed of this pass's dropout masks (absent: no dropout) */
   dropoutSeed?: number;
+  /**
+   * training: with `labels`, make the logits of the labelled positions only and return the loss
+   * without `logits` (the same loss; common.ts `labelledLmLoss`)
+   */
+  lossOnly?: boolean;
 }
 
 export interface ModelOutputs {

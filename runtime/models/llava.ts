@@ -14,11 +14,11 @@
  * Shapes: see the legend in common.ts.
  */
 import { tf } from "../tf.js";
-import { causalLmLoss, readRows, ParamView, Specs, dims } from "./common.js";
+import { causalLmLoss, labelledLmLoss, readRows, ParamView, Specs, dims } from "./common.js";
 import type { ModelInputs } from "./forward.js";
 import { selectedLayers, type LlavaShape, type VitShape } from "./shapes.js";
 import { connect, connectorSpecs } from "./connector.js";
-import { arangePositions, decoderSpecs, embedTokens, lmLogits, runDecoder } from "./decoder.js";
+import { arangePositions, decoderSpecs, embedTokens, headLogits, lmLogits, runDecoder } from "./decoder.js";
 import { planMerge } from "./llava_merge.js";
 import { clipVision } from "./clip_vit.js";
 import { dinov2Vision } from "./dinov2.js";
@@ -147,6 +147,10 @@ export function llavaForward(p: ParamView, l: LlavaShape, inputs: ModelInputs) {
     attentionMask: d.attentionMask,
     outputHiddenStates: inputs.outputHiddenStates,
   });
+  if (inputs.lossOnly && d.labels) {
+    const loss = labelledLmLoss(out.hidden, d.labels, (rows) => headLogits(lm, l.language, rows), d.attentionMask);
+    return { lastHiddenState: out.hidden, hiddenStates: out.hiddenStates, loss };
+  }
   const logits = lmLogits(lm, l.language, out.hidden); // [B, L, V]
   return {
     logits,

@@ -61,7 +61,7 @@ function sequenceObjective(ctx: ObjectiveContext, name: "llava" | "lm" | "sft"):
       return { ...sequenceTensors(b), dropoutSeed };
     },
     loss: (b) =>
-      ctx.model.forward({ inputIds: b.inputIds, attentionMask: b.attentionMask, labels: b.labels, pixelValues: b.pixelValues, dropoutSeed: b.dropoutSeed }).loss as tf.Scalar,
+      ctx.model.forward({ inputIds: b.inputIds, attentionMask: b.attentionMask, labels: b.labels, pixelValues: b.pixelValues, dropoutSeed: b.dropoutSeed, lossOnly: true }).loss as tf.Scalar,
     dispose() {},
   };
 }
