@@ -297,22 +297,21 @@ export function causalLmLoss(logits: tf.Tensor, labels: tf.Tensor, shiftMask?: t
   return crossEntropy(shiftLogits, tf.reshape(shiftLabels, [-1]));
 }
 
+/** The flat positions (b·T + t) whose next label counts, and those labels. */
+export interface LabelledRows {
+  readonly rows: readonly number[];
+  readonly targets: readonly number[];
+}
+
 /**
- * The loss of `causalLmLoss` computed from the labelled positions alone: the hidden states of the
- * positions whose next label counts are gathered and only their logits made (`logitsOf`), where
- * `causalLmLoss` needs the logits of every position. Training needs nothing else, and the output
- * head is a fifth of a tiny decoder's work (a 512-word vocabulary at width 64) while a sequence holds
- * ~10 labels in ~120 positions. The same mean over the same rows; the head's gradient sums the same
- * terms in another grouping, so equal to float rounding, not bit for bit. Labels and mask are read
- * on the host, as the LLaVA merge reads them. With no labelled position the loss is NaN, as there.
- *
- * hidden [B, T, D], labels [B, T] -> scalar
+ * The positions `causalLmLoss` counts: t such that the label at t+1 is not -100 (and, with
+ * `shiftMask`, the mask at t+1 is not 0). Read on the host: call it before any kernel uses `labels`
+ * or `shiftMask` (on WebGPU a tensor's values leave the host once a kernel has read it), as the
+ * LLaVA merge reads ids, mask and labels first. labels [B, T], shiftMask [B, T]
  */
-export function labelledLmLoss(hidden: tf.Tensor, labels: tf.Tensor, logitsOf: (rows: tf.Tensor) => tf.Tensor, shiftMask?: tf.Tensor): tf.Scalar {
-  const [B, T, D] = dims(hidden);
-  if (labels.rank !== 2 || labels.shape[0] !== B || labels.shape[1] !== T) {
-    throw new Error(`labels must be [${B}, ${T}] like the sequence, got [${labels.shape.join(", ")}]`);
-  }
+export function labelledRows(labels: tf.Tensor, shiftMask?: tf.Tensor): LabelledRows {
+  if (labels.rank !== 2) throw new Error(`labels must be [batch, length], got [${labels.shape.join(", ")}]`);
+  const [B, T] = dims(labels);
   const y = labels.dataSync();
   const m = shiftMask ? shiftMask.dataSync() : null;
   const rows: number[] = [];
@@ -325,9 +324,26 @@ export function labelledLmLoss(hidden: tf.Tensor, labels: tf.Tensor, logitsOf: (
       targets.push(y[next]);
     }
   }
-  if (rows.length === 0) return tf.div(tf.scalar(0), tf.scalar(0)) as tf.Scalar; // 0/0, as torch's mean over no rows
-  const picked = tf.gather(tf.reshape(hidden, [B * T, D]), tf.tensor1d(rows, "int32")); // [N, D]
-  return crossEntropy(logitsOf(picked), tf.tensor1d(targets, "int32")); // logits [N, V]
+  return { rows, targets };
+}
+
+/**
+ * The loss of `causalLmLoss` computed from the labelled positions alone (`labelledRows`): their
+ * hidden states are gathered and only their logits made (`logitsOf`), where `causalLmLoss` needs the
+ * logits of every position. Training needs nothing else, and the output head is a fifth of a tiny
+ * decoder's work (a 512-word vocabulary at width 64) while a sequence holds ~10 labels in ~120
+ * positions. The same mean over the same rows; the head's gradient sums the same terms in another
+ * grouping, so equal to float rounding, not bit for bit. With no labelled position the loss is NaN,
+ * as there.
+ *
+ * hidden [B, T, D] -> scalar
+ */
+export function labelledLmLoss(hidden: tf.Tensor, labelled: LabelledRows, logitsOf: (rows: tf.Tensor) => tf.Tensor): tf.Scalar {
+  const [B, T, D] = dims(hidden);
+  if (labelled.rows.length === 0) return tf.div(tf.scalar(0), tf.scalar(0)) as tf.Scalar; // 0/0, as torch's mean over no rows
+  if (labelled.rows[labelled.rows.length - 1] >= B * T) throw new Error(`labelled rows reach ${labelled.rows[labelled.rows.length - 1]}, past the sequence's ${B}×${T}`);
+  const picked = tf.gather(tf.reshape(hidden, [B * T, D]), tf.tensor1d(labelled.rows as number[], "int32")); // [N, D]
+  return crossEntropy(logitsOf(picked), tf.tensor1d(labelled.targets as number[], "int32")); // logits [N, V]
 }
 
 /** Reads a small integer tensor on the host (ids, masks, labels) as rows of numbers. */

@@ -30,7 +30,7 @@
  */
 import { geglu, rmsNorm as fusedRmsNorm, rotateHalf } from "../backend/fused/index.js";
 import { tf } from "../tf.js";
-import { activate, attention, causalLmLoss, labelledLmLoss, linear, MASK_MIN, ParamView, Specs, dims } from "./common.js";
+import { activate, attention, causalLmLoss, labelledLmLoss, labelledRows, linear, MASK_MIN, ParamView, Specs, dims } from "./common.js";
 import type { ModelInputs } from "./forward.js";
 import type { LanguageShape } from "./shapes.js";
 import { normal, ones, zeros } from "./init.js";
@@ -259,13 +259,15 @@ export function causalLmForward(p: ParamView, g: LanguageShape, inputs: ModelInp
   if (mask && (mask.rank !== 2 || dims(mask)[0] !== B || dims(mask)[1] !== T)) {
     throw new Error(`attentionMask must be [${B}, ${T}] like inputIds, got [${mask.shape.join(", ")}]`);
   }
+  // read before any kernel uses the labels (lossOnly: the loss from the labelled positions alone)
+  const labelled = inputs.lossOnly && inputs.labels ? labelledRows(inputs.labels) : null;
   const out = runDecoder(p, g, embedTokens(p, g, ids), {
     positions: inputs.positionIds ?? arangePositions(T),
     attentionMask: inputs.attentionMask,
     outputHiddenStates: inputs.outputHiddenStates,
   });
-  if (inputs.lossOnly && inputs.labels) {
-    const loss = labelledLmLoss(out.hidden, inputs.labels, (rows) => headLogits(p, g, rows));
+  if (labelled) {
+    const loss = labelledLmLoss(out.hidden, labelled, (rows) => headLogits(p, g, rows));
     return { lastHiddenState: out.hidden, hiddenStates: out.hiddenStates, loss };
   }
   const logits = lmLogits(p, g, out.hidden);

@@ -14,7 +14,7 @@
  * Shapes: see the legend in common.ts.
  */
 import { tf } from "../tf.js";
-import { causalLmLoss, labelledLmLoss, readRows, ParamView, Specs, dims } from "./common.js";
+import { causalLmLoss, labelledLmLoss, labelledRows, readRows, ParamView, Specs, dims } from "./common.js";
 import type { ModelInputs } from "./forward.js";
 import { selectedLayers, type LlavaShape, type VitShape } from "./shapes.js";
 import { connect, connectorSpecs } from "./connector.js";
@@ -142,13 +142,15 @@ export function llavaSequence(p: ParamView, l: LlavaShape, inputs: ModelInputs):
 export function llavaForward(p: ParamView, l: LlavaShape, inputs: ModelInputs) {
   const d = llavaSequence(p, l, inputs);
   const lm = p.scope(LANGUAGE_PREFIX);
+  // read before any kernel uses labels and mask (lossOnly: the loss from the labelled positions alone)
+  const labelled = inputs.lossOnly && d.labels ? labelledRows(d.labels, d.attentionMask) : null;
   const out = runDecoder(lm, l.language, d.embeds, {
     positions: d.positions,
     attentionMask: d.attentionMask,
     outputHiddenStates: inputs.outputHiddenStates,
   });
-  if (inputs.lossOnly && d.labels) {
-    const loss = labelledLmLoss(out.hidden, d.labels, (rows) => headLogits(lm, l.language, rows), d.attentionMask);
+  if (labelled) {
+    const loss = labelledLmLoss(out.hidden, labelled, (rows) => headLogits(lm, l.language, rows));
     return { lastHiddenState: out.hidden, hiddenStates: out.hiddenStates, loss };
   }
   const logits = lmLogits(lm, l.language, out.hidden); // [B, L, V]
