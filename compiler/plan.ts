@@ -57,7 +57,7 @@ function sha256(text: string): string {
 export function stageKeys(model: Json, seed: Json, stages: readonly Json[]): string[] {
   const keys: string[] = [];
   stages.forEach((json, i) => {
-    const stage = withoutZero(json);
+    const stage = keyedFields(json);
     const content: JsonObject = i === 0 ? { model, seed, stage } : { after: keys[i - 1], stage };
     keys.push(sha256(canonicalJson(content)));
   });
@@ -86,10 +86,10 @@ function stdPaths(model: JsonObject, spans: { get(pointer: string): Span | undef
   return out;
 }
 
-function withoutZero(stage: Json): Json {
+/** What of a stage its key covers: all but its `zero`, and `hue_jitter` only where `self_distill` reads it. */
+function keyedFields(stage: Json): Json {
   if (stage === null || typeof stage !== "object" || Array.isArray(stage)) return stage;
   const { zero: _zero, ...rest } = stage;
-  // a field one objective alone reads is not part of the other stages' keys
   if (rest.objective !== "self_distill") delete rest.hue_jitter;
   return rest;
 }
