@@ -2,7 +2,7 @@
 // `npm run bench`: every benchmark in turn (after `tsc -p tsconfig.build.json` and `tsc -p tsconfig.bench.json`, which
 // compiles the benchmarks into bench/out/, outside the shipped dist/), each printing its own
 // results; run it on a quiet machine and record the numbers in docs/benchmarks.md with the date.
-//   npm run bench [-- --quick]    (--quick skips the PyTorch peer and the tiny grid)
+//   npm run bench [-- --quick]    (--quick skips the PyTorch peer, the tiny grid and the tower probes)
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -22,6 +22,8 @@ const steps = [
     : [
         ["tiny decoder step, PyTorch (python3-torch, OpenBLAS 2 threads)", [existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3", ["bench/runtime/decoder_step.py", decoderDir]]],
         ["the tiny grid, end to end (mmfmc run examples/llava-gemma-tiny.mmfm)", ["node", ["bench/out/bench/grid.js"]]],
+        ["what the CLIP-like tower's features tell, and how fast a connector reads it", ["node", ["bench/out/bench/probe.js", "std/weights/tiny_clip_vit"]]],
+        ["what the DINOv2-like tower's features tell, and how fast a connector reads it", ["node", ["bench/out/bench/probe.js", "std/weights/tiny_dinov2"]]],
       ]),
 ];
 let failed = 0;
