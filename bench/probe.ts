@@ -3,10 +3,11 @@
  * kind of the shape), and how fast a readout of the connector's shape learns it (bench/probe/readout.ts).
  *
  *   npm run build:bench && node bench/out/bench/probe.js [DIR] [--train N] [--test N] [--steps N]
- *     [--batch N] [--lr X] [--layer L] [--width N] [--json]
+ *     [--batch N] [--lr X] [--layer L] [--width N] [--resize N] [--json]
  *
  * DIR: a tower's Hugging Face folder (default std/weights/tiny_clip_vit). One wasm thread, so the
- * digits are the same on every run.
+ * digits are the same on every run. `--resize`: the shortest edge before the centre crop, as the
+ * preset declares it (std/tiny.mmfm: 36 for tiny_dinov2; the default is the family's HF ratio).
  */
 import { join } from "node:path";
 import { packageRoot } from "../core/package_root.js";
@@ -17,7 +18,7 @@ import { probeTable, probeTower, type ProbeOptions } from "./probe/readout.js";
 const args = process.argv.slice(2);
 const json = args.includes("--json");
 const rest = args.filter((a) => a !== "--json");
-const numeric: Record<string, keyof ProbeOptions> = { "--train": "train", "--test": "test", "--steps": "steps", "--batch": "batch", "--lr": "lr", "--layer": "layer", "--width": "width" };
+const numeric: Record<string, keyof ProbeOptions> = { "--train": "train", "--test": "test", "--steps": "steps", "--batch": "batch", "--lr": "lr", "--layer": "layer", "--width": "width", "--resize": "resize" };
 const options: Record<string, number> = {};
 let dir = join(packageRoot(), "std", "weights", "tiny_clip_vit");
 for (let i = 0; i < rest.length; i++) {
@@ -26,7 +27,7 @@ for (let i = 0; i < rest.length; i++) {
     const value = Number(rest[++i]);
     if (!Number.isFinite(value)) throw new Error(`${rest[i - 1]} needs a number, got ${rest[i]}`);
     options[key] = value;
-  } else if (rest[i].startsWith("--")) throw new Error(`unknown option ${rest[i]}\nusage: node bench/out/bench/probe.js [DIR] [--train N] [--test N] [--steps N] [--batch N] [--lr X] [--layer L] [--width N] [--json]`);
+  } else if (rest[i].startsWith("--")) throw new Error(`unknown option ${rest[i]}\nusage: node bench/out/bench/probe.js [DIR] [--train N] [--test N] [--steps N] [--batch N] [--lr X] [--layer L] [--width N] [--resize N] [--json]`);
   else dir = rest[i];
 }
 await initBackend({ threads: 1 });
@@ -37,5 +38,5 @@ const seconds = (performance.now() - t) / 1000;
 if (json) console.log(JSON.stringify({ dir, options, seconds, ...result }, null, 2));
 else {
   console.log(`${dir} (${result.family}), hidden state ${result.layer}, ${JSON.stringify(options)}: ${seconds.toFixed(0)} s`);
-  console.log(probeTable(result, options));
+  console.log(probeTable(result));
 }

@@ -23,7 +23,7 @@ const steps = [
         ["tiny decoder step, PyTorch (python3-torch, OpenBLAS 2 threads)", [existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3", ["bench/runtime/decoder_step.py", decoderDir]]],
         ["the tiny grid, end to end (mmfmc run examples/llava-gemma-tiny.mmfm)", ["node", ["bench/out/bench/grid.js"]]],
         ["what the CLIP-like tower's features tell, and how fast a connector reads it", ["node", ["bench/out/bench/probe.js", "std/weights/tiny_clip_vit"]]],
-        ["what the DINOv2-like tower's features tell, and how fast a connector reads it", ["node", ["bench/out/bench/probe.js", "std/weights/tiny_dinov2"]]],
+        ["what the DINOv2-like tower's features tell, and how fast a connector reads it", ["node", ["bench/out/bench/probe.js", "std/weights/tiny_dinov2", "--resize", "36"]]],
       ]),
 ];
 let failed = 0;

@@ -41,6 +41,11 @@ export interface ProbeOptions {
   readonly width?: number;
   /** the tower's image size (default 32, the tiny towers') */
   readonly imageSize?: number;
+  /**
+   * CLIP and DINOv2: the shortest edge before the centre crop (default: the family's Hugging Face
+   * ratio, CLIP's 1 and DINOv2's 256/224 rounded; std's tiny_dinov2 declares 36, not 37)
+   */
+  readonly resize?: number;
   /** the scenes' seed (default 0) */
   readonly seed?: number;
 }
@@ -62,6 +67,8 @@ export interface ProbeRow {
 export interface ProbeResult {
   readonly family: VitShape["family"];
   readonly layer: number;
+  /** the steps after which `test` was taken */
+  readonly marks: readonly [number, number, number];
   /** the most frequent test label's share per target (%): what a readout of no information scores */
   readonly majority: Record<Target, number>;
   readonly rows: readonly ProbeRow[];
@@ -82,14 +89,16 @@ interface Features {
 
 /** The tower's features of `n` one-shape scenes of a split. */
 function features(model: PretrainedModel, shape: VitShape, split: "train" | "test", n: number, o: Required<ProbeOptions>): Features {
-  const config = processorPreset(PRESET[shape.family], o.imageSize);
-  const pixels: number[] = [];
+  const preset = processorPreset(PRESET[shape.family], o.imageSize);
+  const config = o.resize > 0 && "shortestEdge" in preset.resize ? { ...preset, resize: { shortestEdge: o.resize } } : preset;
+  const size = 3 * o.imageSize * o.imageSize;
+  const pixels = new Float32Array(n * size);
   const colour: number[] = [];
   const kind: number[] = [];
   const where: number[] = [];
   for (let i = 0; i < n; i++) {
     const scene = makeScene(o.seed, split, i, 64, 1);
-    for (const v of preprocessImage(renderScene(scene, 64), config, "pad")) pixels.push(v);
+    pixels.set(preprocessImage(renderScene(scene, 64), config, "pad"), i * size);
     const object = scene.objects[0];
     colour.push(COLOURS.indexOf(object.colour));
     kind.push(SHAPE_KINDS.indexOf(object.kind));
@@ -102,7 +111,7 @@ function features(model: PretrainedModel, shape: VitShape, split: "train" | "tes
   if (!Number.isInteger(grid) || grid % 2 !== 0) throw new RangeError(`a ${o.imageSize} px image in ${shape.patch} px patches does not split into a 2 x 2 grid of cells`);
   const half = grid / 2;
   return tf.tidy(() => {
-    const input = tf.tensor4d(Float32Array.from(pixels), [n, 3, o.imageSize, o.imageSize]);
+    const input = tf.tensor4d(pixels, [n, 3, o.imageSize, o.imageSize]);
     let state = encoder.hiddenStates(new ParamView(model.parameters), input, index)[index];
     if (shape.classToken) state = tf.slice(state, [0, 1, 0], [n, grid * grid, -1]);
     const D = state.shape[2] as number;
@@ -173,7 +182,7 @@ function accuracy(forward: Forward, f: Features, target: Target): number {
 
 /** Probes `model` (a vision tower loaded with loadPretrained). */
 export function probeTower(model: PretrainedModel, options: ProbeOptions = {}): ProbeResult {
-  const o: Required<ProbeOptions> = { train: 2000, test: 600, steps: 600, batch: 0, lr: 3e-3, layer: -2, width: 64, imageSize: 32, seed: 0, ...options };
+  const o: Required<ProbeOptions> = { train: 2000, test: 600, steps: 600, batch: 0, lr: 3e-3, layer: -2, width: 64, imageSize: 32, resize: 0, seed: 0, ...options };
   const { shape } = shapeFromConfig(model.config);
   if (!("patch" in shape) || !("classToken" in shape)) throw new TypeError(`not a vision tower: ${model.modelType}`);
   const vit = shape as VitShape;
@@ -182,7 +191,7 @@ export function probeTower(model: PretrainedModel, options: ProbeOptions = {}): 
   const D = train.all.shape[2];
   const P = train.cell.shape[1];
   const rows: ProbeRow[] = [];
-  const marks = [Math.round(o.steps / 3), Math.round((2 * o.steps) / 3), o.steps];
+  const marks: [number, number, number] = [Math.round(o.steps / 3), Math.round((2 * o.steps) / 3), o.steps];
   for (const target of TARGETS) {
     const classes = target === "colour" ? COLOURS.length : SHAPE_KINDS.length;
     for (const [r, name] of READOUTS.entries()) {
@@ -208,15 +217,13 @@ export function probeTower(model: PretrainedModel, options: ProbeOptions = {}): 
   }
   const majority = Object.fromEntries(TARGETS.map((t) => [t, (100 * Math.max(...test.counts[t])) / o.test])) as Record<Target, number>;
   for (const f of [train, test]) tf.dispose([f.all, f.cell, f.labels.colour, f.labels.kind]);
-  return { family: vit.family, layer: o.layer, majority, rows };
+  return { family: vit.family, layer: o.layer, marks, majority, rows };
 }
 
 /** The result as a Markdown table. */
-export function probeTable(result: ProbeResult, options: ProbeOptions = {}): string {
-  const steps = options.steps ?? 600;
-  const marks = [Math.round(steps / 3), Math.round((2 * steps) / 3), steps];
+export function probeTable(result: ProbeResult): string {
   const lines = [
-    `| target | readout | test after ${marks.join(" / ")} steps | train |`,
+    `| target | readout | test after ${result.marks.join(" / ")} steps | train |`,
     "| --- | --- | --- | --- |",
     ...result.rows.map((r) => `| ${r.target} (majority ${result.majority[r.target].toFixed(1)}) | ${r.readout} | ${r.test.map((a) => a.toFixed(1)).join(" / ")} | ${r.train.toFixed(1)} |`),
   ];
