@@ -6,10 +6,10 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import { listNames, type Diagnostics, type Secondary } from "../core/diagnostics.js";
 import { article, L, M } from "../core/messages.js";
-import { benchmarkFamilies, jsonSchema, type Family, type FieldSchema } from "./families.js";
+import { benchmarkFamilies, jsonSchema, SELF_DISTILL_FIELDS, type Family, type FieldSchema } from "./families.js";
 import type { Span } from "../core/source.js";
 import { suggest } from "../core/suggest.js";
-import { show, typeName, type Component, type FieldEntry, type Value } from "./values.js";
+import { isNumeric, numberOf, show, typeName, type Component, type FieldEntry, type Value } from "./values.js";
 
 let ajv: Ajv | undefined;
 const validators = new Map<Family, ValidateFunction>();
@@ -430,19 +430,28 @@ export function checkStageFields(c: Component, diagnostics: Diagnostics): boolea
 
 /**
  * A backbone's pretraining objective trains that backbone alone (E0314), and the vision ones need
- * images: not the text split of `synthetic_shapes` (E0316). `hue_jitter` on a stage of another
- * objective changes nothing (W0301).
+ * images: not the text split of `synthetic_shapes` (E0316). `self_distill`'s own fields (`hue_jitter`,
+ * `global_crops`, `local_crops`) on a stage of another objective change nothing (W0301); a crop range
+ * must be [min, max] (E0302).
  */
 function checkObjective(c: Component, diagnostics: Diagnostics): boolean {
   const objective = c.field("objective");
   const name = objective?.value.type === "string" ? objective.value.value : "llava";
-  const hue = c.field("hue_jitter");
-  if (hue && name !== "self_distill") {
-    diagnostics.report(M.fieldNotRead, { field: "hue_jitter", reader: "self_distill", owner: c.describe(), objective: name }, { span: hue.span });
-  }
-  if (name === "llava" || !objective) return true;
-  const component = name === "lm" || name === "sft" ? "language" : "vision";
   let ok = true;
+  for (const field of SELF_DISTILL_FIELDS) {
+    const entry = c.field(field);
+    if (entry && name !== "self_distill") {
+      diagnostics.report(M.fieldNotRead, { field, reader: "self_distill", owner: c.describe(), objective: name }, { span: entry.span });
+    }
+    const items = entry?.value.type === "list" ? entry.value.items : [];
+    const [min, max] = items.map((v) => (isNumeric(v) ? numberOf(v) : NaN));
+    if (entry && items.length === 2 && min > max) {
+      diagnostics.report(M.rangeReversed, { field, owner: c.describe(), min, max }, { span: entry.value.span, fixes: within(entry.value.span, entry.span) ? [{ span: entry.value.span, text: `[${show(items[1])}, ${show(items[0])}]` }] : undefined });
+      ok = false;
+    }
+  }
+  if (name === "llava" || !objective) return ok;
+  const component = name === "lm" || name === "sft" ? "language" : "vision";
   const train = c.field("train");
   if (train?.value.type === "list") {
     const names = train.value.items.map((v) => spelled(v) ?? "?");
@@ -522,4 +531,9 @@ export function checkImageTokensFit(stage: Component, imageTokens: number, maxLe
   const e = stage.field("max_length");
   diagnostics.report(M.noRoomForText, { tokens: imageTokens, maxLength, owner: stage.describe() }, { span: e?.span ?? stage.span });
   return false;
+}
+
+/** Whether `inner` was written inside `outer` (a value written in its field, not reached through a name). */
+function within(inner: Span, outer: Span): boolean {
+  return inner.file === outer.file && inner.start >= outer.start && inner.end <= outer.end;
 }

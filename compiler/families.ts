@@ -44,6 +44,9 @@ export interface Family {
   readonly aliases?: Readonly<Record<string, string>>;
 }
 
+/** The stage fields `objective = "self_distill"` alone reads: W0301 on other stages, and in no other stage's cache key. */
+export const SELF_DISTILL_FIELDS = ["hue_jitter", "global_crops", "local_crops"] as const;
+
 // ---- field helpers -------------------------------------------------------------------------------
 
 function int(description: string, def?: number, minimum?: number): FieldSchema {
@@ -68,6 +71,11 @@ function bool(description: string, def?: boolean): FieldSchema {
 
 function rgb(description: string, def: Rgb): FieldSchema {
   return { type: "array", items: { type: "number" }, minItems: 3, maxItems: 3, description, default: def };
+}
+
+/** `[min, max]`: a range of a crop's area, a fraction of the image's (the order is checked in check.ts) */
+function cropScale(description: string, def: readonly [number, number]): FieldSchema {
+  return { type: "array", items: { type: "number", exclusiveMinimum: 0, maximum: 1 }, minItems: 2, maxItems: 2, description, default: [...def] };
 }
 
 function ref(kind: ValueKind | readonly ValueKind[], description: string): FieldSchema {
@@ -408,6 +416,14 @@ const stage: Family = {
       "`self_distill` only: how far the colour jitter turns a view's hue, a uniform fraction of a turn in [-h, h] (torchvision ColorJitter's `hue`, 0.5 its largest); the other jitters stay DINO's (p 0.8 brightness 0.4, contrast 0.4, saturation 0.2; p 0.2 grey)",
       0.1,
       { minimum: 0, maximum: 0.5 },
+    ),
+    global_crops: cropScale(
+      "`self_distill` only: the area of each of its 2 global crops, drawn uniformly in [min, max] as a fraction of the image's (DINO's `global_crops_scale`; here 0.35 to 1), each resized to the tower's image size",
+      [0.35, 1],
+    ),
+    local_crops: cropScale(
+      "`self_distill` only: the area of each of its 4 local crops, drawn uniformly in [min, max] as a fraction of the image's (DINO's `local_crops_scale`; here 0.1 to 0.35), each resized to half the tower's image size",
+      [0.1, 0.35],
     ),
     epochs: float("passes over the data (default 1 when `steps` is not given)", undefined, { exclusiveMinimum: 0 }),
     steps: int("optimizer steps (instead of `epochs`)", undefined, 1),

@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { basename, dirname, isAbsolute, join, relative, sep } from "node:path";
 import type { Json, JsonObject } from "../core/json.js";
 import { canonicalJson } from "./canonical.js";
+import { SELF_DISTILL_FIELDS } from "./families.js";
 import type { Variant } from "./grid.js";
 import type { Span } from "../core/source.js";
 import { experimentOf } from "../plan/names.js";
@@ -51,8 +52,9 @@ function sha256(text: string): string {
  * Cache keys: the first stage's key covers the model, the seed and the stage; each later key covers
  * its stage and the key before it. Names are not part of a key (renaming computes nothing new), nor is
  * a stage's ZeRO stage: like the experiment's `devices` and `zero`, it partitions the same computation.
- * A field only one objective reads (`hue_jitter`, `self_distill`'s) is in the keys of that objective's
- * stages alone, so adding such a field keeps every other stage's key, and so its seed and its weights.
+ * A field only one objective reads (`hue_jitter`, `global_crops`, `local_crops`: `self_distill`'s) is in
+ * the keys of that objective's stages alone, so adding such a field keeps every other stage's key, and
+ * so its seed and its weights.
  */
 export function stageKeys(model: Json, seed: Json, stages: readonly Json[]): string[] {
   const keys: string[] = [];
@@ -86,11 +88,11 @@ function stdPaths(model: JsonObject, spans: { get(pointer: string): Span | undef
   return out;
 }
 
-/** What of a stage its key covers: all but its `zero`, and `hue_jitter` only where `self_distill` reads it. */
+/** What of a stage its key covers: all but its `zero`, and `self_distill`'s own fields only where it reads them. */
 function keyedFields(stage: Json): Json {
   if (stage === null || typeof stage !== "object" || Array.isArray(stage)) return stage;
   const { zero: _zero, ...rest } = stage;
-  if (rest.objective !== "self_distill") delete rest.hue_jitter;
+  if (rest.objective !== "self_distill") for (const field of SELF_DISTILL_FIELDS) delete rest[field];
   return rest;
 }
 

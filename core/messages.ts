@@ -352,6 +352,9 @@ export const M = {
   }),
   /** `VALUE in [ITEMS]` with an item of another type */
   cannotCompareInList: message("E0301", cannotCompare),
+  rangeReversed: message("E0302", (x: { field: string; owner: string; min: number; max: number }) => `\`${x.field}\` of ${x.owner} is a range [min, max], found [${x.min}, ${x.max}]: its first bound is the larger`, {
+    help: (x) => `write the smaller bound first: [${x.max}, ${x.min}]`,
+  }),
   outOfRange: message("E0302", (x: { field: string; owner: string; bound: Bound; limit: unknown; shown?: string }) => `\`${x.field}\` of ${x.owner} must be ${bounds[x.bound]} ${x.limit}, found ${quoted(x.shown)}`),
   itemCount: message("E0302", (x: { field: string; owner: string; bound: "minItems" | "maxItems"; limit: unknown; count: number | "?" }) =>
     `\`${x.field}\` of ${x.owner} needs ${x.bound === "minItems" ? `at least ${x.limit}` : `at most ${x.limit}`} item${x.limit === 1 ? "" : "s"}, found ${x.count}`,

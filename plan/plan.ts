@@ -181,6 +181,9 @@ export interface TrainStagePlan {
   readonly objective: "llava" | "lm" | "sft" | "contrastive" | "self_distill";
   /** `self_distill`: the colour jitter's hue range (DINO's 0.1); no other objective reads it, nor is it in their cache keys */
   readonly hue_jitter: number;
+  /** `self_distill`: the area range of its global and local crops, fractions of the image's (DINO's 0.35-1 and 0.1-0.35); read by that objective alone, and in its cache keys alone */
+  readonly global_crops: readonly [number, number];
+  readonly local_crops: readonly [number, number];
   readonly epochs: number | null;
   /** optimizer steps; null when the dataset size is unknown until the data is read */
   readonly steps: number | null;

@@ -54,6 +54,9 @@ export interface ObjectiveContext {
   readonly imageNormalization: Normalization;
   /** `self_distill`'s colour jitter: how far it turns a view's hue (a fraction of a turn; DINO's 0.1) */
   readonly hueJitter?: number;
+  /** `self_distill`'s crops: the range of a global and of a local crop's area, fractions of the image's (DINO's 0.35-1 and 0.1-0.35) */
+  readonly globalCrops?: readonly [number, number];
+  readonly localCrops?: readonly [number, number];
 }
 
 /** The shape of the LLaVA model an objective trains a backbone of. */

@@ -5,8 +5,9 @@
  * student is trained to give, for every crop, the distribution the teacher gives for the other global
  * crop(s), and the teacher is an exponential moving average of the student:
  *
- *   crops     2 global (area 35-100% of the image, resized to the tower's image size) and 4 local
- *             (area 10-35%, half the size; DINOv2 interpolates its position table to them), each
+ *   crops     2 global (area 35-100% of the image unless the stage's `global_crops` says otherwise,
+ *             resized to the tower's image size) and 4 local (area 10-35% unless `local_crops`, half
+ *             the size; DINOv2 interpolates its position table to them), each
  *             colour-jittered as DINO does (runtime/data/augment.ts: p = 0.8 brightness, contrast,
  *             saturation and hue, p = 0.2 grey), the hue turned by up to the stage's `hue_jitter`
  *             (DINO's 0.1 of a turn unless set)
@@ -54,6 +55,13 @@ const SINKHORN_ROUNDS = 3;
 const TEACHER_MOMENTUM = 0.996;
 const HEAD = "objective.head";
 const TEACHER = "objective.teacher.";
+
+/** A crop's area range, checked: 0 < min <= max <= 1. */
+function cropScale(name: string, range: readonly [number, number] | undefined, fallback: readonly [number, number]): readonly [number, number] {
+  const [min, max] = range ?? fallback;
+  if (!(min > 0 && min <= max && max <= 1)) throw new RangeError(`self_distill: ${name} must be [min, max] with 0 < min <= max <= 1 (fractions of the image's area), got [${min}, ${max}]`);
+  return [min, max];
+}
 
 export interface SelfDistillBatch extends ObjectiveBatch {
   /** [GLOBAL_CROPS·B, 3, S, S], crop-major */
@@ -123,6 +131,8 @@ export function selfDistillObjective(ctx: ObjectiveContext): Objective<SelfDisti
   const hue = ctx.hueJitter ?? DINO_COLOUR.hue;
   if (!(hue >= 0 && hue <= 0.5)) throw new RangeError(`self_distill: the hue jitter must be in [0, 0.5] (a fraction of a turn), got ${hue}`);
   const colour = { ...DINO_COLOUR, hue };
+  const globalScale = cropScale("global_crops", ctx.globalCrops, GLOBAL_SCALE);
+  const localScale = cropScale("local_crops", ctx.localCrops, LOCAL_SCALE);
 
   const embed = (view: ParamView, pixels: tf.Tensor): tf.Tensor => {
     const pooled = encoder.forward(view.scope(VISION_PREFIX), pixels, false).poolerOutput;
@@ -144,11 +154,11 @@ export function selfDistillObjective(ctx: ObjectiveContext): Objective<SelfDisti
         const rng = new Rng(ctx.seed, step, sample.index);
         const src = images.pixels.subarray(b * per, (b + 1) * per);
         for (let c = 0; c < GLOBAL_CROPS; c++) {
-          cropInto(src, S, randomBox(rng, S, GLOBAL_SCALE), S, globals, (c * B + b) * per);
+          cropInto(src, S, randomBox(rng, S, globalScale), S, globals, (c * B + b) * per);
           jitterColours(rng, globals, (c * B + b) * per, S, ctx.imageNormalization, colour);
         }
         for (let c = 0; c < LOCAL_CROPS; c++) {
-          cropInto(src, S, randomBox(rng, S, LOCAL_SCALE), local, locals, (c * B + b) * 3 * local * local);
+          cropInto(src, S, randomBox(rng, S, localScale), local, locals, (c * B + b) * 3 * local * local);
           jitterColours(rng, locals, (c * B + b) * 3 * local * local, local, ctx.imageNormalization, colour);
         }
       });

@@ -158,6 +158,8 @@ export async function trainStage(args: TrainStageArgs): Promise<StageRecord> {
     imageSize: image,
     imageNormalization: processor,
     hueJitter: stage.hue_jitter,
+    globalCrops: stage.global_crops,
+    localCrops: stage.local_crops,
   });
   const params = new Map([...model.parameters, ...objective.parameters]);
   const saved = { parameters: new Map([...params, ...objective.buffers]) };

@@ -194,6 +194,49 @@ describe("self_distill", () => {
     model.dispose();
   });
 
+  it("cuts its global and local crops from the areas `globalCrops` and `localCrops` say, each range its own crops", async () => {
+    // white with black stripes 2 px wide every 4 px: a crop's width shows as the dark runs along a row
+    // of the view (the colour jitter keeps dark below light within a view; the crop's bilinear
+    // resampling may blur a stripe's edge, not merge two)
+    const model = createModel(DINO_LLAVA, { seed: 3 });
+    const per = 3 * 16 * 16;
+    const value = (x: number, c: number) => ((x % 4 < 2 ? 0 : 1) - IMAGENET_MEAN[c]) / IMAGENET_STD[c];
+    const base = (await samples(1))[0];
+    const batch = Array.from({ length: 16 }, (_, i) => ({ ...base, index: i, id: `s${i}`, pixelValues: Float32Array.from({ length: per }, (_, k) => value(k % 16, Math.floor(k / 256))) }));
+    const views = async (crops: { globalCrops?: [number, number]; localCrops?: [number, number] }) => {
+      const objective = createObjective("self_distill", { model, seed: 5, steps: 20, padId: 0, bosId: 2, imageTokenId: IMAGE, imageSize: { height: 16, width: 16 }, imageNormalization: { mean: IMAGENET_MEAN, std: IMAGENET_STD }, ...crops });
+      const x = objective.prepare(batch, 0) as unknown as { globals: tf.Tensor; locals: tf.Tensor; tensors: tf.Tensor[] };
+      const out = { globals: (await x.globals.data()) as Float32Array, locals: (await x.locals.data()) as Float32Array };
+      tf.dispose(x.tensors);
+      objective.dispose();
+      return out;
+    };
+    /** the mean number of dark runs along the middle row of each global view */
+    const darkRuns = (globals: Float32Array) => {
+      const counts: number[] = [];
+      for (let v = 0; v < globals.length / per; v++) {
+        const row = Array.from({ length: 16 }, (_, x) => [0, 1, 2].reduce((a, c) => a + globals[v * per + c * 256 + 8 * 16 + x] * IMAGENET_STD[c] + IMAGENET_MEAN[c], 0));
+        const middle = (Math.min(...row) + Math.max(...row)) / 2;
+        counts.push(row.filter((l, x) => l < middle && (x === 0 || row[x - 1] >= middle)).length);
+      }
+      return counts.reduce((a, n) => a + n, 0) / counts.length;
+    };
+    const dino = await views({});
+    const whole = await views({ globalCrops: [0.95, 1] });
+    const small = await views({ globalCrops: [0.1, 0.12] });
+    expect(darkRuns(whole.globals)).toBeGreaterThan(3.2); // 4 stripes in 16 px, at least 13.9 px of them in view
+    expect(darkRuns(small.globals)).toBeLessThan(2.2); // at most 5.6 px in view
+    expect(darkRuns(dino.globals)).toBeGreaterThan(darkRuns(small.globals));
+    expect(darkRuns(dino.globals)).toBeLessThan(darkRuns(whole.globals));
+    // each range draws the same random numbers: the other crops stay as they were, bit for bit
+    expect(whole.locals).toEqual(dino.locals);
+    const wideLocals = await views({ localCrops: [0.5, 0.6] });
+    expect(wideLocals.globals).toEqual(dino.globals);
+    expect(wideLocals.locals).not.toEqual(dino.locals);
+    expect(() => createObjective("self_distill", { model, seed: 5, steps: 20, padId: 0, bosId: 2, imageTokenId: IMAGE, imageSize: { height: 16, width: 16 }, imageNormalization: { mean: IMAGENET_MEAN, std: IMAGENET_STD }, localCrops: [0.5, 0.2] })).toThrow(/local_crops must be \[min, max\]/);
+    model.dispose();
+  });
+
   it("gives the student targets that tell images apart, even where the tower's embeddings start alike", async () => {
     // a too-warm teacher (0.05) handed every crop a near-uniform target here, the student learned to
     // answer uniformly and the loss stayed at log K; each row must be far from uniform and the rows
