@@ -30,6 +30,16 @@ function validatorFor(family: Family): ValidateFunction {
           return ok;
         },
       });
+      ajv.addKeyword({
+        keyword: "mmfmRange",
+        schemaType: "boolean",
+        errors: true,
+        validate: function rangeCheck(schema: boolean, data: unknown) {
+          const ok = !schema || !Array.isArray(data) || data.length !== 2 || !(typeof data[0] === "number" && typeof data[1] === "number" && data[0] > data[1]);
+          if (!ok) (rangeCheck as { errors?: unknown[] }).errors = [{ keyword: "mmfmRange", params: {}, message: "first bound larger" }];
+          return ok;
+        },
+      });
       ajv.addVocabulary(["mmfmSingleOk", "mmfmDefault"]);
     }
     v = ajv.compile(jsonSchema(family));
@@ -244,6 +254,13 @@ function mapAjvError(error: ErrorObject, component: Component, instance: Instanc
       diagnostics.report(M.outOfRange, { field: fieldName, owner: where, bound: error.keyword, limit: p.limit, shown }, { span, secondary });
       return;
     }
+    case "mmfmRange": {
+      const items = value?.type === "list" ? value.items : [];
+      const [min, max] = items.map((v) => (isNumeric(v) ? numberOf(v) : NaN));
+      const fixes = instance.spans.has(pointer) && items.length === 2 ? [{ span, text: `[${show(items[1])}, ${show(items[0])}]` }] : undefined;
+      diagnostics.report(M.rangeReversed, { field: fieldName, owner: where, min, max }, { span, secondary, fixes });
+      return;
+    }
     case "minItems":
     case "maxItems": {
       const n = (value?.type === "list" ? value.items.length : undefined) ?? "?";
@@ -431,27 +448,20 @@ export function checkStageFields(c: Component, diagnostics: Diagnostics): boolea
 /**
  * A backbone's pretraining objective trains that backbone alone (E0314), and the vision ones need
  * images: not the text split of `synthetic_shapes` (E0316). `self_distill`'s own fields (`hue_jitter`,
- * `global_crops`, `local_crops`) on a stage of another objective change nothing (W0301); a crop range
- * must be [min, max] (E0302).
+ * `global_crops`, `local_crops`) on a stage of another objective change nothing (W0301).
  */
 function checkObjective(c: Component, diagnostics: Diagnostics): boolean {
   const objective = c.field("objective");
   const name = objective?.value.type === "string" ? objective.value.value : "llava";
-  let ok = true;
   for (const field of SELF_DISTILL_FIELDS) {
     const entry = c.field(field);
     if (entry && name !== "self_distill") {
       diagnostics.report(M.fieldNotRead, { field, reader: "self_distill", owner: c.describe(), objective: name }, { span: entry.span });
     }
-    const items = entry?.value.type === "list" ? entry.value.items : [];
-    const [min, max] = items.map((v) => (isNumeric(v) ? numberOf(v) : NaN));
-    if (entry && items.length === 2 && min > max) {
-      diagnostics.report(M.rangeReversed, { field, owner: c.describe(), min, max }, { span: entry.value.span, fixes: within(entry.value.span, entry.span) ? [{ span: entry.value.span, text: `[${show(items[1])}, ${show(items[0])}]` }] : undefined });
-      ok = false;
-    }
   }
-  if (name === "llava" || !objective) return ok;
+  if (name === "llava" || !objective) return true;
   const component = name === "lm" || name === "sft" ? "language" : "vision";
+  let ok = true;
   const train = c.field("train");
   if (train?.value.type === "list") {
     const names = train.value.items.map((v) => spelled(v) ?? "?");
@@ -531,9 +541,4 @@ export function checkImageTokensFit(stage: Component, imageTokens: number, maxLe
   const e = stage.field("max_length");
   diagnostics.report(M.noRoomForText, { tokens: imageTokens, maxLength, owner: stage.describe() }, { span: e?.span ?? stage.span });
   return false;
-}
-
-/** Whether `inner` was written inside `outer` (a value written in its field, not reached through a name). */
-function within(inner: Span, outer: Span): boolean {
-  return inner.file === outer.file && inner.start >= outer.start && inner.end <= outer.end;
 }

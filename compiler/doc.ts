@@ -33,6 +33,10 @@ export function fieldType(schema: FieldSchema): string {
     case "array": {
       const item = schema.items as FieldSchema | undefined;
       const inner = item ? fieldType(item as FieldSchema) : "value";
+      if (schema.mmfmRange) {
+        const bounds = item ? range(item) : "";
+        return `[min, max] of ${inner}${bounds ? ` (${bounds})` : ""}, min <= max`;
+      }
       const list = `[${item?.enum ? item.enum.join(" | ") : inner}]`;
       return schema.mmfmSingleOk ? `${inner} | ${list}` : list;
     }

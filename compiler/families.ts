@@ -2,10 +2,11 @@
  * The families of LANGUAGE.md §5, described once as JSON Schemas. They are the single source of truth
  * for checking (ajv), documentation (`mmfmc doc`) and the plan (defaults filled in).
  *
- * Besides standard JSON Schema, field schemas use three annotation keywords of ours:
+ * Besides standard JSON Schema, field schemas use four annotation keywords of ours:
  * - `mmfmKind`: the value is a reference to a declaration of that kind (or one of those kinds);
  * - `mmfmSingleOk`: a list field that also accepts one element without brackets;
- * - `mmfmDefault`: a default computed from other fields, described in words (e.g. "4 × width").
+ * - `mmfmDefault`: a default computed from other fields, described in words (e.g. "4 × width");
+ * - `mmfmRange`: a list of two numbers, `[min, max]`, whose first is not the larger (E0302).
  * Defaults follow the Hugging Face config classes of the real models unless said otherwise.
  */
 import type { DeclKind } from "../grammar/ast.js";
@@ -29,6 +30,7 @@ export interface FieldSchema {
   readonly mmfmKind?: ValueKind | readonly ValueKind[];
   readonly mmfmSingleOk?: boolean;
   readonly mmfmDefault?: string;
+  readonly mmfmRange?: boolean;
 }
 
 export interface Family {
@@ -73,9 +75,9 @@ function rgb(description: string, def: Rgb): FieldSchema {
   return { type: "array", items: { type: "number" }, minItems: 3, maxItems: 3, description, default: def };
 }
 
-/** `[min, max]`: a range of a crop's area, a fraction of the image's (the order is checked in check.ts) */
+/** `[min, max]`: a range of a crop's area, a fraction of the image's */
 function cropScale(description: string, def: readonly [number, number]): FieldSchema {
-  return { type: "array", items: { type: "number", exclusiveMinimum: 0, maximum: 1 }, minItems: 2, maxItems: 2, description, default: [...def] };
+  return { type: "array", items: { type: "number", exclusiveMinimum: 0, maximum: 1 }, minItems: 2, maxItems: 2, mmfmRange: true, description, default: [...def] };
 }
 
 function ref(kind: ValueKind | readonly ValueKind[], description: string): FieldSchema {
